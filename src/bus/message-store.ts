@@ -1,0 +1,449 @@
+/**
+ * The message bus over SQLite. Every write is one short `BEGIN IMMEDIATE` transaction, so the
+ * per-session sequence number is read and advanced under the database's write lock: concurrent
+ * writers in any number of processes get contiguous ids with no gaps or duplicates. Reads are
+ * plain queries against the current database state; nothing is cached between calls.
+ *
+ * Mailbox delivery keeps one cursor per (session, recipient): messages are committed in sequence
+ * order and read oldest first, so "delivered" is always a prefix of a recipient's messages and
+ * advancing the cursor inside the write transaction hands each message to exactly one reader.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './db.js';
+import { tooLarge, invalidInput } from '../errors.js';
+import {
+  BROADCAST,
+  LIMITS,
+  formatMessageId,
+  type Message,
+} from './message.js';
+import { busyRetry } from './busy.js';
+
+export interface NewMessage {
+  session_id: string;
+  from: string;
+  to: string;
+  type: string;
+  summary: string;
+  data: Record<string, unknown>;
+  sender_agent_id: string | null;
+}
+
+export interface MessageFilter {
+  from?: string | undefined;
+  to?: string | undefined;
+  /** Any of these types; empty or absent means every type. */
+  types?: readonly string[] | undefined;
+}
+
+export interface Page {
+  /** Messages matching the filter in the whole session. */
+  total: number;
+  /** Oldest first. */
+  messages: Message[];
+  /** With a `since` cursor: whether more matching messages follow the last one returned. */
+  has_more: boolean;
+}
+
+export interface MemberStatus {
+  role: string;
+  messages: number;
+  last_seen: string;
+  last_action: { id: string; type: string; to: string; summary: string };
+}
+
+export interface RoleState {
+  role: string;
+  state: Record<string, unknown>;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface MailboxCounts {
+  role: string;
+  total: number;
+  delivered: number;
+  unread: number;
+}
+
+export interface SessionSummary {
+  session_id: string;
+  created_at: string;
+  messages: number;
+  members: number;
+  last_id: string | null;
+  last_activity: string | null;
+}
+
+export interface MessageStore {
+  log(message: NewMessage): Message;
+  get(sessionId: string, seq: number): Message | null;
+  /** The newest `limit` matches, or with `sinceSeq` the oldest `limit` after it; oldest first either way. */
+  list(sessionId: string, filter: MessageFilter, page: { limit: number; sinceSeq?: number | undefined }): Page;
+  search(sessionId: string, query: string, filter: MessageFilter, limit: number): Page;
+  remove(sessionId: string, seq: number): Message | null;
+  /** Removes every message of the session; role state and the id counter stay. */
+  clear(sessionId: string): number;
+  status(sessionId: string): MemberStatus[];
+  roleStates(sessionId: string, role?: string): RoleState[];
+  readMailbox(sessionId: string, role: string, limit: number): Message[];
+  mailboxStatus(sessionId: string, role?: string): MailboxCounts[];
+  /** Roles whose mailbox cursor has passed the message. */
+  deliveredTo(sessionId: string, message: Message): string[];
+  sessions(): SessionSummary[];
+  /** The highest sequence number assigned in the session so far (0 if none). */
+  lastSeq(sessionId: string): number;
+}
+
+interface MessageRow {
+  seq: number;
+  session_id: string;
+  ts: string;
+  from_role: string;
+  to_role: string;
+  type: string;
+  summary: string;
+  data: string;
+  sender_agent_id: string | null;
+}
+
+const COLUMNS = 'seq, session_id, ts, from_role, to_role, type, summary, data, sender_agent_id';
+
+function rowToMessage(row: MessageRow): Message {
+  return {
+    id: formatMessageId(row.seq),
+    session_id: row.session_id,
+    ts: row.ts,
+    from: row.from_role,
+    to: row.to_role,
+    type: row.type,
+    summary: row.summary,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    sender_agent_id: row.sender_agent_id,
+  };
+}
+
+/** Rejects a message that breaks a size limit, naming the limit. Returns the serialised data. */
+export function checkSize(message: Pick<NewMessage, 'summary' | 'data' | 'from' | 'to' | 'type'>): string {
+  if (message.summary.length > LIMITS.summaryChars) {
+    throw tooLarge(`summary is ${message.summary.length} characters; the limit is ${LIMITS.summaryChars}`);
+  }
+  const data = JSON.stringify(message.data);
+  const dataBytes = Buffer.byteLength(data);
+  if (dataBytes > LIMITS.dataBytes) {
+    throw tooLarge(`data is ${dataBytes} bytes as JSON; the limit is ${LIMITS.dataBytes} bytes`);
+  }
+  const total =
+    dataBytes +
+    Buffer.byteLength(message.summary) +
+    Buffer.byteLength(message.from) +
+    Buffer.byteLength(message.to) +
+    Buffer.byteLength(message.type);
+  if (total > LIMITS.messageBytes) {
+    throw tooLarge(`message is ${total} bytes in all; the limit is ${LIMITS.messageBytes} bytes`);
+  }
+  return data;
+}
+
+/**
+ * Turns what a person types into an FTS5 query that cannot be a syntax error: every word is
+ * quoted, all words must match, and a trailing `*` keeps its meaning of "any word starting with".
+ */
+export function toFtsQuery(text: string): string {
+  const words = text.split(/\s+/).filter((word) => word.replace(/\*+$/, '').length > 0);
+  if (words.length === 0) throw invalidInput('query must contain at least one word');
+  return words
+    .map((word) => {
+      const prefix = word.endsWith('*');
+      const bare = word.replace(/\*+$/, '').replaceAll('"', '""');
+      return prefix ? `"${bare}"*` : `"${bare}"`;
+    })
+    .join(' ');
+}
+
+function filterSql(filter: MessageFilter, params: unknown[], alias = ''): string {
+  let sql = '';
+  if (filter.from !== undefined) {
+    sql += ` AND ${alias}from_role = ?`;
+    params.push(filter.from);
+  }
+  if (filter.to !== undefined) {
+    sql += ` AND ${alias}to_role = ?`;
+    params.push(filter.to);
+  }
+  if (filter.types && filter.types.length > 0) {
+    sql += ` AND ${alias}type IN (${filter.types.map(() => '?').join(', ')})`;
+    params.push(...filter.types);
+  }
+  return sql;
+}
+
+export function createMessageStore(db: Db): MessageStore {
+  // Statements whose text depends on the filter are prepared on first use and kept for the
+  // life of this connection; they hold SQL, never data.
+  const prepared = new Map<string, Statement<unknown[]>>();
+  const statement = (sql: string) => {
+    let stmt = prepared.get(sql);
+    if (!stmt) {
+      stmt = db.prepare<unknown[]>(sql);
+      prepared.set(sql, stmt);
+    }
+    return stmt;
+  };
+
+  const nextSeq = db.prepare<[string, string], { seq: number }>(
+    `INSERT INTO sessions (id, created_at, next_seq) VALUES (?, ?, 2)
+     ON CONFLICT (id) DO UPDATE SET next_seq = next_seq + 1
+     RETURNING next_seq - 1 AS seq`,
+  );
+  const insert = db.prepare(
+    `INSERT INTO messages (session_id, seq, ts, from_role, to_role, type, summary, data, sender_agent_id)
+     VALUES (@session_id, @seq, @ts, @from, @to, @type, @summary, @data, @sender_agent_id)`,
+  );
+  const mergeState = db.prepare(
+    `INSERT INTO role_state (session_id, role, state, updated_at, updated_by)
+     VALUES (@session_id, @role, json_patch('{}', @data), @ts, @seq)
+     ON CONFLICT (session_id, role) DO UPDATE
+       SET state = json_patch(role_state.state, @data), updated_at = @ts, updated_by = @seq`,
+  );
+  const getOne = db.prepare<[string, number], MessageRow>(
+    `SELECT ${COLUMNS} FROM messages WHERE session_id = ? AND seq = ?`,
+  );
+  const deleteOne = db.prepare<[string, number]>('DELETE FROM messages WHERE session_id = ? AND seq = ?');
+  const deleteAll = db.prepare<[string]>('DELETE FROM messages WHERE session_id = ?');
+  const deleteCursors = db.prepare<[string]>('DELETE FROM mailbox_cursors WHERE session_id = ?');
+  const sessionCounter = db.prepare<[string], { next_seq: number }>(
+    'SELECT next_seq FROM sessions WHERE id = ?',
+  );
+  const memberCounts = db.prepare<[string], { role: string; n: number }>(
+    `SELECT from_role AS role, sum(n) AS n FROM message_counts WHERE session_id = ?
+     GROUP BY from_role ORDER BY from_role`,
+  );
+  const lastFrom = db.prepare<[string, string], MessageRow>(
+    `SELECT ${COLUMNS} FROM messages WHERE session_id = ? AND from_role = ? ORDER BY seq DESC LIMIT 1`,
+  );
+  const statesAll = db.prepare<[string], { role: string; state: string; updated_at: string; updated_by: number }>(
+    'SELECT role, state, updated_at, updated_by FROM role_state WHERE session_id = ? ORDER BY role',
+  );
+  const stateOne = db.prepare<[string, string], { role: string; state: string; updated_at: string; updated_by: number }>(
+    'SELECT role, state, updated_at, updated_by FROM role_state WHERE session_id = ? AND role = ?',
+  );
+  const cursorOf = db.prepare<[string, string], { through: number }>(
+    'SELECT delivered_through AS through FROM mailbox_cursors WHERE session_id = ? AND recipient = ?',
+  );
+  const cursorsAtOrAfter = db.prepare<[string, number], { recipient: string }>(
+    `SELECT recipient FROM mailbox_cursors WHERE session_id = ? AND delivered_through >= ? ORDER BY recipient`,
+  );
+  const unreadFor = db.prepare<[string, string, number, string, number], MessageRow>(
+    `SELECT ${COLUMNS} FROM messages
+      WHERE session_id = ? AND to_role IN (?, '${BROADCAST}') AND seq > ? AND from_role <> ?
+      ORDER BY seq LIMIT ?`,
+  );
+  const unreadCount = db.prepare<[string, string, number, string], { n: number }>(
+    `SELECT count(*) AS n FROM messages
+      WHERE session_id = ? AND to_role IN (?, '${BROADCAST}') AND seq > ? AND from_role <> ?`,
+  );
+  const addressedCount = db.prepare<[string, string, string], { n: number | null }>(
+    `SELECT sum(n) AS n FROM message_counts
+      WHERE session_id = ? AND to_role IN (?, '${BROADCAST}') AND from_role <> ?`,
+  );
+  const knownRoles = db.prepare<[string, string, string], { role: string }>(
+    `SELECT from_role AS role FROM message_counts WHERE session_id = ?
+     UNION SELECT to_role FROM message_counts WHERE session_id = ? AND to_role <> '${BROADCAST}'
+     UNION SELECT recipient FROM mailbox_cursors WHERE session_id = ?
+     ORDER BY role`,
+  );
+  const advanceCursor = db.prepare(
+    `INSERT INTO mailbox_cursors (session_id, recipient, delivered_through, updated_at)
+     VALUES (@session_id, @recipient, @through, @ts)
+     ON CONFLICT (session_id, recipient) DO UPDATE
+       SET delivered_through = max(delivered_through, @through), updated_at = @ts`,
+  );
+  const sessionList = db.prepare<[], { id: string; created_at: string }>(
+    'SELECT id, created_at FROM sessions',
+  );
+  const sessionTotals = db.prepare<[string], { messages: number | null; members: number }>(
+    'SELECT sum(n) AS messages, count(DISTINCT from_role) AS members FROM message_counts WHERE session_id = ?',
+  );
+  const newestRow = db.prepare<[string], { seq: number; ts: string }>(
+    'SELECT seq, ts FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT 1',
+  );
+
+  const logTx = db.transaction((message: NewMessage, data: string): Message => {
+    const ts = new Date().toISOString();
+    const { seq } = nextSeq.get(message.session_id, ts)!;
+    insert.run({ ...message, seq, ts, data });
+    if (message.type === 'state_update') {
+      mergeState.run({ session_id: message.session_id, role: message.from, data, ts, seq });
+    }
+    return {
+      id: formatMessageId(seq),
+      session_id: message.session_id,
+      ts,
+      from: message.from,
+      to: message.to,
+      type: message.type,
+      summary: message.summary,
+      data: message.data,
+      sender_agent_id: message.sender_agent_id,
+    };
+  });
+
+  const readMailboxTx = db.transaction((sessionId: string, role: string, limit: number): Message[] => {
+    const through = cursorOf.get(sessionId, role)?.through ?? 0;
+    const rows = unreadFor.all(sessionId, role, through, role, limit);
+    const last = rows[rows.length - 1];
+    if (last) {
+      advanceCursor.run({ session_id: sessionId, recipient: role, through: last.seq, ts: new Date().toISOString() });
+    }
+    return rows.map(rowToMessage);
+  });
+
+  const removeTx = db.transaction((sessionId: string, seq: number): Message | null => {
+    const row = getOne.get(sessionId, seq);
+    if (!row) return null;
+    deleteOne.run(sessionId, seq);
+    return rowToMessage(row);
+  });
+
+  const clearTx = db.transaction((sessionId: string): number => {
+    const removed = deleteAll.run(sessionId).changes;
+    deleteCursors.run(sessionId);
+    return removed;
+  });
+
+  const total = (sessionId: string, filter: MessageFilter): number => {
+    const params: unknown[] = [sessionId];
+    const sql = `SELECT coalesce(sum(n), 0) AS n FROM message_counts WHERE session_id = ?${filterSql(filter, params)}`;
+    return (statement(sql).get(...params) as { n: number }).n;
+  };
+
+  return {
+    log(message) {
+      const data = checkSize(message);
+      return busyRetry(() => logTx.immediate(message, data));
+    },
+
+    get(sessionId, seq) {
+      const row = getOne.get(sessionId, seq);
+      return row ? rowToMessage(row) : null;
+    },
+
+    list(sessionId, filter, { limit, sinceSeq }) {
+      const params: unknown[] = [sessionId];
+      let where = 'session_id = ?';
+      if (sinceSeq !== undefined) {
+        where += ' AND seq > ?';
+        params.push(sinceSeq);
+      }
+      where += filterSql(filter, params);
+      if (sinceSeq !== undefined) {
+        const rows = statement(`SELECT ${COLUMNS} FROM messages WHERE ${where} ORDER BY seq ASC LIMIT ?`).all(
+          ...params,
+          limit + 1,
+        ) as MessageRow[];
+        return {
+          total: total(sessionId, filter),
+          messages: rows.slice(0, limit).map(rowToMessage),
+          has_more: rows.length > limit,
+        };
+      }
+      const rows = statement(`SELECT ${COLUMNS} FROM messages WHERE ${where} ORDER BY seq DESC LIMIT ?`).all(
+        ...params,
+        limit,
+      ) as MessageRow[];
+      return { total: total(sessionId, filter), messages: rows.reverse().map(rowToMessage), has_more: false };
+    },
+
+    search(sessionId, query, filter, limit) {
+      const params: unknown[] = [toFtsQuery(query), sessionId];
+      const where = `messages_fts MATCH ? AND m.session_id = ?${filterSql(filter, params, 'm.')}`;
+      const from = `messages_fts JOIN messages m ON m.row_id = messages_fts.rowid`;
+      const count = (statement(`SELECT count(*) AS n FROM ${from} WHERE ${where}`).get(...params) as { n: number }).n;
+      const rows = statement(
+        `SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')} FROM ${from} WHERE ${where} ORDER BY m.seq DESC LIMIT ?`,
+      ).all(...params, limit) as MessageRow[];
+      return { total: count, messages: rows.reverse().map(rowToMessage), has_more: false };
+    },
+
+    remove(sessionId, seq) {
+      return busyRetry(() => removeTx.immediate(sessionId, seq));
+    },
+
+    clear(sessionId) {
+      return busyRetry(() => clearTx.immediate(sessionId));
+    },
+
+    status(sessionId) {
+      return memberCounts.all(sessionId).flatMap(({ role, n }) => {
+        const last = lastFrom.get(sessionId, role);
+        if (!last) return [];
+        return [
+          {
+            role,
+            messages: n,
+            last_seen: last.ts,
+            last_action: { id: formatMessageId(last.seq), type: last.type, to: last.to_role, summary: last.summary },
+          },
+        ];
+      });
+    },
+
+    roleStates(sessionId, role) {
+      const rows = role === undefined ? statesAll.all(sessionId) : [stateOne.get(sessionId, role)].filter((r) => r !== undefined);
+      return rows.map((row) => ({
+        role: row.role,
+        state: JSON.parse(row.state) as Record<string, unknown>,
+        updated_at: row.updated_at,
+        updated_by: formatMessageId(row.updated_by),
+      }));
+    },
+
+    readMailbox(sessionId, role, limit) {
+      return busyRetry(() => readMailboxTx.immediate(sessionId, role, limit));
+    },
+
+    mailboxStatus(sessionId, role) {
+      const roles = role === undefined ? knownRoles.all(sessionId, sessionId, sessionId).map((r) => r.role) : [role];
+      return roles.map((name) => {
+        const through = cursorOf.get(sessionId, name)?.through ?? 0;
+        const addressed = addressedCount.get(sessionId, name, name)?.n ?? 0;
+        const unread = unreadCount.get(sessionId, name, through, name)!.n;
+        return { role: name, total: addressed, delivered: addressed - unread, unread };
+      });
+    },
+
+    deliveredTo(sessionId, message) {
+      const seq = Number(message.id.slice(4));
+      if (message.to !== BROADCAST) {
+        return (cursorOf.get(sessionId, message.to)?.through ?? 0) >= seq ? [message.to] : [];
+      }
+      return cursorsAtOrAfter
+        .all(sessionId, seq)
+        .map((r) => r.recipient)
+        .filter((r) => r !== message.from);
+    },
+
+    sessions() {
+      return sessionList
+        .all()
+        .map(({ id, created_at }) => {
+          const totals = sessionTotals.get(id)!;
+          const newest = newestRow.get(id);
+          return {
+            session_id: id,
+            created_at,
+            messages: totals.messages ?? 0,
+            members: totals.members,
+            last_id: newest ? formatMessageId(newest.seq) : null,
+            last_activity: newest?.ts ?? null,
+          };
+        })
+        .sort((a, b) => (b.last_activity ?? b.created_at).localeCompare(a.last_activity ?? a.created_at));
+    },
+
+    lastSeq(sessionId) {
+      return (sessionCounter.get(sessionId)?.next_seq ?? 1) - 1;
+    },
+  };
+}

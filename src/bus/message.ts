@@ -1,0 +1,72 @@
+/**
+ * The shape of a bus message and the rules every writer obeys: identifier formats, the
+ * message types the skills use, and size limits. The zod schemas in `ops/` and the store both
+ * read these constants, so the advertised rules and the enforced rules cannot drift apart.
+ */
+
+export const BROADCAST = 'all';
+export const DEFAULT_TO = 'coordinator';
+export const DEFAULT_TYPE = 'message';
+
+/** Types the role skills use; any other type matching TYPE_PATTERN is accepted too. */
+export const KNOWN_MESSAGE_TYPES = [
+  'message',
+  'progress',
+  'blocker',
+  'task_complete',
+  'state_update',
+] as const;
+
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const SESSION_ID_RULE = "1-128 characters: letters, digits, '.', '_' or '-', starting with a letter or digit";
+
+export const ROLE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
+export const ROLE_RULE = "1-64 characters: letters, digits, '_', '.', ':', '@' or '-', starting with a letter or digit";
+
+export const TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,39}$/;
+export const TYPE_RULE = "1-40 characters: letters, digits, '_', '.' or '-', starting with a letter";
+
+export const MESSAGE_ID_PATTERN = /^MSG-(\d{1,15})$/i;
+export const MESSAGE_ID_RULE = 'a message id like MSG-007';
+
+export const LIMITS = {
+  /** Characters in a summary. */
+  summaryChars: 4_000,
+  /** Bytes of `data` serialised as JSON. */
+  dataBytes: 64 * 1024,
+  /** Bytes of summary, data, from, to and type together. */
+  messageBytes: 72 * 1024,
+  /** Most messages one list, search or mailbox read returns. */
+  pageMax: 100,
+} as const;
+
+export const DEFAULT_PAGE = 20;
+
+export interface Message {
+  id: string;
+  session_id: string;
+  ts: string;
+  from: string;
+  to: string;
+  type: string;
+  summary: string;
+  data: Record<string, unknown>;
+  /** The authenticated agent that wrote it; null when a person or a top-level client did. */
+  sender_agent_id: string | null;
+}
+
+export function formatMessageId(seq: number): string {
+  return `MSG-${String(seq).padStart(3, '0')}`;
+}
+
+/** The sequence number inside `MSG-007`, or null if `id` is not a message id. */
+export function parseMessageId(id: string): number | null {
+  const match = MESSAGE_ID_PATTERN.exec(id.trim());
+  if (!match) return null;
+  const seq = Number(match[1]);
+  return Number.isSafeInteger(seq) ? seq : null;
+}
+
+export function defaultSummary(from: string, type: string, to: string): string {
+  return `[${from}] ${type} → ${to}`;
+}

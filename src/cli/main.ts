@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+/**
+ * The `maestro` command. Subcommands load their modules on demand so that a quick
+ * `maestro msg list` does not pay for the MCP SDK. Exit codes: 0 success, 1 failure,
+ * 2 usage error; a failure prints one line on stderr.
+ */
+import { MaestroError, errorMessage } from '../errors.js';
+import { VERSION } from '../version.js';
+import { UsageError, parse, str, flag } from './args.js';
+
+const HELP = `Usage: maestro <command> [options]
+
+maestro runs a team of real coding agents from one coordinating agent, over MCP,
+with a shared SQLite message bus.
+
+Commands:
+  mcp        Serve the maestro-tools MCP server over stdio (what clients start)
+  msg        Read and write the team message bus ('maestro msg --help')
+
+Options:
+  -h, --help       Show this help
+  -v, --version    Print the version
+
+Environment:
+  MAESTRO_DB        Database file (default: <git top-level>/.maestro/maestro.db)
+  MAESTRO_SESSION   Default session for 'maestro msg'
+  MAESTRO_LOG_FILE  Server log file ('-' for stderr; default: .maestro/logs/maestro.log)
+  MAESTRO_LOG_LEVEL Server log level (default: info)
+  NO_COLOR          Never colour output`;
+
+const MCP_HELP = `Usage: maestro mcp [--db <file>]
+
+Serve the maestro-tools MCP server on stdin/stdout. MCP clients start this;
+stdout carries only the protocol, logs go to .maestro/logs/maestro.log.
+
+Options:
+      --db <file>  Database (default: $MAESTRO_DB, else <git top-level>/.maestro/maestro.db)
+  -h, --help       Show this help`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+      process.stderr.write(`${HELP}\n`);
+      return 2;
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    case '-v':
+    case '--version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case 'mcp': {
+      const parsed = parse('maestro mcp', rest, { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, false);
+      if (flag(parsed, 'help')) {
+        process.stdout.write(`${MCP_HELP}\n`);
+        return 0;
+      }
+      const { serveStdio } = await import('../mcp/stdio.js');
+      await serveStdio({ db: str(parsed, 'db') });
+      return -1; // keeps serving until stdin closes or a signal arrives
+    }
+    case 'msg': {
+      const { runMsg } = await import('./msg.js');
+      return runMsg(rest);
+    }
+    default:
+      throw new UsageError(`maestro: unknown command '${command}' (see 'maestro --help')`);
+  }
+}
+
+// Output piped into `head` and closed early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`${error instanceof MaestroError ? 'maestro' : 'maestro: unexpected error'}: ${errorMessage(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

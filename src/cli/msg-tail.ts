@@ -1,0 +1,56 @@
+/**
+ * `maestro msg tail`: print the newest messages, then poll the bus with a `since` cursor and
+ * print each new message once, in order, until interrupted. The cursor starts at the session's
+ * last assigned id read *before* the backlog query, so a message committed meanwhile is printed
+ * by the follow loop and never twice.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Message } from '../bus/message.js';
+import { formatMessageId } from '../bus/message.js';
+import type { MessageStore } from '../bus/message-store.js';
+import { SHELL_USER } from '../ops/caller.js';
+import { formatLine } from '../ops/format.js';
+import { runTeamMsg } from '../ops/team-msg.js';
+import type { Call, Io } from './msg.js';
+import { STREAM_WIDTHS, messagePainter } from './output.js';
+
+export async function follow(store: MessageStore, call: Call, io: Io, json: boolean, intervalMs: number): Promise<number> {
+  const { input, options } = call;
+  const widths = { ...STREAM_WIDTHS };
+  const painter = messagePainter(io.color);
+  const print = (message: Message) => {
+    if (json) return io.out(JSON.stringify(message));
+    widths.from = Math.max(widths.from, message.from.length);
+    widths.to = Math.max(widths.to, message.to.length);
+    widths.type = Math.max(widths.type, message.type.length + 2);
+    io.out(formatLine(message, { utc: false, widths, ...(painter ? { paint: painter } : {}) }));
+  };
+
+  let cursor = store.lastSeq(input.session_id);
+  const backlog = runTeamMsg(store, input, SHELL_USER, options).messages ?? [];
+  for (const message of backlog) if (Number(message.id.slice(4)) <= cursor) print(message);
+
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    while (!stopped) {
+      const page = runTeamMsg(
+        store,
+        { ...input, since: formatMessageId(cursor), last: 100 },
+        SHELL_USER,
+        options,
+      );
+      for (const message of page.messages ?? []) print(message);
+      cursor = Number((page.next_since ?? formatMessageId(cursor)).slice(4));
+      if (!page.has_more) await sleep(intervalMs);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return 0;
+}

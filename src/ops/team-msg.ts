@@ -1,0 +1,230 @@
+/**
+ * The `team_msg` operations, shared by the MCP tool and the `maestro msg` CLI: one input schema
+ * (which the tool advertises and both validate with), one function that runs an operation
+ * against the store, and one result shape.
+ */
+import { z } from 'zod';
+import { BROADCAST, DEFAULT_PAGE, DEFAULT_TO, DEFAULT_TYPE, LIMITS, defaultSummary, parseMessageId } from '../bus/message.js';
+import type { Message } from '../bus/message.js';
+import type { MessageFilter, MessageStore } from '../bus/message-store.js';
+import { invalidInput, notFound } from '../errors.js';
+import type { Caller } from './caller.js';
+import {
+  dataField,
+  lastField,
+  messageIdField,
+  queryField,
+  roleField,
+  sessionIdField,
+  summaryField,
+  typeField,
+} from './fields.js';
+import { toolLine } from './format.js';
+
+export const TEAM_MSG_OPERATIONS = [
+  'log',
+  'broadcast',
+  'read',
+  'list',
+  'search',
+  'status',
+  'delete',
+  'clear',
+  'get_state',
+  'read_mailbox',
+  'mailbox_status',
+] as const;
+export type TeamMsgOperation = (typeof TEAM_MSG_OPERATIONS)[number];
+
+type OptionalField = 'from' | 'to' | 'type' | 'summary' | 'data' | 'id' | 'last' | 'since' | 'query' | 'role';
+
+/** Which fields each operation takes, and which of those it requires. */
+const FIELDS: Record<TeamMsgOperation, { takes: OptionalField[]; requires?: OptionalField[] }> = {
+  log: { takes: ['from', 'to', 'type', 'summary', 'data'] },
+  broadcast: { takes: ['from', 'to', 'type', 'summary', 'data'] },
+  read: { takes: ['id'], requires: ['id'] },
+  list: { takes: ['from', 'to', 'type', 'last', 'since'] },
+  search: { takes: ['query', 'from', 'to', 'type', 'last'], requires: ['query'] },
+  status: { takes: [] },
+  delete: { takes: ['id'], requires: ['id'] },
+  clear: { takes: [] },
+  get_state: { takes: ['role'] },
+  read_mailbox: { takes: ['role', 'last'] },
+  mailbox_status: { takes: ['role'] },
+};
+
+const TOOL_FIELDS = ['operation', 'session_id', 'from', 'to', 'type', 'summary', 'data', 'id', 'last', 'since', 'query', 'role'];
+
+export const teamMsgInput = z
+  .strictObject(
+    {
+      operation: z
+        .enum(TEAM_MSG_OPERATIONS, { error: `expected one of: ${TEAM_MSG_OPERATIONS.join(', ')}` })
+        .describe('What to do.'),
+      session_id: sessionIdField,
+      from: roleField(
+        'Sender role or task id, e.g. IMPL-001. Default: the caller (coordinator for a top-level client).',
+      ).optional(),
+      to: roleField(`Recipient role or task id. Default: ${DEFAULT_TO}; "${BROADCAST}" reaches everyone.`).optional(),
+      type: typeField.optional(),
+      summary: summaryField.optional(),
+      data: dataField.optional(),
+      id: messageIdField('Message id for read and delete, e.g. MSG-007.').optional(),
+      last: lastField
+        .describe(
+          `How many messages: list and search return the newest N (default ${DEFAULT_PAGE}, at most ${LIMITS.pageMax}); with since, the next N after it; read_mailbox takes the oldest N unread.`,
+        )
+        .optional(),
+      since: messageIdField(
+        'List only messages after this id, oldest first: a forward cursor. Pass the returned next_since to get the next page.',
+      ).optional(),
+      query: queryField.optional(),
+      role: roleField(
+        'Whose state or mailbox. Default for read_mailbox: the caller; for get_state and mailbox_status: every role.',
+      ).optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys' ? `unknown field; team_msg takes: ${TOOL_FIELDS.join(', ')}` : undefined,
+    },
+  )
+  .superRefine((input, ctx) => {
+    const rule = FIELDS[input.operation];
+    if (!rule) return;
+    for (const field of rule.requires ?? []) {
+      if (input[field] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `required for operation '${input.operation}'` });
+      }
+    }
+    for (const field of Object.keys(input) as (keyof typeof input)[]) {
+      if (field === 'operation' || field === 'session_id' || input[field] === undefined) continue;
+      if (!rule.takes.includes(field as OptionalField)) {
+        const takes = rule.takes.length ? rule.takes.join(', ') : 'no other fields';
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `does not apply to operation '${input.operation}' (it takes: ${takes})`,
+        });
+      }
+    }
+    if (input.operation === 'broadcast' && input.to !== undefined && input.to !== BROADCAST) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `broadcast always goes to "${BROADCAST}"; use log to address one role` });
+    }
+    if (input.from === BROADCAST) {
+      ctx.addIssue({ code: 'custom', path: ['from'], message: `"${BROADCAST}" is reserved for broadcast recipients` });
+    }
+  });
+
+export type TeamMsgInput = z.infer<typeof teamMsgInput>;
+
+export interface TeamMsgResult {
+  operation: TeamMsgOperation;
+  session_id: string;
+  id?: string;
+  message?: Message;
+  delivered_to?: string[];
+  total?: number;
+  showing?: number;
+  messages?: Message[];
+  formatted?: string[];
+  next_since?: string | null;
+  has_more?: boolean;
+  members?: ReturnType<MessageStore['status']>;
+  state?: Record<string, Record<string, unknown>>;
+  roles?: { role: string; updated_at: string; updated_by: string }[];
+  mailboxes?: ReturnType<MessageStore['mailboxStatus']>;
+  deleted?: string;
+  cleared?: number;
+  role?: string;
+  unread_remaining?: number;
+}
+
+/** Extra filters the CLI offers beyond the tool's single `type`. */
+export interface RunOptions {
+  types?: readonly string[];
+}
+
+function seqOf(id: string): number {
+  const seq = parseMessageId(id);
+  if (seq === null) throw invalidInput(`'${id}' is not a message id like MSG-007`);
+  return seq;
+}
+
+function filterOf(input: TeamMsgInput, options: RunOptions): MessageFilter {
+  const types = options.types ?? (input.type !== undefined ? [input.type] : undefined);
+  return { from: input.from, to: input.to, types };
+}
+
+function page(result: TeamMsgResult, messages: Message[], total: number): TeamMsgResult {
+  return { ...result, total, showing: messages.length, messages, formatted: messages.map(toolLine) };
+}
+
+export function runTeamMsg(
+  store: MessageStore,
+  input: TeamMsgInput,
+  caller: Caller,
+  options: RunOptions = {},
+): TeamMsgResult {
+  const { operation, session_id } = input;
+  const base: TeamMsgResult = { operation, session_id };
+  switch (operation) {
+    case 'log':
+    case 'broadcast': {
+      const from = input.from ?? caller.role;
+      const to = operation === 'broadcast' ? BROADCAST : (input.to ?? DEFAULT_TO);
+      const type = input.type ?? DEFAULT_TYPE;
+      const message = store.log({
+        session_id,
+        from,
+        to,
+        type,
+        summary: input.summary ?? defaultSummary(from, type, to),
+        data: input.data ?? {},
+        sender_agent_id: caller.agentId,
+      });
+      return { ...base, id: message.id, message };
+    }
+    case 'read': {
+      const message = store.get(session_id, seqOf(input.id!));
+      if (!message) throw notFound(`message ${input.id} not found in session ${session_id}`);
+      return { ...base, id: message.id, message, delivered_to: store.deliveredTo(session_id, message) };
+    }
+    case 'list': {
+      const sinceSeq = input.since === undefined ? undefined : seqOf(input.since);
+      const result = store.list(session_id, filterOf(input, options), { limit: input.last ?? DEFAULT_PAGE, sinceSeq });
+      const last = result.messages[result.messages.length - 1];
+      const paged = page(base, result.messages, result.total);
+      if (input.since === undefined) return paged;
+      return { ...paged, next_since: last?.id ?? input.since, has_more: result.has_more };
+    }
+    case 'search': {
+      const result = store.search(session_id, input.query!, filterOf(input, options), input.last ?? DEFAULT_PAGE);
+      return page(base, result.messages, result.total);
+    }
+    case 'status':
+      return { ...base, members: store.status(session_id) };
+    case 'delete': {
+      const removed = store.remove(session_id, seqOf(input.id!));
+      if (!removed) throw notFound(`message ${input.id} not found in session ${session_id}`);
+      return { ...base, deleted: removed.id, message: removed };
+    }
+    case 'clear':
+      return { ...base, cleared: store.clear(session_id) };
+    case 'get_state': {
+      const states = store.roleStates(session_id, input.role);
+      return {
+        ...base,
+        state: Object.fromEntries(states.map((s) => [s.role, s.state])),
+        roles: states.map(({ role, updated_at, updated_by }) => ({ role, updated_at, updated_by })),
+      };
+    }
+    case 'read_mailbox': {
+      const role = input.role ?? caller.role;
+      const messages = store.readMailbox(session_id, role, input.last ?? LIMITS.pageMax);
+      const unread = store.mailboxStatus(session_id, role)[0]?.unread ?? 0;
+      return { ...page({ ...base, role }, messages, messages.length), unread_remaining: unread };
+    }
+    case 'mailbox_status':
+      return { ...base, mailboxes: store.mailboxStatus(session_id, input.role) };
+  }
+}

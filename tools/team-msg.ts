@@ -1,0 +1,150 @@
+/**
+ * `team_msg`: the team's message bus as an MCP tool. Input and validation come from the shared
+ * schema in src/ops/team-msg.ts (the CLI uses the same one); this file adds the description,
+ * the output schema, annotations and a readable text rendering.
+ */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { LIMITS } from '../src/bus/message.js';
+import { toolError, toolResult } from '../src/mcp/result.js';
+import type { ToolDeps } from '../src/mcp/deps.js';
+import { toolLine } from '../src/ops/format.js';
+import { TEAM_MSG_OPERATIONS, runTeamMsg, teamMsgInput, type TeamMsgResult } from '../src/ops/team-msg.js';
+
+export const TEAM_MSG = 'team_msg';
+
+const message = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  ts: z.string().describe('ISO-8601 UTC with milliseconds'),
+  from: z.string(),
+  to: z.string(),
+  type: z.string(),
+  summary: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  sender_agent_id: z.string().nullable().describe('The authenticated agent that wrote it; null for a person or the coordinator.'),
+});
+
+export const teamMsgOutput = z.object({
+  operation: z.enum(TEAM_MSG_OPERATIONS),
+  session_id: z.string(),
+  id: z.string().optional().describe('log/broadcast: the new message id; read: the message read'),
+  message: message.optional(),
+  delivered_to: z.array(z.string()).optional().describe('read: roles whose mailbox has delivered it'),
+  total: z.number().optional().describe('list/search: matching messages in the session'),
+  showing: z.number().optional(),
+  messages: z.array(message).optional().describe('oldest first'),
+  formatted: z.array(z.string()).optional(),
+  next_since: z.string().nullable().optional().describe('list with since: pass as since for the next page'),
+  has_more: z.boolean().optional(),
+  members: z
+    .array(
+      z.object({
+        role: z.string(),
+        messages: z.number(),
+        last_seen: z.string(),
+        last_action: z.object({ id: z.string(), type: z.string(), to: z.string(), summary: z.string() }),
+      }),
+    )
+    .optional(),
+  state: z.record(z.string(), z.record(z.string(), z.unknown())).optional().describe('get_state: role → merged state'),
+  roles: z.array(z.object({ role: z.string(), updated_at: z.string(), updated_by: z.string() })).optional(),
+  mailboxes: z
+    .array(z.object({ role: z.string(), total: z.number(), delivered: z.number(), unread: z.number() }))
+    .optional(),
+  deleted: z.string().optional(),
+  cleared: z.number().optional(),
+  role: z.string().optional(),
+  unread_remaining: z.number().optional(),
+});
+
+const DESCRIPTION = `The team's shared message bus (SQLite), one log per session. Workers report milestones here; the coordinator and people at a shell (\`maestro msg list -s <session>\`) read them.
+
+Operations:
+- log: append a message. from (default: you), to (default coordinator; "all" = everyone), type (default message; the skills use progress, blocker, task_complete, state_update), summary (default "[from] type → to"), data (JSON object). Returns the new id (MSG-001, MSG-002, … per session). A state_update merges its data into the sender's role state.
+- broadcast: log to "all".
+- read: one message by id.
+- list: filters type, from, to; the newest \`last\` (default 20, max ${LIMITS.pageMax}) shown oldest first, with total and formatted lines. With since=<id>: the next \`last\` messages after that id, oldest first, plus next_since — page forward without gaps.
+- search: full-text search of summary and data (all words must match; word* = prefix), newest \`last\` matches.
+- status: per member (sender): message count, last seen, last action.
+- delete: remove one message by id.
+- clear: remove every message of the session. Role state (get_state) is kept; ids are never reused.
+- get_state: merged role state from state_update messages, for one role or all.
+- read_mailbox: unread messages addressed to a role (default: you), broadcasts included, oldest first; marks them delivered, so each is returned to one reader once.
+- mailbox_status: per role: total addressed, delivered, unread.
+
+Limits: summary ${LIMITS.summaryChars} characters, data ${LIMITS.dataBytes} bytes, message ${LIMITS.messageBytes} bytes.`;
+
+function dataSuffix(data: Record<string, unknown>): string {
+  return Object.keys(data).length ? `  ${JSON.stringify(data)}` : '';
+}
+
+/** Text for clients that show text only: complete enough that nothing in structuredContent is lost to a reader. */
+export function renderTeamMsg(result: TeamMsgResult): string {
+  const session = `session ${result.session_id}`;
+  switch (result.operation) {
+    case 'log':
+    case 'broadcast':
+      return `Logged in ${session}: ${toolLine(result.message!)}`;
+    case 'read': {
+      const m = result.message!;
+      const delivered = result.delivered_to?.length ? `\ndelivered to: ${result.delivered_to.join(', ')}` : '';
+      return `${m.id} ${m.ts} ${m.from} → ${m.to} (${m.type}) ${m.summary}${dataSuffix(m.data)}${delivered}`;
+    }
+    case 'list':
+    case 'search':
+    case 'read_mailbox': {
+      const lines = (result.messages ?? []).map((m, i) => `${result.formatted?.[i]}${dataSuffix(m.data)}`);
+      const head =
+        result.operation === 'read_mailbox'
+          ? `${result.showing} message(s) delivered to ${result.role} in ${session}; ${result.unread_remaining} still unread`
+          : `${result.showing} of ${result.total} message(s) in ${session}`;
+      const next = result.next_since !== undefined ? `\nnext_since: ${result.next_since}${result.has_more ? ' (more follow)' : ''}` : '';
+      return [head, ...lines].join('\n') + next;
+    }
+    case 'status':
+      return result.members!.length === 0
+        ? `No messages in ${session}.`
+        : [
+            `${result.members!.length} member(s) in ${session}:`,
+            ...result.members!.map(
+              (m) => `${m.role}: ${m.messages} message(s), last seen ${m.last_seen}, last ${m.last_action.id} (${m.last_action.type}) ${m.last_action.summary}`,
+            ),
+          ].join('\n');
+    case 'delete':
+      return `Deleted ${result.deleted} from ${session}.`;
+    case 'clear':
+      return `Cleared ${result.cleared} message(s) from ${session}; role state kept.`;
+    case 'get_state':
+      return result.roles!.length === 0
+        ? `No role state in ${session}.`
+        : Object.entries(result.state!)
+            .map(([role, state]) => `${role}: ${JSON.stringify(state)}`)
+            .join('\n');
+    case 'mailbox_status':
+      return result.mailboxes!.length === 0
+        ? `No mailboxes in ${session}.`
+        : result.mailboxes!.map((m) => `${m.role}: ${m.unread} unread, ${m.delivered} delivered, ${m.total} in all`).join('\n');
+  }
+}
+
+export function registerTeamMsg(server: McpServer, deps: ToolDeps): void {
+  server.registerTool(
+    TEAM_MSG,
+    {
+      title: 'Team message bus',
+      description: DESCRIPTION,
+      inputSchema: teamMsgInput,
+      outputSchema: teamMsgOutput,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    (input) => {
+      try {
+        const result = runTeamMsg(deps.store, input, deps.caller);
+        return toolResult(result, renderTeamMsg(result));
+      } catch (error) {
+        return toolError(error, deps.logger, TEAM_MSG);
+      }
+    },
+  );
+}
