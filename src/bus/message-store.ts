@@ -265,8 +265,8 @@ export function createMessageStore(db: Db): MessageStore {
   const sessionTotals = db.prepare<[string], { messages: number | null; members: number }>(
     'SELECT sum(n) AS messages, count(DISTINCT from_role) AS members FROM message_counts WHERE session_id = ?',
   );
-  const newestRow = db.prepare<[string], { seq: number; ts: string }>(
-    'SELECT seq, ts FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT 1',
+  const newestRow = db.prepare<[string], { seq: number; ts: string; row_id: number }>(
+    'SELECT seq, ts, row_id FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT 1',
   );
 
   const logTx = db.transaction((message: NewMessage, data: string): Message => {
@@ -425,12 +425,13 @@ export function createMessageStore(db: Db): MessageStore {
     },
 
     sessions() {
+      // Most recently written first: row ids grow with every insert, timestamps can tie.
       return sessionList
         .all()
         .map(({ id, created_at }) => {
           const totals = sessionTotals.get(id)!;
           const newest = newestRow.get(id);
-          return {
+          const summary: SessionSummary = {
             session_id: id,
             created_at,
             messages: totals.messages ?? 0,
@@ -438,8 +439,10 @@ export function createMessageStore(db: Db): MessageStore {
             last_id: newest ? formatMessageId(newest.seq) : null,
             last_activity: newest?.ts ?? null,
           };
+          return { summary, order: newest?.row_id ?? 0 };
         })
-        .sort((a, b) => (b.last_activity ?? b.created_at).localeCompare(a.last_activity ?? a.created_at));
+        .sort((a, b) => b.order - a.order || b.summary.created_at.localeCompare(a.summary.created_at))
+        .map(({ summary }) => summary);
     },
 
     lastSeq(sessionId) {

@@ -35,7 +35,7 @@ export const LIMITS = {
   /** Bytes of `data` serialised as JSON. */
   dataBytes: 64 * 1024,
   /** Bytes of summary, data, from, to and type together. */
-  messageBytes: 72 * 1024,
+  messageBytes: 70 * 1024,
   /** Most messages one list, search or mailbox read returns. */
   pageMax: 100,
 } as const;

@@ -328,11 +328,10 @@ export async function runMsg(argv: string[], io: Io = defaultIo()): Promise<numb
   const json = flag(parsed, 'json');
   const session = str(parsed, 'session') ?? process.env.MAESTRO_SESSION;
   const built = sub.input?.(parsed, cmd);
-  const input = built ? validate({ ...built.input, session_id: session }, cmd) : undefined;
-  if (sub.name !== 'sessions' && !built && session === undefined) {
+  if (built && session === undefined) {
     throw new UsageError(`${cmd}: --session is required (or set MAESTRO_SESSION)`);
   }
-  if (sub.name !== 'sessions' && !built) validate({ operation: 'status', session_id: session }, cmd);
+  const input = built ? validate({ ...built.input, session_id: session }, cmd) : undefined;
 
   const handle = openStore({ db: str(parsed, 'db'), write: sub.write ?? false });
   try {

@@ -85,7 +85,9 @@ export const teamMsgInput = z
     },
     {
       error: (issue) =>
-        issue.code === 'unrecognized_keys' ? `unknown field; team_msg takes: ${TOOL_FIELDS.join(', ')}` : undefined,
+        issue.code === 'unrecognized_keys'
+          ? `unknown field ${issue.keys.map((k) => `'${k}'`).join(', ')}; team_msg takes: ${TOOL_FIELDS.join(', ')}`
+          : undefined,
     },
   )
   .superRefine((input, ctx) => {

@@ -1,0 +1,155 @@
+/**
+ * `npm run bench`: every figure measured on this machine in one run — (a) write throughput of
+ * the store from 1 and 8 processes against raw better-sqlite3 ceilings, (b) `list --type progress
+ * --last 10` on a 1,000,000-message session in-process and through the CLI, (c) a `team_msg log`
+ * round trip over stdio MCP. Prints a table to stdout (progress goes to stderr) and writes
+ * bench-results/bench.json. Exits 1 only if a correctness check fails (lost or duplicated ids).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { RESULTS_DIR, median, round } from './common.js';
+import { LIST_ROWS, ensureListDb, listCli, listInProcess } from './list.js';
+import { mcpLogRoundTrip } from './mcp.js';
+import { bareCeiling, rawCeiling, storeConcurrent, storeSingle, type ConcurrentRun } from './writes.js';
+
+const CONFIG = {
+  write_messages: 20_000,
+  processes: 8,
+  write_rounds: 3,
+  list_runs: 200,
+  list_warmup: 20,
+  cli_runs: 30,
+  cli_warmup: 3,
+  mcp_calls: 2_000,
+  mcp_warmup: 200,
+};
+
+interface Row {
+  figure: string;
+  measured: string;
+  target: string;
+  pass: boolean | null;
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const fmt = (n: number, digits = 0) => n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function writes() {
+  const { write_messages: total, processes, write_rounds: rounds } = CONFIG;
+  const perProcess = total / processes;
+  const raw: number[] = [];
+  const single: number[] = [];
+  const multi: number[] = [];
+  const bare: number[] = [];
+  const concurrent: ConcurrentRun[] = [];
+  // Interleaved rounds, so machine noise hits every figure alike; medians are reported.
+  for (let round = 1; round <= rounds; round++) {
+    log(`(a) writes round ${round}/${rounds}: ${fmt(total)} messages each`);
+    raw.push(rawCeiling(total).per_s);
+    single.push(storeSingle(total).per_s);
+    const run = await storeConcurrent(processes, perProcess);
+    concurrent.push(run);
+    multi.push(run.per_s);
+    bare.push(bareCeiling(total).per_s);
+  }
+  const lost = Math.max(...concurrent.map((r) => r.lost));
+  const duplicates = Math.max(...concurrent.map((r) => r.duplicates));
+  const contiguous = concurrent.every((r) => r.contiguous && r.rows === total);
+  return {
+    messages: total,
+    per_process: perProcess,
+    rounds,
+    raw_ceiling_per_s: median(raw),
+    bare_ceiling_per_s: median(bare),
+    store_1_process_per_s: median(single),
+    store_n_process_per_s: median(multi),
+    ratio_n_to_ceiling: median(multi) / median(raw),
+    lost,
+    duplicates,
+    contiguous,
+    samples: { raw, bare, single, multi },
+    slowest_single_write_ms: Math.max(...concurrent.flatMap((r) => r.writers.map((w) => w.max_ms))),
+    writers_last_round: concurrent[concurrent.length - 1]!.writers,
+  };
+}
+
+async function main() {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const started = Date.now();
+
+  const a = await writes();
+  log(`(b) list on ${fmt(LIST_ROWS)} messages`);
+  const buildMs = ensureListDb(log);
+  const inProcess = listInProcess(CONFIG.list_runs, CONFIG.list_warmup);
+  log(`(b) CLI: ${CONFIG.cli_runs} runs of maestro msg list and of node -e ""`);
+  const cli = listCli(CONFIG.cli_runs, CONFIG.cli_warmup);
+  log(`(c) MCP: ${fmt(CONFIG.mcp_calls)} team_msg log calls over stdio`);
+  const mcp = await mcpLogRoundTrip(CONFIG.mcp_calls, CONFIG.mcp_warmup);
+
+  const p = CONFIG.processes;
+  const rows: Row[] = [
+    { figure: `(a) store.log, 1 process`, measured: `${fmt(a.store_1_process_per_s)} msg/s`, target: '-', pass: null },
+    { figure: `(a) store.log, ${p} processes (aggregate)`, measured: `${fmt(a.store_n_process_per_s)} msg/s`, target: '-', pass: null },
+    { figure: '(a) ceiling: raw better-sqlite3, same schema', measured: `${fmt(a.raw_ceiling_per_s)} msg/s`, target: '-', pass: null },
+    { figure: '(a) bare ceiling: plain table (info)', measured: `${fmt(a.bare_ceiling_per_s)} msg/s`, target: '-', pass: null },
+    { figure: `(a) ${p}-process aggregate / ceiling`, measured: `${fmt(a.ratio_n_to_ceiling * 100, 1)} %`, target: '>= 70 %', pass: a.ratio_n_to_ceiling >= 0.7 },
+    {
+      figure: `(a) ${p}-process loss check`,
+      measured: `lost: ${a.lost}, duplicates: ${a.duplicates}`,
+      target: 'lost: 0, duplicates: 0',
+      pass: a.lost === 0 && a.duplicates === 0 && a.contiguous,
+    },
+    { figure: '(b) list in-process, median', measured: `${fmt(inProcess.median_ms, 3)} ms`, target: '<= 5 ms', pass: inProcess.median_ms <= 5 },
+    { figure: '(b) list in-process, p95', measured: `${fmt(inProcess.p95_ms, 3)} ms`, target: '-', pass: null },
+    { figure: '(b) CLI msg list, median', measured: `${fmt(cli.cli_median_ms, 1)} ms`, target: '-', pass: null },
+    { figure: '(b) bare node -e "", median', measured: `${fmt(cli.node_median_ms, 1)} ms`, target: '-', pass: null },
+    { figure: '(b) CLI / bare node', measured: `${fmt(cli.ratio, 2)} x`, target: '<= 3 x', pass: cli.ratio <= 3 },
+    { figure: '(c) MCP team_msg log, p50', measured: `${fmt(mcp.p50_ms, 3)} ms`, target: '<= 1 ms', pass: mcp.p50_ms <= 1 },
+    { figure: '(c) MCP team_msg log, p95', measured: `${fmt(mcp.p95_ms, 3)} ms`, target: '-', pass: null },
+    { figure: '(c) MCP team_msg log, p99', measured: `${fmt(mcp.p99_ms, 3)} ms`, target: '-', pass: null },
+  ];
+
+  const widths = [
+    Math.max(6, ...rows.map((r) => r.figure.length)),
+    Math.max(8, ...rows.map((r) => r.measured.length)),
+    Math.max(6, ...rows.map((r) => r.target.length)),
+  ] as const;
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i as 0 | 1 | 2]) : c)).join('  ');
+  const out = [
+    `maestro bench — node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${os.platform()} ${os.arch()}`,
+    `writes: ${fmt(a.messages)} messages per figure (${p} x ${fmt(a.per_process)} for ${p} processes), median of ${a.rounds} rounds`,
+    `lost: ${a.lost}, duplicates: ${a.duplicates}${a.contiguous ? ' (seq 1..N contiguous)' : ' (seq NOT contiguous)'}`,
+    '',
+    line(['figure', 'measured', 'target', 'result']),
+    line(widths.map((w) => '-'.repeat(w)).concat('------')),
+    ...rows.map((r) => line([r.figure, r.measured, r.target, r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL'])),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  const json = {
+    date: new Date(started).toISOString(),
+    duration_s: round((Date.now() - started) / 1000, 1),
+    machine: {
+      node: process.version,
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      cpus: os.cpus().length,
+      cpu_model: os.cpus()[0]?.model.trim() ?? null,
+      memory_gb: round(os.totalmem() / 2 ** 30, 1),
+    },
+    config: CONFIG,
+    writes: a,
+    list: { rows: LIST_ROWS, build_ms: buildMs, in_process: inProcess, cli },
+    mcp,
+    table: rows,
+  };
+  const file = path.join(RESULTS_DIR, 'bench.json');
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
+  if (!rows[5]!.pass) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

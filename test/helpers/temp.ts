@@ -1,0 +1,21 @@
+/** Temporary directories and database files for tests, removed afterwards. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach } from 'vitest';
+
+const created: string[] = [];
+
+afterEach(() => {
+  while (created.length) rmSync(created.pop()!, { recursive: true, force: true });
+});
+
+export function tempDir(prefix = 'maestro-test-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+export function tempDbFile(): string {
+  return path.join(tempDir(), 'bus', 'maestro.db');
+}

@@ -1,0 +1,277 @@
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openDatabase, schemaVersion } from '../src/bus/db.js';
+import { LIMITS } from '../src/bus/message.js';
+import { createMessageStore, toFtsQuery, type NewMessage } from '../src/bus/message-store.js';
+import { SCHEMA_VERSION } from '../src/bus/migrations.js';
+import { resolveDbPath } from '../src/bus/paths.js';
+import { MaestroError } from '../src/errors.js';
+import { tempDbFile, tempDir } from './helpers/temp.js';
+
+function storeAt(file = tempDbFile()) {
+  return createMessageStore(openDatabase(file));
+}
+
+function msg(overrides: Partial<NewMessage> = {}): NewMessage {
+  return {
+    session_id: 's1',
+    from: 'IMPL-001',
+    to: 'coordinator',
+    type: 'progress',
+    summary: '[IMPL-001] step (50%)',
+    data: { task_id: 'IMPL-001', progress_pct: 50 },
+    sender_agent_id: null,
+    ...overrides,
+  };
+}
+
+describe('database file', () => {
+  it('creates the directory and file owner-only, in WAL mode, at the current schema version', () => {
+    const file = tempDbFile();
+    const db = openDatabase(file);
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThanOrEqual(5000);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+
+  it('opens an existing database again without re-running migrations or losing data', () => {
+    const file = tempDbFile();
+    storeAt(file).log(msg());
+    const again = storeAt(file);
+    expect(again.list('s1', {}, { limit: 10 }).messages).toHaveLength(1);
+  });
+
+  it('refuses a database written by a newer maestro, saying so', () => {
+    const file = tempDbFile();
+    openDatabase(file).close();
+    const raw = new Database(file);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    expect(() => openDatabase(file)).toThrow(/newer than this maestro/);
+  });
+});
+
+describe('database location', () => {
+  it('is .maestro/maestro.db at the git top-level, found from a subdirectory', () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, '.git'));
+    mkdirSync(path.join(root, 'a', 'b'), { recursive: true });
+    const location = resolveDbPath({ cwd: path.join(root, 'a', 'b'), env: {} });
+    expect(location).toEqual({ file: path.join(root, '.maestro', 'maestro.db'), source: 'project' });
+  });
+
+  it('treats a linked worktree (a .git file) as its own top-level', () => {
+    const root = tempDir();
+    writeFileSync(path.join(root, '.git'), 'gitdir: /elsewhere\n');
+    expect(resolveDbPath({ cwd: root, env: {} }).file).toBe(path.join(root, '.maestro', 'maestro.db'));
+  });
+
+  it('falls back to the working directory outside git, and obeys MAESTRO_DB and --db in that order', () => {
+    const dir = tempDir();
+    expect(resolveDbPath({ cwd: dir, env: {} }).file).toBe(path.join(dir, '.maestro', 'maestro.db'));
+    expect(resolveDbPath({ cwd: dir, env: { MAESTRO_DB: 'x.db' } })).toEqual({ file: path.join(dir, 'x.db'), source: 'env' });
+    expect(resolveDbPath({ cwd: dir, env: { MAESTRO_DB: 'x.db' }, db: '/tmp/y.db' })).toEqual({ file: '/tmp/y.db', source: 'option' });
+  });
+});
+
+describe('log', () => {
+  it('numbers messages per session MSG-001, MSG-002, … with ISO-8601 UTC millisecond timestamps', () => {
+    const store = storeAt();
+    const a = store.log(msg());
+    const b = store.log(msg());
+    const other = store.log(msg({ session_id: 's2' }));
+    expect([a.id, b.id, other.id]).toEqual(['MSG-001', 'MSG-002', 'MSG-001']);
+    expect(a.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(store.get('s1', 2)).toEqual(b);
+  });
+
+  it('keeps counting past MSG-999', () => {
+    const store = storeAt();
+    let last = '';
+    for (let i = 0; i < 1001; i++) last = store.log(msg({ data: {} })).id;
+    expect(last).toBe('MSG-1001');
+  });
+
+  it('rejects oversized summary, data and message, stating the limit, and stores nothing', () => {
+    const store = storeAt();
+    expect(() => store.log(msg({ summary: 'x'.repeat(LIMITS.summaryChars + 1) }))).toThrow(
+      `the limit is ${LIMITS.summaryChars}`,
+    );
+    expect(() => store.log(msg({ data: { blob: 'x'.repeat(LIMITS.dataBytes) } }))).toThrow(
+      `the limit is ${LIMITS.dataBytes} bytes`,
+    );
+    const bigSummary = 'é'.repeat(LIMITS.summaryChars); // 2 bytes each
+    const bigData = { blob: 'x'.repeat(LIMITS.dataBytes - 20) };
+    expect(() => store.log(msg({ summary: bigSummary, data: bigData }))).toThrow(`the limit is ${LIMITS.messageBytes} bytes`);
+    expect(store.list('s1', {}, { limit: 10 }).total).toBe(0);
+    expect(store.log(msg()).id).toBe('MSG-001');
+  });
+
+  it('merges state_update data into the sender role state (JSON merge patch)', () => {
+    const store = storeAt();
+    store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { phase: 'analyse', files: ['a'] } }));
+    store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { phase: 'write', done: true } }));
+    store.log(msg({ from: 'PLAN-001', type: 'progress', data: { phase: 'ignored' } }));
+    const [state] = store.roleStates('s1', 'PLAN-001');
+    expect(state).toMatchObject({ role: 'PLAN-001', state: { phase: 'write', files: ['a'], done: true }, updated_by: 'MSG-002' });
+    store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { done: null } }));
+    expect(store.roleStates('s1', 'PLAN-001')[0]!.state).toEqual({ phase: 'write', files: ['a'] });
+  });
+});
+
+describe('list', () => {
+  function seeded() {
+    const store = storeAt();
+    for (let i = 1; i <= 30; i++) {
+      store.log(msg({ from: `IMPL-00${i % 3}`, type: i % 2 ? 'progress' : 'blocker', summary: `step ${i}` }));
+    }
+    return store;
+  }
+
+  it('returns the newest N oldest-first, with the total that match', () => {
+    const page = seeded().list('s1', { types: ['progress'] }, { limit: 5 });
+    expect(page.total).toBe(15);
+    expect(page.messages.map((m) => m.summary)).toEqual(['step 21', 'step 23', 'step 25', 'step 27', 'step 29']);
+  });
+
+  it('filters by from, to and several types together', () => {
+    const store = seeded();
+    store.log(msg({ from: 'coordinator', to: 'PLAN-001', summary: 'direct' }));
+    expect(store.list('s1', { to: 'PLAN-001' }, { limit: 10 }).messages.map((m) => m.summary)).toEqual(['direct']);
+    const mixed = store.list('s1', { from: 'IMPL-001', types: ['progress', 'blocker'] }, { limit: 100 });
+    expect(mixed.total).toBe(10);
+    expect(mixed.messages.every((m) => m.from === 'IMPL-001')).toBe(true);
+  });
+
+  it('pages forward with a since cursor without gaps or repeats', () => {
+    const store = seeded();
+    const seen: string[] = [];
+    let since = 0;
+    for (;;) {
+      const page = store.list('s1', { types: ['progress'] }, { limit: 4, sinceSeq: since });
+      seen.push(...page.messages.map((m) => m.summary));
+      if (!page.has_more) break;
+      since = Number(page.messages[page.messages.length - 1]!.id.slice(4));
+    }
+    expect(seen).toEqual(Array.from({ length: 15 }, (_, i) => `step ${2 * i + 1}`));
+  });
+
+  it('is empty, not an error, for a session nobody has written to', () => {
+    expect(storeAt().list('nobody', {}, { limit: 10 })).toEqual({ total: 0, messages: [], has_more: false });
+  });
+});
+
+describe('search', () => {
+  it('finds words in summary and data, all words required, with prefix matching', () => {
+    const store = storeAt();
+    store.log(msg({ summary: 'schema migration done', data: { key_info: 'added users table' } }));
+    store.log(msg({ summary: 'tests written', data: { key_info: 'users endpoint covered' } }));
+    store.log(msg({ session_id: 'other', summary: 'schema elsewhere' }));
+    expect(store.search('s1', 'schema', {}, 10).messages.map((m) => m.id)).toEqual(['MSG-001']);
+    expect(store.search('s1', 'users', {}, 10).total).toBe(2);
+    expect(store.search('s1', 'users covered', {}, 10).messages.map((m) => m.id)).toEqual(['MSG-002']);
+    expect(store.search('s1', 'migr*', {}, 10).total).toBe(1);
+  });
+
+  it('treats FTS syntax in the query as plain words, never as a syntax error', () => {
+    const store = storeAt();
+    store.log(msg({ summary: 'quote " and AND OR NEAR( parens' }));
+    expect(store.search('s1', '"quote" AND NEAR( ', {}, 10).total).toBe(1);
+    expect(toFtsQuery('a"b c*')).toBe('"a""b" "c"*');
+    expect(() => toFtsQuery('  * ')).toThrow(/at least one word/);
+  });
+});
+
+describe('delete and clear', () => {
+  it('delete removes one message; its id is never handed out again', () => {
+    const store = storeAt();
+    store.log(msg());
+    store.log(msg());
+    expect(store.remove('s1', 2)?.id).toBe('MSG-002');
+    expect(store.remove('s1', 2)).toBeNull();
+    expect(store.log(msg()).id).toBe('MSG-003');
+    expect(store.list('s1', {}, { limit: 10 }).total).toBe(2);
+  });
+
+  it('clear removes only that session’s messages, keeps role state and other sessions, and never reuses ids', () => {
+    const store = storeAt();
+    store.log(msg({ type: 'state_update', data: { phase: 'x' } }));
+    store.log(msg());
+    store.log(msg({ session_id: 's2' }));
+    expect(store.clear('s1')).toBe(2);
+    expect(store.list('s1', {}, { limit: 10 }).total).toBe(0);
+    expect(store.search('s1', 'step', {}, 10).total).toBe(0);
+    expect(store.list('s2', {}, { limit: 10 }).total).toBe(1);
+    expect(store.roleStates('s1')).toHaveLength(1);
+    expect(store.log(msg()).id).toBe('MSG-003');
+  });
+});
+
+describe('mailbox', () => {
+  it('delivers direct messages and broadcasts (not one’s own) once, oldest first', () => {
+    const store = storeAt();
+    store.log(msg({ from: 'coordinator', to: 'IMPL-001', summary: 'do A' }));
+    store.log(msg({ from: 'coordinator', to: 'all', summary: 'everyone' }));
+    store.log(msg({ from: 'IMPL-001', to: 'all', summary: 'mine' }));
+    store.log(msg({ from: 'coordinator', to: 'IMPL-002', summary: 'not mine' }));
+    expect(store.readMailbox('s1', 'IMPL-001', 1).map((m) => m.summary)).toEqual(['do A']);
+    expect(store.readMailbox('s1', 'IMPL-001', 10).map((m) => m.summary)).toEqual(['everyone']);
+    expect(store.readMailbox('s1', 'IMPL-001', 10)).toEqual([]);
+    expect(store.readMailbox('s1', 'IMPL-002', 10).map((m) => m.summary)).toEqual(['everyone', 'mine', 'not mine']);
+  });
+
+  it('reports counts by delivery state and who a message was delivered to', () => {
+    const store = storeAt();
+    const direct = store.log(msg({ from: 'coordinator', to: 'IMPL-001' }));
+    const everyone = store.log(msg({ from: 'coordinator', to: 'all' }));
+    store.log(msg({ from: 'IMPL-001', to: 'coordinator' }));
+    store.readMailbox('s1', 'IMPL-001', 1);
+    expect(store.mailboxStatus('s1', 'IMPL-001')).toEqual([{ role: 'IMPL-001', total: 2, delivered: 1, unread: 1 }]);
+    expect(store.mailboxStatus('s1').map((m) => m.role)).toEqual(['IMPL-001', 'coordinator']);
+    expect(store.deliveredTo('s1', direct)).toEqual(['IMPL-001']);
+    expect(store.deliveredTo('s1', everyone)).toEqual([]);
+    store.readMailbox('s1', 'IMPL-001', 10);
+    expect(store.deliveredTo('s1', everyone)).toEqual(['IMPL-001']);
+  });
+});
+
+describe('status and sessions', () => {
+  it('status gives each sender its message count, last seen time and last action', () => {
+    const store = storeAt();
+    store.log(msg({ from: 'IMPL-001', summary: 'first' }));
+    store.log(msg({ from: 'PLAN-001', type: 'task_complete', summary: 'planned' }));
+    const last = store.log(msg({ from: 'IMPL-001', type: 'blocker', summary: 'stuck' }));
+    expect(store.status('s1')).toEqual([
+      { role: 'IMPL-001', messages: 2, last_seen: last.ts, last_action: { id: 'MSG-003', type: 'blocker', to: 'coordinator', summary: 'stuck' } },
+      expect.objectContaining({ role: 'PLAN-001', messages: 1 }),
+    ]);
+  });
+
+  it('sessions lists each session with counts and last activity, most recent first', () => {
+    const store = storeAt();
+    store.log(msg({ session_id: 'old' }));
+    store.log(msg({ session_id: 'new', from: 'A' }));
+    const last = store.log(msg({ session_id: 'new', from: 'B' }));
+    const sessions = store.sessions();
+    expect(sessions[0]).toMatchObject({ session_id: 'new', messages: 2, members: 2, last_id: 'MSG-002', last_activity: last.ts });
+    expect(sessions[1]).toMatchObject({ session_id: 'old', messages: 1 });
+  });
+});
+
+describe('errors', () => {
+  it('are MaestroErrors with stable codes', () => {
+    try {
+      storeAt().log(msg({ summary: 'x'.repeat(LIMITS.summaryChars + 1) }));
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(MaestroError);
+      expect((error as MaestroError).code).toBe('too_large');
+    }
+  });
+});
