@@ -3,22 +3,27 @@
  * worker's server and people's shells all write to the same session.
  */
 import { execFile } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/bus/db.js';
 import { createMessageStore } from '../src/bus/message-store.js';
 import { FIXTURES } from './helpers/paths.js';
-import { tempDbFile } from './helpers/temp.js';
+import { tempDbFile, tempDir } from './helpers/temp.js';
 
 const run = promisify(execFile);
 const CLIENT = path.join(FIXTURES, 'bus-client.js');
 
+/** Starts the processes, waits until every one has loaded, then releases them together. */
 async function inParallel(argsFor: (i: number) => string[], processes: number): Promise<string[][]> {
-  const startAt = String(Date.now() + 1500); // after every process has loaded
-  const outputs = await Promise.all(
-    Array.from({ length: processes }, (_, i) => run(process.execPath, [CLIENT, ...argsFor(i), startAt])),
-  );
+  const barrier = tempDir('maestro-barrier-');
+  const running = Array.from({ length: processes }, (_, i) => run(process.execPath, [CLIENT, ...argsFor(i), barrier]));
+  while (readdirSync(barrier).filter((f) => f.startsWith('ready-')).length < processes) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  writeFileSync(path.join(barrier, 'go'), '');
+  const outputs = await Promise.all(running);
   return outputs.map(({ stdout }) => JSON.parse(stdout) as string[]);
 }
 
@@ -61,12 +66,12 @@ describe('concurrent read_mailbox', () => {
     const file = tempDbFile();
     const store = createMessageStore(openDatabase(file));
     const addressed: string[] = [];
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 600; i++) {
       const to = i % 5 === 0 ? 'all' : i % 7 === 0 ? 'IMPL-002' : 'IMPL-001';
       const message = store.log({ session_id: 'mb', from: 'coordinator', to, type: 'message', summary: `m${i}`, data: {}, sender_agent_id: null });
       if (to !== 'IMPL-002') addressed.push(message.id);
     }
-    const delivered = await inParallel(() => ['mailbox', file, 'mb', 'IMPL-001', '7'], 6);
+    const delivered = await inParallel(() => ['mailbox', file, 'mb', 'IMPL-001', '3'], 6);
     const all = delivered.flat();
     expect(all).toHaveLength(addressed.length);
     expect(new Set(all).size).toBe(addressed.length);

@@ -38,7 +38,11 @@ function makeRow(seq: number, rand: () => number, base: number): Row {
   const r = rand();
   const pct = Math.floor(rand() * 10) * 10;
   const phase = PHASES[seq % PHASES.length]!;
-  let from = worker, to = 'coordinator', type: string, summary: string, data: Record<string, unknown>;
+  let from = worker;
+  let to = 'coordinator';
+  let type: string;
+  let summary: string;
+  let data: Record<string, unknown>;
   if (r < 0.4) {
     type = 'progress';
     summary = `[${worker}] ${phase} done (${pct}%)`;
@@ -115,10 +119,8 @@ export function ensureListDb(log: (line: string) => void): number {
   for (let from = 1; from <= LIST_ROWS; from += BATCH) batch.immediate(from, Math.min(LIST_ROWS, from + BATCH - 1), rand);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
-  removeDb(LIST_DB);
   renameSync(building, LIST_DB);
-  rmSync(`${building}-wal`, { force: true });
-  rmSync(`${building}-shm`, { force: true });
+  removeDb(building); // the emptied -wal and -shm beside it
   const ms = now() - start;
   log(`built in ${(ms / 1000).toFixed(1)} s`);
   return ms;

@@ -16,7 +16,7 @@ import { bareCeiling, rawCeiling, storeConcurrent, storeSingle, type ConcurrentR
 const CONFIG = {
   write_messages: 20_000,
   processes: 8,
-  write_rounds: 3,
+  write_rounds: 5,
   list_runs: 200,
   list_warmup: 20,
   cli_runs: 30,
@@ -88,6 +88,7 @@ async function main() {
   const mcp = await mcpLogRoundTrip(CONFIG.mcp_calls, CONFIG.mcp_warmup);
 
   const p = CONFIG.processes;
+  const noLoss = a.lost === 0 && a.duplicates === 0 && a.contiguous;
   const rows: Row[] = [
     { figure: `(a) store.log, 1 process`, measured: `${fmt(a.store_1_process_per_s)} msg/s`, target: '-', pass: null },
     { figure: `(a) store.log, ${p} processes (aggregate)`, measured: `${fmt(a.store_n_process_per_s)} msg/s`, target: '-', pass: null },
@@ -98,7 +99,7 @@ async function main() {
       figure: `(a) ${p}-process loss check`,
       measured: `lost: ${a.lost}, duplicates: ${a.duplicates}`,
       target: 'lost: 0, duplicates: 0',
-      pass: a.lost === 0 && a.duplicates === 0 && a.contiguous,
+      pass: noLoss,
     },
     { figure: '(b) list in-process, median', measured: `${fmt(inProcess.median_ms, 3)} ms`, target: '<= 5 ms', pass: inProcess.median_ms <= 5 },
     { figure: '(b) list in-process, p95', measured: `${fmt(inProcess.p95_ms, 3)} ms`, target: '-', pass: null },
@@ -146,7 +147,7 @@ async function main() {
   const file = path.join(RESULTS_DIR, 'bench.json');
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
-  if (!rows[5]!.pass) process.exitCode = 1;
+  if (!noLoss) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
