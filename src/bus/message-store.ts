@@ -3,31 +3,18 @@
  * per-session sequence number is read and advanced under the database's write lock: concurrent
  * writers in any number of processes get contiguous ids with no gaps or duplicates. Reads are
  * plain queries against the current database state; nothing is cached between calls.
- *
- * Mailbox delivery keeps one cursor per (session, recipient): messages are committed in sequence
- * order and read oldest first, so "delivered" is always a prefix of a recipient's messages and
- * advancing the cursor inside the write transaction hands each message to exactly one reader.
+
  */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { tooLarge, invalidInput } from '../errors.js';
-import {
-  BROADCAST,
-  LIMITS,
-  formatMessageId,
-  type Message,
-} from './message.js';
+import { LIMITS, formatMessageId, type Message } from './message.js';
 import { busyRetry } from './busy.js';
+import { createMailbox, type Mailbox } from './mailbox.js';
+import { COLUMNS, rowToMessage, type MessageRow } from './message-rows.js';
 
-export interface NewMessage {
-  session_id: string;
-  from: string;
-  to: string;
-  type: string;
-  summary: string;
-  data: Record<string, unknown>;
-  sender_agent_id: string | null;
-}
+/** A message as a writer gives it; the store assigns `id` and `ts`. */
+export type NewMessage = Omit<Message, 'id' | 'ts'>;
 
 export interface MessageFilter {
   from?: string | undefined;
@@ -59,13 +46,6 @@ export interface RoleState {
   updated_by: string;
 }
 
-export interface MailboxCounts {
-  role: string;
-  total: number;
-  delivered: number;
-  unread: number;
-}
-
 export interface SessionSummary {
   session_id: string;
   created_at: string;
@@ -75,7 +55,7 @@ export interface SessionSummary {
   last_activity: string | null;
 }
 
-export interface MessageStore {
+export interface MessageStore extends Mailbox {
   log(message: NewMessage): Message;
   get(sessionId: string, seq: number): Message | null;
   /** The newest `limit` matches, or with `sinceSeq` the oldest `limit` after it; oldest first either way. */
@@ -86,41 +66,9 @@ export interface MessageStore {
   clear(sessionId: string): number;
   status(sessionId: string): MemberStatus[];
   roleStates(sessionId: string, role?: string): RoleState[];
-  readMailbox(sessionId: string, role: string, limit: number): Message[];
-  mailboxStatus(sessionId: string, role?: string): MailboxCounts[];
-  /** Roles whose mailbox cursor has passed the message. */
-  deliveredTo(sessionId: string, message: Message): string[];
   sessions(): SessionSummary[];
   /** The highest sequence number assigned in the session so far (0 if none). */
   lastSeq(sessionId: string): number;
-}
-
-interface MessageRow {
-  seq: number;
-  session_id: string;
-  ts: string;
-  from_role: string;
-  to_role: string;
-  type: string;
-  summary: string;
-  data: string;
-  sender_agent_id: string | null;
-}
-
-const COLUMNS = 'seq, session_id, ts, from_role, to_role, type, summary, data, sender_agent_id';
-
-function rowToMessage(row: MessageRow): Message {
-  return {
-    id: formatMessageId(row.seq),
-    session_id: row.session_id,
-    ts: row.ts,
-    from: row.from_role,
-    to: row.to_role,
-    type: row.type,
-    summary: row.summary,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-    sender_agent_id: row.sender_agent_id,
-  };
 }
 
 /** Rejects a message that breaks a size limit, naming the limit. Returns the serialised data. */
@@ -228,37 +176,6 @@ export function createMessageStore(db: Db): MessageStore {
   const stateOne = db.prepare<[string, string], { role: string; state: string; updated_at: string; updated_by: number }>(
     'SELECT role, state, updated_at, updated_by FROM role_state WHERE session_id = ? AND role = ?',
   );
-  const cursorOf = db.prepare<[string, string], { through: number }>(
-    'SELECT delivered_through AS through FROM mailbox_cursors WHERE session_id = ? AND recipient = ?',
-  );
-  const cursorsAtOrAfter = db.prepare<[string, number], { recipient: string }>(
-    `SELECT recipient FROM mailbox_cursors WHERE session_id = ? AND delivered_through >= ? ORDER BY recipient`,
-  );
-  const unreadFor = db.prepare<[string, string, number, string, number], MessageRow>(
-    `SELECT ${COLUMNS} FROM messages
-      WHERE session_id = ? AND to_role IN (?, '${BROADCAST}') AND seq > ? AND from_role <> ?
-      ORDER BY seq LIMIT ?`,
-  );
-  const unreadCount = db.prepare<[string, string, number, string], { n: number }>(
-    `SELECT count(*) AS n FROM messages
-      WHERE session_id = ? AND to_role IN (?, '${BROADCAST}') AND seq > ? AND from_role <> ?`,
-  );
-  const addressedCount = db.prepare<[string, string, string], { n: number | null }>(
-    `SELECT sum(n) AS n FROM message_counts
-      WHERE session_id = ? AND to_role IN (?, '${BROADCAST}') AND from_role <> ?`,
-  );
-  const knownRoles = db.prepare<[string, string, string], { role: string }>(
-    `SELECT from_role AS role FROM message_counts WHERE session_id = ?
-     UNION SELECT to_role FROM message_counts WHERE session_id = ? AND to_role <> '${BROADCAST}'
-     UNION SELECT recipient FROM mailbox_cursors WHERE session_id = ?
-     ORDER BY role`,
-  );
-  const advanceCursor = db.prepare(
-    `INSERT INTO mailbox_cursors (session_id, recipient, delivered_through, updated_at)
-     VALUES (@session_id, @recipient, @through, @ts)
-     ON CONFLICT (session_id, recipient) DO UPDATE
-       SET delivered_through = max(delivered_through, @through), updated_at = @ts`,
-  );
   const sessionList = db.prepare<[], { id: string; created_at: string }>(
     'SELECT id, created_at FROM sessions',
   );
@@ -289,16 +206,6 @@ export function createMessageStore(db: Db): MessageStore {
     };
   });
 
-  const readMailboxTx = db.transaction((sessionId: string, role: string, limit: number): Message[] => {
-    const through = cursorOf.get(sessionId, role)?.through ?? 0;
-    const rows = unreadFor.all(sessionId, role, through, role, limit);
-    const last = rows[rows.length - 1];
-    if (last) {
-      advanceCursor.run({ session_id: sessionId, recipient: role, through: last.seq, ts: new Date().toISOString() });
-    }
-    return rows.map(rowToMessage);
-  });
-
   const removeTx = db.transaction((sessionId: string, seq: number): Message | null => {
     const row = getOne.get(sessionId, seq);
     if (!row) return null;
@@ -319,6 +226,8 @@ export function createMessageStore(db: Db): MessageStore {
   };
 
   return {
+    ...createMailbox(db),
+
     log(message) {
       const data = checkSize(message);
       return busyRetry(() => logTx.immediate(message, data));
@@ -397,31 +306,6 @@ export function createMessageStore(db: Db): MessageStore {
         updated_at: row.updated_at,
         updated_by: formatMessageId(row.updated_by),
       }));
-    },
-
-    readMailbox(sessionId, role, limit) {
-      return busyRetry(() => readMailboxTx.immediate(sessionId, role, limit));
-    },
-
-    mailboxStatus(sessionId, role) {
-      const roles = role === undefined ? knownRoles.all(sessionId, sessionId, sessionId).map((r) => r.role) : [role];
-      return roles.map((name) => {
-        const through = cursorOf.get(sessionId, name)?.through ?? 0;
-        const addressed = addressedCount.get(sessionId, name, name)?.n ?? 0;
-        const unread = unreadCount.get(sessionId, name, through, name)!.n;
-        return { role: name, total: addressed, delivered: addressed - unread, unread };
-      });
-    },
-
-    deliveredTo(sessionId, message) {
-      const seq = Number(message.id.slice(4));
-      if (message.to !== BROADCAST) {
-        return (cursorOf.get(sessionId, message.to)?.through ?? 0) >= seq ? [message.to] : [];
-      }
-      return cursorsAtOrAfter
-        .all(sessionId, seq)
-        .map((r) => r.recipient)
-        .filter((r) => r !== message.from);
     },
 
     sessions() {

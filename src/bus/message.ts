@@ -3,6 +3,7 @@
  * message types the skills use, and size limits. The zod schemas in `ops/` and the store both
  * read these constants, so the advertised rules and the enforced rules cannot drift apart.
  */
+import { invalidInput } from '../errors.js';
 
 export const BROADCAST = 'all';
 export const DEFAULT_TO = 'coordinator';
@@ -65,6 +66,13 @@ export function parseMessageId(id: string): number | null {
   if (!match) return null;
   const seq = Number(match[1]);
   return Number.isSafeInteger(seq) ? seq : null;
+}
+
+/** The sequence number inside a message id; an id that is not one is the caller's mistake. */
+export function sequenceOf(id: string): number {
+  const seq = parseMessageId(id);
+  if (seq === null) throw invalidInput(`'${id}' is not ${MESSAGE_ID_RULE}`);
+  return seq;
 }
 
 export function defaultSummary(from: string, type: string, to: string): string {

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from '../bus/message.js';
-import { formatMessageId } from '../bus/message.js';
+import { formatMessageId, sequenceOf } from '../bus/message.js';
 import type { MessageStore } from '../bus/message-store.js';
 import { SHELL_USER } from '../ops/caller.js';
 import { formatLine } from '../ops/format.js';
@@ -28,7 +28,7 @@ export async function follow(store: MessageStore, call: Call, io: Io, json: bool
 
   let cursor = store.lastSeq(input.session_id);
   const backlog = runTeamMsg(store, input, SHELL_USER, options).messages ?? [];
-  for (const message of backlog) if (Number(message.id.slice(4)) <= cursor) print(message);
+  for (const message of backlog) if (sequenceOf(message.id) <= cursor) print(message);
 
   let stopped = false;
   const stop = () => {
@@ -45,7 +45,7 @@ export async function follow(store: MessageStore, call: Call, io: Io, json: bool
         options,
       );
       for (const message of page.messages ?? []) print(message);
-      cursor = Number((page.next_since ?? formatMessageId(cursor)).slice(4));
+      if (page.next_since) cursor = sequenceOf(page.next_since);
       if (!page.has_more) await sleep(intervalMs);
     }
   } finally {

@@ -4,10 +4,10 @@
  * against the store, and one result shape.
  */
 import { z } from 'zod';
-import { BROADCAST, DEFAULT_PAGE, DEFAULT_TO, DEFAULT_TYPE, LIMITS, defaultSummary, parseMessageId } from '../bus/message.js';
+import { BROADCAST, DEFAULT_PAGE, DEFAULT_TO, DEFAULT_TYPE, LIMITS, defaultSummary, sequenceOf } from '../bus/message.js';
 import type { Message } from '../bus/message.js';
 import type { MessageFilter, MessageStore } from '../bus/message-store.js';
-import { invalidInput, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import type { Caller } from './caller.js';
 import {
   dataField,
@@ -146,12 +146,6 @@ export interface RunOptions {
   types?: readonly string[];
 }
 
-function seqOf(id: string): number {
-  const seq = parseMessageId(id);
-  if (seq === null) throw invalidInput(`'${id}' is not a message id like MSG-007`);
-  return seq;
-}
-
 function filterOf(input: TeamMsgInput, options: RunOptions): MessageFilter {
   const types = options.types ?? (input.type !== undefined ? [input.type] : undefined);
   return { from: input.from, to: input.to, types };
@@ -187,12 +181,12 @@ export function runTeamMsg(
       return { ...base, id: message.id, message };
     }
     case 'read': {
-      const message = store.get(session_id, seqOf(input.id!));
+      const message = store.get(session_id, sequenceOf(input.id!));
       if (!message) throw notFound(`message ${input.id} not found in session ${session_id}`);
       return { ...base, id: message.id, message, delivered_to: store.deliveredTo(session_id, message) };
     }
     case 'list': {
-      const sinceSeq = input.since === undefined ? undefined : seqOf(input.since);
+      const sinceSeq = input.since === undefined ? undefined : sequenceOf(input.since);
       const result = store.list(session_id, filterOf(input, options), { limit: input.last ?? DEFAULT_PAGE, sinceSeq });
       const last = result.messages[result.messages.length - 1];
       const paged = page(base, result.messages, result.total);
@@ -206,7 +200,7 @@ export function runTeamMsg(
     case 'status':
       return { ...base, members: store.status(session_id) };
     case 'delete': {
-      const removed = store.remove(session_id, seqOf(input.id!));
+      const removed = store.remove(session_id, sequenceOf(input.id!));
       if (!removed) throw notFound(`message ${input.id} not found in session ${session_id}`);
       return { ...base, deleted: removed.id, message: removed };
     }
