@@ -179,6 +179,30 @@ describe('search', () => {
     expect(store.search('s1', 'migr*', {}, 10).total).toBe(1);
   });
 
+  it('finds every message committed before the search, across deletes and more than one indexing batch', () => {
+    const file = tempDbFile();
+    const store = storeAt(file);
+    for (let i = 0; i < 4500; i++) store.log(msg({ summary: `bulk ${i}`, data: {} }));
+    expect(store.search('s1', 'bulk', {}, 10).total).toBe(4500);
+
+    store.log(msg({ summary: 'needle one' }));
+    const two = store.log(msg({ summary: 'needle two' }));
+    expect(store.search('s1', 'needle', {}, 10).total).toBe(2);
+    store.remove('s1', Number(two.id.slice(4))); // indexed, newest row
+    const three = store.log(msg({ summary: 'needle three' })); // must not inherit the deleted row's place
+    store.remove('s1', 1); // indexed, oldest
+    expect(store.search('s1', 'needle', {}, 10).messages.map((m) => m.summary)).toEqual(['needle one', 'needle three']);
+    store.remove('s1', Number(three.id.slice(4))); // indexed by the search above
+    const four = store.log(msg({ summary: 'needle four' }));
+    store.remove('s1', Number(four.id.slice(4))); // never indexed
+    expect(store.search('s1', 'needle', {}, 10).messages.map((m) => m.summary)).toEqual(['needle one']);
+    expect(store.search('s1', 'bulk', {}, 10).total).toBe(4499);
+
+    const db = openDatabase(file);
+    expect(() => db.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run()).not.toThrow();
+    db.close();
+  });
+
   it('treats FTS syntax in the query as plain words, never as a syntax error', () => {
     const store = storeAt();
     store.log(msg({ summary: 'quote " and AND OR NEAR( parens' }));

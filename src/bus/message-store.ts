@@ -11,6 +11,7 @@ import { tooLarge, invalidInput } from '../errors.js';
 import { LIMITS, formatMessageId, type Message } from './message.js';
 import { busyRetry } from './busy.js';
 import { createMailbox, type Mailbox } from './mailbox.js';
+import { createSearchIndex } from './search-index.js';
 import { COLUMNS, rowToMessage, type MessageRow } from './message-rows.js';
 
 /** A message as a writer gives it; the store assigns `id` and `ts`. */
@@ -225,6 +226,8 @@ export function createMessageStore(db: Db): MessageStore {
     return (statement(sql).get(...params) as { n: number }).n;
   };
 
+  const searchIndex = createSearchIndex(db);
+
   return {
     ...createMailbox(db),
 
@@ -265,7 +268,9 @@ export function createMessageStore(db: Db): MessageStore {
     },
 
     search(sessionId, query, filter, limit) {
-      const params: unknown[] = [toFtsQuery(query), sessionId];
+      const ftsQuery = toFtsQuery(query);
+      searchIndex.catchUp();
+      const params: unknown[] = [ftsQuery, sessionId];
       const where = `messages_fts MATCH ? AND m.session_id = ?${filterSql(filter, params, 'm.')}`;
       const from = `messages_fts JOIN messages m ON m.row_id = messages_fts.rowid`;
       const count = (statement(`SELECT count(*) AS n FROM ${from} WHERE ${where}`).get(...params) as { n: number }).n;

@@ -23,7 +23,8 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
 
       CREATE TABLE messages (
-        row_id           INTEGER PRIMARY KEY,
+        -- AUTOINCREMENT: a row id is never reused, which the search index watermark relies on
+        row_id           INTEGER PRIMARY KEY AUTOINCREMENT,
         session_id       TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
         seq              INTEGER NOT NULL,
         ts               TEXT NOT NULL,
@@ -64,13 +65,20 @@ export const MIGRATIONS: readonly Migration[] = [
            AND to_role = old.to_role AND type = old.type AND n <= 0;
       END;
 
+      -- Full-text index over summary and data. It is brought up to date in batches when a search
+      -- runs rather than by a trigger on every write: each write stays a few pages, and a search
+      -- first indexes every message committed before it. indexed_through is the watermark.
       CREATE VIRTUAL TABLE messages_fts USING fts5 (
         summary, data, content = 'messages', content_rowid = 'row_id'
       );
-      CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts (rowid, summary, data) VALUES (new.row_id, new.summary, new.data);
-      END;
-      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+      CREATE TABLE search_index_state (
+        singleton        INTEGER PRIMARY KEY CHECK (singleton = 1),
+        indexed_through  INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO search_index_state VALUES (1, 0);
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+        WHEN old.row_id <= (SELECT indexed_through FROM search_index_state)
+      BEGIN
         INSERT INTO messages_fts (messages_fts, rowid, summary, data)
         VALUES ('delete', old.row_id, old.summary, old.data);
       END;

@@ -12,7 +12,7 @@ import type { NewMessage } from '../../src/bus/message-store.js';
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(BENCH_DIR, '../../..');
 export const RESULTS_DIR = path.join(ROOT, 'bench-results');
-export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+export const CLI = path.join(ROOT, 'dist/bin/main.js');
 
 /** A fresh temp directory, removed by `cleanup()`. */
 export function tempDir(label: string): { dir: string; file: (name: string) => string; cleanup: () => void } {
