@@ -11,7 +11,8 @@ import type { MessageStore } from '../bus/message-store.js';
 import { SHELL_USER } from '../ops/caller.js';
 import { formatLine } from '../ops/format.js';
 import { runTeamMsg } from '../ops/team-msg.js';
-import type { Call, Io } from './msg.js';
+import type { Call } from './msg-commands.js';
+import type { Io } from './msg.js';
 import { STREAM_WIDTHS, messagePainter } from './output.js';
 
 export async function follow(store: MessageStore, call: Call, io: Io, json: boolean, intervalMs: number): Promise<number> {
