@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase, schemaVersion } from '../src/bus/db.js';
 import { LIMITS } from '../src/bus/message.js';
 import { createMessageStore, toFtsQuery, type NewMessage } from '../src/bus/message-store.js';
+import { COLUMNS } from '../src/bus/message-rows.js';
 import { SCHEMA_VERSION } from '../src/bus/migrations.js';
 import { resolveDbPath } from '../src/bus/paths.js';
 import { MaestroError } from '../src/errors.js';
@@ -297,5 +298,14 @@ describe('errors', () => {
       expect(error).toBeInstanceOf(MaestroError);
       expect((error as MaestroError).code).toBe('too_large');
     }
+  });
+});
+
+describe('schema', () => {
+  it('has exactly the message columns the row type reads, plus the row id', () => {
+    const db = openDatabase(tempDbFile());
+    const columns = (db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).map((c) => c.name);
+    expect(columns.sort()).toEqual(['row_id', ...COLUMNS.split(', ')].sort());
+    db.close();
   });
 });

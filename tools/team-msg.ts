@@ -139,8 +139,13 @@ export function registerTeamMsg(server: McpServer, deps: ToolDeps): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     (input) => {
+      const started = performance.now();
       try {
         const result = runTeamMsg(deps.store, input, deps.caller);
+        deps.logger.debug(
+          { tool: TEAM_MSG, operation: input.operation, session_id: input.session_id, ms: performance.now() - started },
+          'tool call',
+        );
         return toolResult(result, renderTeamMsg(result));
       } catch (error) {
         return toolError(error, deps.logger, TEAM_MSG);

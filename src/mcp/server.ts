@@ -16,7 +16,7 @@ export function createServer(deps: ToolDeps): { server: McpServer; cleanup: () =
   const server = new McpServer(
     { name: SERVER_NAME, version: VERSION },
     {
-      capabilities: { tools: {}, logging: {} },
+      capabilities: { tools: {} },
       instructions:
         'maestro-tools runs a team of worker agents. team_msg is the shared message bus: workers log progress, blockers and completions; the coordinator reads them with list.',
       maxToolInputElements: MAX_INPUT_ELEMENTS,

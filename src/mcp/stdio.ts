@@ -31,5 +31,5 @@ export async function serveStdio(options: { db?: string | undefined }): Promise<
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await server.connect(new StdioServerTransport());
-  logger.info({ db: location.file, pid: process.pid }, 'server ready');
+  logger.info({ db: location.file }, 'server ready');
 }
