@@ -213,6 +213,21 @@ describe('maestro msg tail', () => {
   });
 });
 
+describe('maestro msg tail --json', () => {
+  it('prints one JSON object per message for scripts', async () => {
+    const { db, run } = bus();
+    await seed(run);
+    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1', '--last', '2', '--json', '--interval', '50'], { env: { MAESTRO_DB: db, FORCE_COLOR: '1' } });
+    let out = '';
+    tail.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await until(() => out.trim().split('\n').length >= 2);
+    tail.kill('SIGTERM');
+    await tail;
+    const messages = out.trim().split('\n').map((line) => JSON.parse(line) as { id: string; data: unknown });
+    expect(messages.map((m) => m.id)).toEqual(['MSG-003', 'MSG-004']);
+  });
+});
+
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
