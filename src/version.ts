@@ -5,7 +5,10 @@ function findVersion(): string {
   // Compiled code lives at dist/src/, sources at src/: try both distances to the package root.
   for (const relative of ['../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'maestro-tools' && pkg.version) return pkg.version;
     } catch {
       // not at this distance

@@ -10,20 +10,49 @@ const ANSI = /\u001b\[/;
 
 function bus() {
   const db = tempDbFile();
-  const run = (args: string[], env: Record<string, string | undefined> = {}) => maestro(args, { env: { MAESTRO_DB: db, ...env } });
+  const run = (args: string[], env: Record<string, string | undefined> = {}) =>
+    maestro(args, { env: { MAESTRO_DB: db, ...env } });
   return { db, run };
 }
 
 async function seed(run: ReturnType<typeof bus>['run']) {
   const log = async (args: string[]) => expect((await run(['msg', 'log', '-s', 'S1', ...args])).code).toBe(0);
-  await log(['--from', 'IMPL-001', '--type', 'progress', '--data', '{"task_id":"IMPL-001","progress_pct":30}', '[IMPL-001] context loaded (30%)']);
+  await log([
+    '--from',
+    'IMPL-001',
+    '--type',
+    'progress',
+    '--data',
+    '{"task_id":"IMPL-001","progress_pct":30}',
+    '[IMPL-001] context loaded (30%)',
+  ]);
   await log(['--from', 'PLAN-001', '--type', 'task_complete', '[PLAN-001] plan written']);
   await log(['--from', 'IMPL-001', '--type', 'blocker', '--summary', '[IMPL-001] tests need a database']);
   await log(['--from', 'IMPL-002', '--type', 'progress', '[IMPL-002] scaffolding done (50%)']);
 }
 
 describe('help', () => {
-  const commands = [[], ['mcp'], ['msg'], ...['list', 'log', 'send', 'broadcast', 'read', 'status', 'search', 'tail', 'sessions', 'state', 'mailbox', 'mailbox-status', 'delete', 'clear'].map((c) => ['msg', c])];
+  const commands = [
+    [],
+    ['mcp'],
+    ['msg'],
+    ...[
+      'list',
+      'log',
+      'send',
+      'broadcast',
+      'read',
+      'status',
+      'search',
+      'tail',
+      'sessions',
+      'state',
+      'mailbox',
+      'mailbox-status',
+      'delete',
+      'clear',
+    ].map((c) => ['msg', c]),
+  ];
   it.each(commands)('maestro %s --help prints usage and exits 0', async (...command) => {
     const result = await maestro([...command, '--help']);
     expect(result.code).toBe(0);
@@ -44,7 +73,9 @@ describe('maestro msg list', () => {
     expect(code).toBe(0);
     const lines = stdout.split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^MSG-001 \d\d:\d\d:\d\d IMPL-001 → coordinator \(progress\)\s+\[IMPL-001\] context loaded \(30%\)$/);
+    expect(lines[0]).toMatch(
+      /^MSG-001 \d\d:\d\d:\d\d IMPL-001 → coordinator \(progress\)\s+\[IMPL-001\] context loaded \(30%\)$/,
+    );
     expect(new Set(lines.map((l) => l.indexOf('→'))).size).toBe(1);
     expect(new Set(lines.map((l) => l.indexOf('['))).size).toBe(1);
     expect(stdout).not.toMatch(ANSI);
@@ -55,10 +86,14 @@ describe('maestro msg list', () => {
     await seed(run);
     const progress = await run(['msg', 'list', '-s', 'S1', '--type', 'progress', '--last', '10']);
     expect(progress.stdout.split('\n').map((l) => l.slice(0, 7))).toEqual(['MSG-001', 'MSG-004']);
-    expect((await run(['msg', 'list', '-s', 'S1', '--type', 'blocker'])).stdout).toMatch(/^MSG-003 .*tests need a database$/);
+    expect((await run(['msg', 'list', '-s', 'S1', '--type', 'blocker'])).stdout).toMatch(
+      /^MSG-003 .*tests need a database$/,
+    );
     expect((await run(['msg', 'list', '-s', 'S1', '--from', 'IMPL-001', '--last', '1'])).stdout).toMatch(/^MSG-003/);
     expect((await run(['msg', 'list', '-s', 'S1', '--type', 'progress,blocker'])).stdout.split('\n')).toHaveLength(3);
-    expect((await run(['msg', 'list', '-s', 'S1', '-t', 'progress', '-t', 'task_complete'])).stdout.split('\n')).toHaveLength(3);
+    expect(
+      (await run(['msg', 'list', '-s', 'S1', '-t', 'progress', '-t', 'task_complete'])).stdout.split('\n'),
+    ).toHaveLength(3);
   });
 
   it('pages forward with --since and says when more follow', async () => {
@@ -77,7 +112,12 @@ describe('maestro msg list', () => {
     await seed(run);
     const parsed = JSON.parse((await run(['msg', 'list', '-s', 'S1', '--type', 'progress', '--json'])).stdout);
     expect(parsed).toMatchObject({ operation: 'list', total: 2, showing: 2 });
-    expect(parsed.messages[0]).toMatchObject({ id: 'MSG-001', from: 'IMPL-001', data: { progress_pct: 30 }, sender_agent_id: null });
+    expect(parsed.messages[0]).toMatchObject({
+      id: 'MSG-001',
+      from: 'IMPL-001',
+      data: { progress_pct: 30 },
+      sender_agent_id: null,
+    });
     expect(parsed.formatted[0]).toMatch(/^MSG-001 \[\d\d:\d\d:\d\d\] IMPL-001/);
   });
 
@@ -106,7 +146,13 @@ describe('maestro msg list', () => {
     mkdirSync(subdir, { recursive: true });
     // the server a client starts in the project root, with no MAESTRO_DB
     const server = await startServer(project, { cwd: project, projectDb: true });
-    await server.call('team_msg', { operation: 'log', session_id: 'proj', from: 'IMPL-001', type: 'progress', summary: 'from the server' });
+    await server.call('team_msg', {
+      operation: 'log',
+      session_id: 'proj',
+      from: 'IMPL-001',
+      type: 'progress',
+      summary: 'from the server',
+    });
     const listed = await maestro(['msg', 'list', '-s', 'proj', '--type', 'progress', '--last', '10'], { cwd: subdir });
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/MSG-001 .* IMPL-001 → coordinator \(progress\) from the server$/);
@@ -119,7 +165,9 @@ describe('other maestro msg commands', () => {
     const { run } = bus();
     const sent = await run(['msg', 'send', '-s', 'S1', '--to', 'IMPL-001', 'please rebase']);
     expect(sent.stdout).toMatch(/^MSG-001 \d\d:\d\d:\d\d user → IMPL-001 \(message\) please rebase$/);
-    expect((await run(['msg', 'broadcast', '-s', 'S1', '--from', 'coordinator', 'wrap up'])).stdout).toMatch(/coordinator → all \(message\) wrap up$/);
+    expect((await run(['msg', 'broadcast', '-s', 'S1', '--from', 'coordinator', 'wrap up'])).stdout).toMatch(
+      /coordinator → all \(message\) wrap up$/,
+    );
     expect((await run(['msg', 'log', '-s', 'S1', '--from', 'X'])).stdout).toMatch(/\[X\] message → coordinator$/);
     const read = await run(['msg', 'read', '-s', 'S1', 'MSG-001']);
     expect(read.stdout).toContain('please rebase');
@@ -147,14 +195,20 @@ describe('other maestro msg commands', () => {
     ]);
 
     expect((await run(['msg', 'state', '-s', 'S1'])).stdout).toMatch(/PLAN-001[\s\S]*"phase": "done"/);
-    expect((await run(['msg', 'mailbox', '-s', 'S1', '--role', 'coordinator', '--last', '2'])).stdout.split('\n')).toHaveLength(2);
-    expect((await run(['msg', 'mailbox-status', '-s', 'S1', '--role', 'coordinator'])).stdout.split('\n')[1]).toMatch(/^coordinator +3 +2 +5$/);
+    expect(
+      (await run(['msg', 'mailbox', '-s', 'S1', '--role', 'coordinator', '--last', '2'])).stdout.split('\n'),
+    ).toHaveLength(2);
+    expect((await run(['msg', 'mailbox-status', '-s', 'S1', '--role', 'coordinator'])).stdout.split('\n')[1]).toMatch(
+      /^coordinator +3 +2 +5$/,
+    );
 
     expect((await run(['msg', 'delete', '-s', 'S1', 'MSG-002'])).stdout).toBe('deleted MSG-002 from session S1');
     const refused = await run(['msg', 'clear', '-s', 'S1']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/add --yes/);
-    expect((await run(['msg', 'clear', '-s', 'S1', '--yes'])).stdout).toBe('cleared 4 message(s) from session S1; role state kept');
+    expect((await run(['msg', 'clear', '-s', 'S1', '--yes'])).stdout).toBe(
+      'cleared 4 message(s) from session S1; role state kept',
+    );
   });
 });
 
@@ -162,11 +216,23 @@ describe('exit codes and errors', () => {
   it.each([
     [['frobnicate'], 2, "maestro: unknown command 'frobnicate' (see 'maestro --help')"],
     [['msg', 'frob'], 2, /^maestro msg: unknown command 'frob'; commands: list, log/],
-    [['msg', 'list', '-s', 'S1', '--bogus'], 2, /^maestro msg list: unknown option '--bogus' \(see 'maestro msg list --help'\)$/],
+    [
+      ['msg', 'list', '-s', 'S1', '--bogus'],
+      2,
+      /^maestro msg list: unknown option '--bogus' \(see 'maestro msg list --help'\)$/,
+    ],
     [['msg', 'list', '-s', 'S1', '--last', 'lots'], 2, "maestro msg list: --last expects a whole number, got 'lots'"],
-    [['msg', 'list', '-s', 'S1', '--last', '1000'], 2, 'maestro msg list: --last: expected a whole number from 1 to 100'],
+    [
+      ['msg', 'list', '-s', 'S1', '--last', '1000'],
+      2,
+      'maestro msg list: --last: expected a whole number from 1 to 100',
+    ],
     [['msg', 'list', '-s', 'bad session!'], 2, /^maestro msg list: --session: expected 1-128 characters/],
-    [['msg', 'list', '-s', 'S1', '--since', 'yesterday'], 2, 'maestro msg list: --since: expected a message id like MSG-007'],
+    [
+      ['msg', 'list', '-s', 'S1', '--since', 'yesterday'],
+      2,
+      'maestro msg list: --since: expected a message id like MSG-007',
+    ],
     [['msg', 'log', '-s', 'S1', '--data', '{oops'], 2, /^maestro msg log: --data is not valid JSON/],
     [['msg', 'log', '-s', 'S1', '--data', '[1]'], 2, /^maestro msg log: --data must be a JSON object/],
     [['msg', 'read', '-s', 'S1'], 2, 'maestro msg read: expected one message id, got 0'],
@@ -194,7 +260,9 @@ describe('maestro msg tail', () => {
   it('shows the newest messages, then each new one as it arrives, until interrupted', async () => {
     const { db, run } = bus();
     await seed(run);
-    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1', '--type', 'progress', '--last', '1', '--interval', '50'], { env: { MAESTRO_DB: db } });
+    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1', '--type', 'progress', '--last', '1', '--interval', '50'], {
+      env: { MAESTRO_DB: db },
+    });
     let out = '';
     tail.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     await until(() => out.includes('MSG-004'));
@@ -217,13 +285,18 @@ describe('maestro msg tail --json', () => {
   it('prints one JSON object per message for scripts', async () => {
     const { db, run } = bus();
     await seed(run);
-    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1', '--last', '2', '--json', '--interval', '50'], { env: { MAESTRO_DB: db, FORCE_COLOR: '1' } });
+    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1', '--last', '2', '--json', '--interval', '50'], {
+      env: { MAESTRO_DB: db, FORCE_COLOR: '1' },
+    });
     let out = '';
     tail.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     await until(() => out.trim().split('\n').length >= 2);
     tail.kill('SIGTERM');
     await tail;
-    const messages = out.trim().split('\n').map((line) => JSON.parse(line) as { id: string; data: unknown });
+    const messages = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; data: unknown });
     expect(messages.map((m) => m.id)).toEqual(['MSG-003', 'MSG-004']);
   });
 });

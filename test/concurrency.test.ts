@@ -43,7 +43,7 @@ describe('8 processes logging into one session at once', () => {
     const stored = store.list('race', {}, { limit: 100, sinceSeq: 0 });
     expect(stored.total).toBe(total);
     const ids: string[] = [];
-    for (let since = 0; ; ) {
+    for (let since = 0; ;) {
       const page = store.list('race', {}, { limit: 100, sinceSeq: since });
       ids.push(...page.messages.map((m) => m.id));
       if (!page.has_more) break;
@@ -68,7 +68,15 @@ describe('concurrent read_mailbox', () => {
     const addressed: string[] = [];
     for (let i = 0; i < 600; i++) {
       const to = i % 5 === 0 ? 'all' : i % 7 === 0 ? 'IMPL-002' : 'IMPL-001';
-      const message = store.log({ session_id: 'mb', from: 'coordinator', to, type: 'message', summary: `m${i}`, data: {}, sender_agent_id: null });
+      const message = store.log({
+        session_id: 'mb',
+        from: 'coordinator',
+        to,
+        type: 'message',
+        summary: `m${i}`,
+        data: {},
+        sender_agent_id: null,
+      });
       if (to !== 'IMPL-002') addressed.push(message.id);
     }
     const delivered = await inParallel(() => ['mailbox', file, 'mb', 'IMPL-001', '3'], 6);
@@ -77,6 +85,8 @@ describe('concurrent read_mailbox', () => {
     expect(new Set(all).size).toBe(addressed.length);
     expect([...all].sort()).toEqual([...addressed].sort());
     expect(delivered.filter((ids) => ids.length > 0).length).toBeGreaterThan(1); // they really competed
-    expect(store.mailboxStatus('mb', 'IMPL-001')).toEqual([{ role: 'IMPL-001', total: addressed.length, delivered: addressed.length, unread: 0 }]);
+    expect(store.mailboxStatus('mb', 'IMPL-001')).toEqual([
+      { role: 'IMPL-001', total: addressed.length, delivered: addressed.length, unread: 0 },
+    ]);
   });
 });

@@ -42,20 +42,48 @@ describe('team_msg over stdio', () => {
       to: 'coordinator',
       type: 'progress',
       summary: '[IMPL-001] context loaded (30%)',
-      data: { task_id: 'IMPL-001', role: 'implementer', status: 'in_progress', progress_pct: 30, phase: 'context loaded', key_info: 'uses express' },
+      data: {
+        task_id: 'IMPL-001',
+        role: 'implementer',
+        status: 'in_progress',
+        progress_pct: 30,
+        phase: 'context loaded',
+        key_info: 'uses express',
+      },
     });
     expect(logged.isError).toBeFalsy();
     expect(logged.structuredContent).toMatchObject({ operation: 'log', id: 'MSG-001' });
-    await server.call('team_msg', { operation: 'log', session_id: SESSION, from: 'IMPL-001', type: 'blocker', summary: 'stuck' });
+    await server.call('team_msg', {
+      operation: 'log',
+      session_id: SESSION,
+      from: 'IMPL-001',
+      type: 'blocker',
+      summary: 'stuck',
+    });
 
-    const listed = await server.call('team_msg', { operation: 'list', session_id: SESSION, type: 'progress', last: 50 });
+    const listed = await server.call('team_msg', {
+      operation: 'list',
+      session_id: SESSION,
+      type: 'progress',
+      last: 50,
+    });
     const result = teamMsgOutput.parse(listed.structuredContent);
     expect(result).toMatchObject({ total: 1, showing: 1 });
     const [message] = result.messages!;
-    expect(message).toMatchObject({ id: 'MSG-001', from: 'IMPL-001', to: 'coordinator', type: 'progress', summary: '[IMPL-001] context loaded (30%)' });
+    expect(message).toMatchObject({
+      id: 'MSG-001',
+      from: 'IMPL-001',
+      to: 'coordinator',
+      type: 'progress',
+      summary: '[IMPL-001] context loaded (30%)',
+    });
     expect(message!.data).toMatchObject({ task_id: 'IMPL-001', progress_pct: 30, phase: 'context loaded' });
     expect(message!.ts).toMatch(/Z$/);
-    expect(result.formatted).toEqual([expect.stringMatching(/^MSG-001 \[\d\d:\d\d:\d\d\] IMPL-001 → coordinator \(progress\) \[IMPL-001\] context loaded \(30%\)$/)]);
+    expect(result.formatted).toEqual([
+      expect.stringMatching(
+        /^MSG-001 \[\d\d:\d\d:\d\d\] IMPL-001 → coordinator \(progress\) \[IMPL-001\] context loaded \(30%\)$/,
+      ),
+    ]);
     // text-only clients see the data too
     expect(text(listed)).toContain('"progress_pct":30');
   });
@@ -67,8 +95,16 @@ describe('team_msg over stdio', () => {
       expect(result.isError, text(result)).toBeFalsy();
       return teamMsgOutput.parse(result.structuredContent);
     };
-    expect((await call({ operation: 'log' })).message).toMatchObject({ from: 'coordinator', to: 'coordinator', type: 'message', summary: '[coordinator] message → coordinator', data: {} });
-    expect((await call({ operation: 'broadcast', from: 'coordinator', summary: 'hello all' })).message).toMatchObject({ to: 'all' });
+    expect((await call({ operation: 'log' })).message).toMatchObject({
+      from: 'coordinator',
+      to: 'coordinator',
+      type: 'message',
+      summary: '[coordinator] message → coordinator',
+      data: {},
+    });
+    expect((await call({ operation: 'broadcast', from: 'coordinator', summary: 'hello all' })).message).toMatchObject({
+      to: 'all',
+    });
     await call({ operation: 'log', from: 'PLAN-001', type: 'state_update', data: { phase: 'done' } });
     await call({ operation: 'log', from: 'coordinator', to: 'PLAN-001', summary: 'next step please' });
 
@@ -82,7 +118,9 @@ describe('team_msg over stdio', () => {
     expect(mailbox.messages?.map((m) => m.summary)).toEqual(['hello all', 'next step please']);
     expect(mailbox.unread_remaining).toBe(0);
     expect((await call({ operation: 'read_mailbox', role: 'PLAN-001' })).messages).toEqual([]);
-    expect((await call({ operation: 'mailbox_status', role: 'PLAN-001' })).mailboxes).toEqual([{ role: 'PLAN-001', total: 2, delivered: 2, unread: 0 }]);
+    expect((await call({ operation: 'mailbox_status', role: 'PLAN-001' })).mailboxes).toEqual([
+      { role: 'PLAN-001', total: 2, delivered: 2, unread: 0 },
+    ]);
     expect((await call({ operation: 'read', id: 'MSG-004' })).delivered_to).toEqual(['PLAN-001']);
 
     const page1 = await call({ operation: 'list', since: 'MSG-001', last: 2 });
@@ -107,8 +145,14 @@ describe('team_msg over stdio', () => {
     [{ operation: 'list', session_id: SESSION, last: 0 }, /whole number from 1 to 100 at last/],
     [{ operation: 'list', session_id: SESSION, last: 'ten' }, /whole number from 1 to 100 at last/],
     [{ operation: 'list', session_id: SESSION, since: 'yesterday' }, /message id like MSG-007 at since/],
-    [{ operation: 'list', session_id: SESSION, limit: 5 }, /unknown field 'limit'; team_msg takes: operation, session_id/],
-    [{ operation: 'list', session_id: SESSION, summary: 'x' }, /does not apply to operation 'list' \(it takes: from, to, type, last, since\) at summary/],
+    [
+      { operation: 'list', session_id: SESSION, limit: 5 },
+      /unknown field 'limit'; team_msg takes: operation, session_id/,
+    ],
+    [
+      { operation: 'list', session_id: SESSION, summary: 'x' },
+      /does not apply to operation 'list' \(it takes: from, to, type, last, since\) at summary/,
+    ],
     [{ operation: 'read', session_id: SESSION }, /required for operation 'read' at id/],
     [{ operation: 'read', session_id: SESSION, id: 'MSG-404' }, /message MSG-404 not found in session/],
     [{ operation: 'delete', session_id: SESSION, id: 'MSG-404' }, /not found/],
@@ -151,14 +195,33 @@ describe('the raw stdio stream', () => {
     const send = (line: string) => child.stdin.write(`${line}\n`);
     send('this is not json');
     send('{"jsonrpc":"2.0","id":1,"method":"no/such/method"}');
-    send('{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}');
+    send(
+      '{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}',
+    );
     send('{"jsonrpc":"2.0","method":"notifications/initialized"}');
     send('{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"team_msg","arguments":null}}');
     send('{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}');
-    send('{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"team_msg","arguments":{"operation":"log","session_id":"raw","data":{"deep":' + '['.repeat(50) + ']'.repeat(50) + '}}}}');
-    send('{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"team_msg","arguments":{"operation":"list","session_id":"raw"}}}');
+    send(
+      '{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"team_msg","arguments":{"operation":"log","session_id":"raw","data":{"deep":' +
+        '['.repeat(50) +
+        ']'.repeat(50) +
+        '}}}}',
+    );
+    send(
+      '{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"team_msg","arguments":{"operation":"list","session_id":"raw"}}}',
+    );
     await waitFor(() => stdout.includes('"id":6'));
-    const replies = stdout.trim().split('\n').map((line) => JSON.parse(line) as { id?: number; result?: { isError?: boolean; structuredContent?: { total?: number } }; error?: unknown });
+    const replies = stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            id?: number;
+            result?: { isError?: boolean; structuredContent?: { total?: number } };
+            error?: unknown;
+          },
+      );
     expect(replies.every((r) => typeof r === 'object')).toBe(true);
     const byId = new Map(replies.map((r) => [r.id, r]));
     expect(byId.get(1)?.error).toBeDefined();

@@ -76,8 +76,14 @@ describe('database location', () => {
   it('falls back to the working directory outside git, and obeys MAESTRO_DB and --db in that order', () => {
     const dir = tempDir();
     expect(resolveDbPath({ cwd: dir, env: {} }).file).toBe(path.join(dir, '.maestro', 'maestro.db'));
-    expect(resolveDbPath({ cwd: dir, env: { MAESTRO_DB: 'x.db' } })).toEqual({ file: path.join(dir, 'x.db'), source: 'env' });
-    expect(resolveDbPath({ cwd: dir, env: { MAESTRO_DB: 'x.db' }, db: '/tmp/y.db' })).toEqual({ file: '/tmp/y.db', source: 'option' });
+    expect(resolveDbPath({ cwd: dir, env: { MAESTRO_DB: 'x.db' } })).toEqual({
+      file: path.join(dir, 'x.db'),
+      source: 'env',
+    });
+    expect(resolveDbPath({ cwd: dir, env: { MAESTRO_DB: 'x.db' }, db: '/tmp/y.db' })).toEqual({
+      file: '/tmp/y.db',
+      source: 'option',
+    });
   });
 });
 
@@ -109,7 +115,9 @@ describe('log', () => {
     );
     const bigSummary = 'é'.repeat(LIMITS.summaryChars); // 2 bytes each
     const bigData = { blob: 'x'.repeat(LIMITS.dataBytes - 20) };
-    expect(() => store.log(msg({ summary: bigSummary, data: bigData }))).toThrow(`the limit is ${LIMITS.messageBytes} bytes`);
+    expect(() => store.log(msg({ summary: bigSummary, data: bigData }))).toThrow(
+      `the limit is ${LIMITS.messageBytes} bytes`,
+    );
     expect(store.list('s1', {}, { limit: 10 }).total).toBe(0);
     expect(store.log(msg()).id).toBe('MSG-001');
   });
@@ -120,7 +128,11 @@ describe('log', () => {
     store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { phase: 'write', done: true } }));
     store.log(msg({ from: 'PLAN-001', type: 'progress', data: { phase: 'ignored' } }));
     const [state] = store.roleStates('s1', 'PLAN-001');
-    expect(state).toMatchObject({ role: 'PLAN-001', state: { phase: 'write', files: ['a'], done: true }, updated_by: 'MSG-002' });
+    expect(state).toMatchObject({
+      role: 'PLAN-001',
+      state: { phase: 'write', files: ['a'], done: true },
+      updated_by: 'MSG-002',
+    });
     store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { done: null } }));
     expect(store.roleStates('s1', 'PLAN-001')[0]!.state).toEqual({ phase: 'write', files: ['a'] });
   });
@@ -273,7 +285,12 @@ describe('status and sessions', () => {
     store.log(msg({ from: 'PLAN-001', type: 'task_complete', summary: 'planned' }));
     const last = store.log(msg({ from: 'IMPL-001', type: 'blocker', summary: 'stuck' }));
     expect(store.status('s1')).toEqual([
-      { role: 'IMPL-001', messages: 2, last_seen: last.ts, last_action: { id: 'MSG-003', type: 'blocker', to: 'coordinator', summary: 'stuck' } },
+      {
+        role: 'IMPL-001',
+        messages: 2,
+        last_seen: last.ts,
+        last_action: { id: 'MSG-003', type: 'blocker', to: 'coordinator', summary: 'stuck' },
+      },
       expect.objectContaining({ role: 'PLAN-001', messages: 1 }),
     ]);
   });
@@ -284,7 +301,13 @@ describe('status and sessions', () => {
     store.log(msg({ session_id: 'new', from: 'A' }));
     const last = store.log(msg({ session_id: 'new', from: 'B' }));
     const sessions = store.sessions();
-    expect(sessions[0]).toMatchObject({ session_id: 'new', messages: 2, members: 2, last_id: 'MSG-002', last_activity: last.ts });
+    expect(sessions[0]).toMatchObject({
+      session_id: 'new',
+      messages: 2,
+      members: 2,
+      last_id: 'MSG-002',
+      last_activity: last.ts,
+    });
     expect(sessions[1]).toMatchObject({ session_id: 'old', messages: 1 });
   });
 });

@@ -11,9 +11,22 @@ const worker = { role: 'IMPL-001', agentId: 'agt_V1StGXR8Z5jdHi6B' };
 describe('team_msg defaults and identity', () => {
   it('takes from and the mailbox role from the caller, and records the authenticated agent id', () => {
     const store = createMessageStore(openDatabase(tempDbFile()));
-    const logged = runTeamMsg(store, teamMsgInput.parse({ operation: 'log', session_id: 's', type: 'progress' }), worker);
-    expect(logged.message).toMatchObject({ from: 'IMPL-001', to: 'coordinator', summary: '[IMPL-001] progress → coordinator', sender_agent_id: worker.agentId });
-    runTeamMsg(store, teamMsgInput.parse({ operation: 'log', session_id: 's', to: 'IMPL-001', summary: 'hi' }), COORDINATOR);
+    const logged = runTeamMsg(
+      store,
+      teamMsgInput.parse({ operation: 'log', session_id: 's', type: 'progress' }),
+      worker,
+    );
+    expect(logged.message).toMatchObject({
+      from: 'IMPL-001',
+      to: 'coordinator',
+      summary: '[IMPL-001] progress → coordinator',
+      sender_agent_id: worker.agentId,
+    });
+    runTeamMsg(
+      store,
+      teamMsgInput.parse({ operation: 'log', session_id: 's', to: 'IMPL-001', summary: 'hi' }),
+      COORDINATOR,
+    );
     const mailbox = runTeamMsg(store, teamMsgInput.parse({ operation: 'read_mailbox', session_id: 's' }), worker);
     expect(mailbox.role).toBe('IMPL-001');
     expect(mailbox.messages?.map((m) => [m.summary, m.sender_agent_id])).toEqual([['hi', null]]);

@@ -22,7 +22,10 @@ const message = z.object({
   type: z.string(),
   summary: z.string(),
   data: z.record(z.string(), z.unknown()),
-  sender_agent_id: z.string().nullable().describe('The authenticated agent that wrote it; null for a person or the coordinator.'),
+  sender_agent_id: z
+    .string()
+    .nullable()
+    .describe('The authenticated agent that wrote it; null for a person or the coordinator.'),
 });
 
 export const teamMsgOutput = z.object({
@@ -99,7 +102,10 @@ export function renderTeamMsg(result: TeamMsgResult): string {
         result.operation === 'read_mailbox'
           ? `${result.showing} message(s) delivered to ${result.role} in ${session}; ${result.unread_remaining} still unread`
           : `${result.showing} of ${result.total} message(s) in ${session}`;
-      const next = result.next_since !== undefined ? `\nnext_since: ${result.next_since}${result.has_more ? ' (more follow)' : ''}` : '';
+      const next =
+        result.next_since !== undefined
+          ? `\nnext_since: ${result.next_since}${result.has_more ? ' (more follow)' : ''}`
+          : '';
       return [head, ...lines].join('\n') + next;
     }
     case 'status':
@@ -108,7 +114,8 @@ export function renderTeamMsg(result: TeamMsgResult): string {
         : [
             `${result.members!.length} member(s) in ${session}:`,
             ...result.members!.map(
-              (m) => `${m.role}: ${m.messages} message(s), last seen ${m.last_seen}, last ${m.last_action.id} (${m.last_action.type}) ${m.last_action.summary}`,
+              (m) =>
+                `${m.role}: ${m.messages} message(s), last seen ${m.last_seen}, last ${m.last_action.id} (${m.last_action.type}) ${m.last_action.summary}`,
             ),
           ].join('\n');
     case 'delete':
@@ -124,7 +131,9 @@ export function renderTeamMsg(result: TeamMsgResult): string {
     case 'mailbox_status':
       return result.mailboxes!.length === 0
         ? `No mailboxes in ${session}.`
-        : result.mailboxes!.map((m) => `${m.role}: ${m.unread} unread, ${m.delivered} delivered, ${m.total} in all`).join('\n');
+        : result
+            .mailboxes!.map((m) => `${m.role}: ${m.unread} unread, ${m.delivered} delivered, ${m.total} in all`)
+            .join('\n');
   }
 }
 

@@ -77,7 +77,10 @@ function migrate(db: Db, file: string, readonly: boolean): void {
   }
   if (current === SCHEMA_VERSION) return;
   if (readonly) {
-    throw new MaestroError('storage', `database ${file} needs migrating (version ${current} → ${SCHEMA_VERSION}); open it writable once`);
+    throw new MaestroError(
+      'storage',
+      `database ${file} needs migrating (version ${current} → ${SCHEMA_VERSION}); open it writable once`,
+    );
   }
   db.transaction(() => {
     // Re-read under the write lock: another process may have migrated while we waited.

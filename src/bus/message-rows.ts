@@ -28,4 +28,3 @@ export function rowToMessage(row: MessageRow): Message {
     sender_agent_id: row.sender_agent_id,
   };
 }
-

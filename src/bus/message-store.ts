@@ -161,9 +161,7 @@ export function createMessageStore(db: Db): MessageStore {
   const deleteOne = db.prepare<[string, number]>('DELETE FROM messages WHERE session_id = ? AND seq = ?');
   const deleteAll = db.prepare<[string]>('DELETE FROM messages WHERE session_id = ?');
   const deleteCursors = db.prepare<[string]>('DELETE FROM mailbox_cursors WHERE session_id = ?');
-  const sessionCounter = db.prepare<[string], { next_seq: number }>(
-    'SELECT next_seq FROM sessions WHERE id = ?',
-  );
+  const sessionCounter = db.prepare<[string], { next_seq: number }>('SELECT next_seq FROM sessions WHERE id = ?');
   const memberCounts = db.prepare<[string], { role: string; n: number }>(
     `SELECT from_role AS role, sum(n) AS n FROM message_counts WHERE session_id = ?
      GROUP BY from_role ORDER BY from_role`,
@@ -174,12 +172,11 @@ export function createMessageStore(db: Db): MessageStore {
   const statesAll = db.prepare<[string], { role: string; state: string; updated_at: string; updated_by: number }>(
     'SELECT role, state, updated_at, updated_by FROM role_state WHERE session_id = ? ORDER BY role',
   );
-  const stateOne = db.prepare<[string, string], { role: string; state: string; updated_at: string; updated_by: number }>(
-    'SELECT role, state, updated_at, updated_by FROM role_state WHERE session_id = ? AND role = ?',
-  );
-  const sessionList = db.prepare<[], { id: string; created_at: string }>(
-    'SELECT id, created_at FROM sessions',
-  );
+  const stateOne = db.prepare<
+    [string, string],
+    { role: string; state: string; updated_at: string; updated_by: number }
+  >('SELECT role, state, updated_at, updated_by FROM role_state WHERE session_id = ? AND role = ?');
+  const sessionList = db.prepare<[], { id: string; created_at: string }>('SELECT id, created_at FROM sessions');
   const sessionTotals = db.prepare<[string], { messages: number | null; members: number }>(
     'SELECT sum(n) AS messages, count(DISTINCT from_role) AS members FROM message_counts WHERE session_id = ?',
   );
@@ -275,7 +272,9 @@ export function createMessageStore(db: Db): MessageStore {
       const from = `messages_fts JOIN messages m ON m.row_id = messages_fts.rowid`;
       const count = (statement(`SELECT count(*) AS n FROM ${from} WHERE ${where}`).get(...params) as { n: number }).n;
       const rows = statement(
-        `SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')} FROM ${from} WHERE ${where} ORDER BY m.seq DESC LIMIT ?`,
+        `SELECT ${COLUMNS.split(', ')
+          .map((c) => `m.${c}`)
+          .join(', ')} FROM ${from} WHERE ${where} ORDER BY m.seq DESC LIMIT ?`,
       ).all(...params, limit) as MessageRow[];
       return { total: count, messages: rows.reverse().map(rowToMessage), has_more: false };
     },
@@ -304,7 +303,8 @@ export function createMessageStore(db: Db): MessageStore {
     },
 
     roleStates(sessionId, role) {
-      const rows = role === undefined ? statesAll.all(sessionId) : [stateOne.get(sessionId, role)].filter((r) => r !== undefined);
+      const rows =
+        role === undefined ? statesAll.all(sessionId) : [stateOne.get(sessionId, role)].filter((r) => r !== undefined);
       return rows.map((row) => ({
         role: row.role,
         state: JSON.parse(row.state) as Record<string, unknown>,

@@ -10,13 +10,7 @@ export const DEFAULT_TO = 'coordinator';
 export const DEFAULT_TYPE = 'message';
 
 /** Types the role skills use; any other type matching TYPE_PATTERN is accepted too. */
-export const KNOWN_MESSAGE_TYPES = [
-  'message',
-  'progress',
-  'blocker',
-  'task_complete',
-  'state_update',
-] as const;
+export const KNOWN_MESSAGE_TYPES = ['message', 'progress', 'blocker', 'task_complete', 'state_update'] as const;
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const SESSION_ID_RULE = "1-128 characters: letters, digits, '.', '_' or '-', starting with a letter or digit";

@@ -53,7 +53,12 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     case 'mcp': {
-      const parsed = parse('maestro mcp', rest, { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, false);
+      const parsed = parse(
+        'maestro mcp',
+        rest,
+        { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        false,
+      );
       if (flag(parsed, 'help')) {
         process.stdout.write(`${MCP_HELP}\n`);
         return 0;
@@ -86,7 +91,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`${error.message}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`${error instanceof MaestroError ? 'maestro' : 'maestro: unexpected error'}: ${errorMessage(error)}\n`);
+      process.stderr.write(
+        `${error instanceof MaestroError ? 'maestro' : 'maestro: unexpected error'}: ${errorMessage(error)}\n`,
+      );
       process.exitCode = 1;
     }
   },

@@ -57,7 +57,10 @@ const FILTER_HELP = [
 ];
 
 function typesOf(parsed: Parsed): string[] {
-  return strs(parsed, 'type').flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  return strs(parsed, 'type')
+    .flatMap((t) => t.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 function filters(parsed: Parsed, cmd: string): { input: Partial<TeamMsgInput>; options: RunOptions } {
@@ -67,7 +70,12 @@ function filters(parsed: Parsed, cmd: string): { input: Partial<TeamMsgInput>; o
     if (!check.success) throw new UsageError(`${cmd}: --type '${type}': ${check.error.issues[0]?.message}`);
   }
   return {
-    input: { from: str(parsed, 'from'), to: str(parsed, 'to'), type: types.length === 1 ? types[0] : undefined, last: int(cmd, parsed, 'last') },
+    input: {
+      from: str(parsed, 'from'),
+      to: str(parsed, 'to'),
+      type: types.length === 1 ? types[0] : undefined,
+      last: int(cmd, parsed, 'last'),
+    },
     options: types.length > 1 ? { types } : {},
   };
 }
@@ -92,7 +100,8 @@ function summaryOf(parsed: Parsed): string | undefined {
 }
 
 function onePositional(parsed: Parsed, cmd: string, what: string): string {
-  if (parsed.positionals.length !== 1) throw new UsageError(`${cmd}: expected one ${what}, got ${parsed.positionals.length}`);
+  if (parsed.positionals.length !== 1)
+    throw new UsageError(`${cmd}: expected one ${what}, got ${parsed.positionals.length}`);
   return parsed.positionals[0]!;
 }
 
@@ -110,7 +119,11 @@ export const SUBCOMMANDS: Subcommand[] = [
     summary: 'Show messages: the newest N, or page forward with --since',
     usage: 'maestro msg list -s <session> [--type T] [--from R] [--to R] [--last N] [--since ID] [--json]',
     options: { ...FILTERS, since: { type: 'string' } },
-    optionHelp: [...FILTER_HELP, '-n, --last <N>       How many (default 20, at most 100)', '    --since <id>     Only messages after this id, oldest first'],
+    optionHelp: [
+      ...FILTER_HELP,
+      '-n, --last <N>       How many (default 20, at most 100)',
+      '    --since <id>     Only messages after this id, oldest first',
+    ],
     input: (parsed, cmd) => {
       const { input, options } = filters(parsed, cmd);
       return { input: { operation: 'list', ...input, since: str(parsed, 'since') }, options };
@@ -120,7 +133,7 @@ export const SUBCOMMANDS: Subcommand[] = [
     name: 'log',
     aliases: ['send'],
     summary: 'Append a message (from you, to the coordinator unless --to)',
-    usage: "maestro msg log -s <session> [--from R] [--to R] [--type T] [--data JSON] <summary...>",
+    usage: 'maestro msg log -s <session> [--from R] [--to R] [--type T] [--data JSON] <summary...>',
     options: WRITE_OPTIONS,
     optionHelp: [
       '    --from <role>    Sender (default: user)',
@@ -147,11 +160,22 @@ export const SUBCOMMANDS: Subcommand[] = [
     summary: 'Append a message to everyone (to: all)',
     usage: 'maestro msg broadcast -s <session> [--from R] [--type T] [--data JSON] <summary...>',
     options: Object.fromEntries(Object.entries(WRITE_OPTIONS).filter(([name]) => name !== 'to')),
-    optionHelp: ['    --from <role>    Sender (default: user)', `-t, --type <type>    Message type (default: ${DEFAULT_TYPE})`, '    --summary <text> Summary', '    --data <json>    JSON object payload'],
+    optionHelp: [
+      '    --from <role>    Sender (default: user)',
+      `-t, --type <type>    Message type (default: ${DEFAULT_TYPE})`,
+      '    --summary <text> Summary',
+      '    --data <json>    JSON object payload',
+    ],
     positionals: true,
     write: true,
     input: (parsed, cmd) => ({
-      input: { operation: 'broadcast', from: str(parsed, 'from'), type: str(parsed, 'type'), summary: summaryOf(parsed), data: parseData(parsed, cmd) },
+      input: {
+        operation: 'broadcast',
+        from: str(parsed, 'from'),
+        type: str(parsed, 'type'),
+        summary: summaryOf(parsed),
+        data: parseData(parsed, cmd),
+      },
     }),
   },
   {
@@ -189,13 +213,18 @@ export const SUBCOMMANDS: Subcommand[] = [
     summary: 'Show the newest messages, then follow new ones until interrupted',
     usage: 'maestro msg tail -s <session> [--type T] [--from R] [--to R] [--last N] [--json]',
     options: { ...FILTERS, interval: { type: 'string' } },
-    optionHelp: [...FILTER_HELP, '-n, --last <N>       How many earlier messages to show first (default 10)', '    --interval <ms>  How often to look for new messages (default 200)'],
+    optionHelp: [
+      ...FILTER_HELP,
+      '-n, --last <N>       How many earlier messages to show first (default 10)',
+      '    --interval <ms>  How often to look for new messages (default 200)',
+    ],
     write: true, // follows the project's database even before anything has been written to it
     input: (parsed, cmd) => {
       const { input, options } = filters(parsed, cmd);
       return { input: { operation: 'list', ...input, last: input.last ?? 10 }, options };
     },
-    run: (store, parsed, io, call) => follow(store, call!, io, flag(parsed, 'json'), int('maestro msg tail', parsed, 'interval') ?? 200),
+    run: (store, parsed, io, call) =>
+      follow(store, call!, io, flag(parsed, 'json'), int('maestro msg tail', parsed, 'interval') ?? 200),
   },
   {
     name: 'sessions',
@@ -218,9 +247,14 @@ export const SUBCOMMANDS: Subcommand[] = [
     summary: "Read a role's unread messages (broadcasts included) and mark them delivered",
     usage: 'maestro msg mailbox -s <session> [--role R] [--last N]',
     options: { role: { type: 'string' }, last: { type: 'string', short: 'n' } },
-    optionHelp: ['    --role <role>    Whose mailbox (default: user)', '-n, --last <N>       At most this many, oldest first (default 100)'],
+    optionHelp: [
+      '    --role <role>    Whose mailbox (default: user)',
+      '-n, --last <N>       At most this many, oldest first (default 100)',
+    ],
     write: true,
-    input: (parsed, cmd) => ({ input: { operation: 'read_mailbox', role: str(parsed, 'role'), last: int(cmd, parsed, 'last') } }),
+    input: (parsed, cmd) => ({
+      input: { operation: 'read_mailbox', role: str(parsed, 'role'), last: int(cmd, parsed, 'last') },
+    }),
   },
   {
     name: 'mailbox-status',
@@ -242,15 +276,15 @@ export const SUBCOMMANDS: Subcommand[] = [
   },
   {
     name: 'clear',
-    summary: "Remove every message of a session (role state is kept)",
+    summary: 'Remove every message of a session (role state is kept)',
     usage: 'maestro msg clear -s <session> --yes',
     options: { yes: { type: 'boolean', short: 'y' } },
     optionHelp: ['-y, --yes            Confirm: without it nothing is removed'],
     write: true,
     input: (parsed, cmd) => {
-      if (!flag(parsed, 'yes')) throw new UsageError(`${cmd}: this removes every message of the session; add --yes to confirm`);
+      if (!flag(parsed, 'yes'))
+        throw new UsageError(`${cmd}: this removes every message of the session; add --yes to confirm`);
       return { input: { operation: 'clear' } };
     },
   },
 ];
-

@@ -24,7 +24,8 @@ export const render = {
         if (result.operation === 'search' && messages.length < (result.total ?? 0)) {
           io.err(`showing the newest ${messages.length} of ${result.total} matches`);
         }
-        if (result.operation === 'read_mailbox' && result.unread_remaining) io.err(`${result.unread_remaining} still unread`);
+        if (result.operation === 'read_mailbox' && result.unread_remaining)
+          io.err(`${result.unread_remaining} still unread`);
         return 0;
       }
       case 'log':
@@ -48,7 +49,12 @@ export const render = {
           io.err(`no messages in session ${result.session_id}`);
           return 0;
         }
-        const rows = members.map((m) => [m.role, String(m.messages), local(m.last_seen), `${m.last_action.id} (${m.last_action.type}) ${m.last_action.summary}`]);
+        const rows = members.map((m) => [
+          m.role,
+          String(m.messages),
+          local(m.last_seen),
+          `${m.last_action.id} (${m.last_action.type}) ${m.last_action.summary}`,
+        ]);
         for (const line of table(['MEMBER', 'MESSAGES', 'LAST SEEN', 'LAST ACTION'], rows, io.color)) io.out(line);
         return 0;
       }
@@ -61,7 +67,12 @@ export const render = {
         return 0;
       }
       case 'mailbox_status': {
-        const rows = (result.mailboxes ?? []).map((m) => [m.role, String(m.unread), String(m.delivered), String(m.total)]);
+        const rows = (result.mailboxes ?? []).map((m) => [
+          m.role,
+          String(m.unread),
+          String(m.delivered),
+          String(m.total),
+        ]);
         if (rows.length === 0) io.err(`no mailboxes in session ${result.session_id}`);
         else for (const line of table(['ROLE', 'UNREAD', 'DELIVERED', 'TOTAL'], rows, io.color)) io.out(line);
         return 0;
@@ -84,7 +95,13 @@ export const render = {
       io.err('no sessions yet');
       return 0;
     }
-    const rows = sessions.map((s) => [s.session_id, String(s.messages), String(s.members), s.last_id ?? '-', local(s.last_activity)]);
+    const rows = sessions.map((s) => [
+      s.session_id,
+      String(s.messages),
+      String(s.members),
+      s.last_id ?? '-',
+      local(s.last_activity),
+    ]);
     for (const line of table(['SESSION', 'MESSAGES', 'MEMBERS', 'LAST', 'LAST ACTIVITY'], rows, io.color)) io.out(line);
     return 0;
   },

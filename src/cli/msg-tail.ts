@@ -15,7 +15,13 @@ import type { Call } from './msg-commands.js';
 import type { Io } from './msg.js';
 import { STREAM_WIDTHS, messagePainter } from './output.js';
 
-export async function follow(store: MessageStore, call: Call, io: Io, json: boolean, intervalMs: number): Promise<number> {
+export async function follow(
+  store: MessageStore,
+  call: Call,
+  io: Io,
+  json: boolean,
+  intervalMs: number,
+): Promise<number> {
   const { input, options } = call;
   const widths = { ...STREAM_WIDTHS };
   const painter = messagePainter(io.color);
@@ -39,12 +45,7 @@ export async function follow(store: MessageStore, call: Call, io: Io, json: bool
   process.once('SIGTERM', stop);
   try {
     while (!stopped) {
-      const page = runTeamMsg(
-        store,
-        { ...input, since: formatMessageId(cursor), last: 100 },
-        SHELL_USER,
-        options,
-      );
+      const page = runTeamMsg(store, { ...input, since: formatMessageId(cursor), last: 100 }, SHELL_USER, options);
       for (const message of page.messages ?? []) print(message);
       if (page.next_since) cursor = sequenceOf(page.next_since);
       if (!page.has_more) await sleep(intervalMs);

@@ -39,7 +39,9 @@ export function msgHelp(): string {
     'Read and write the team message bus (the team_msg tool) from a shell.',
     '',
     'Commands:',
-    ...SUBCOMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.aliases ? ` (alias: ${c.aliases.join(', ')})` : ''}`),
+    ...SUBCOMMANDS.map(
+      (c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.aliases ? ` (alias: ${c.aliases.join(', ')})` : ''}`,
+    ),
     '',
     "Run 'maestro msg <command> --help' for a command's options.",
   ].join('\n');
@@ -47,7 +49,14 @@ export function msgHelp(): string {
 
 function commandHelp(sub: Subcommand): string {
   const common = sub.input ? COMMON_HELP : COMMON_HELP.filter((l) => !l.includes('--session'));
-  return [`Usage: ${sub.usage}`, '', `${sub.summary}.`, '', 'Options:', ...[...sub.optionHelp, ...common].map((l) => `  ${l}`)].join('\n');
+  return [
+    `Usage: ${sub.usage}`,
+    '',
+    `${sub.summary}.`,
+    '',
+    'Options:',
+    ...[...sub.optionHelp, ...common].map((l) => `  ${l}`),
+  ].join('\n');
 }
 
 function validate(raw: Partial<TeamMsgInput>, cmd: string): TeamMsgInput {
@@ -71,7 +80,9 @@ export async function runMsg(argv: string[], io: Io = defaultIo()): Promise<numb
   }
   const sub = SUBCOMMANDS.find((c) => c.name === name || c.aliases?.includes(name));
   if (!sub) {
-    throw new UsageError(`maestro msg: unknown command '${name}'; commands: ${SUBCOMMANDS.map((c) => c.name).join(', ')}`);
+    throw new UsageError(
+      `maestro msg: unknown command '${name}'; commands: ${SUBCOMMANDS.map((c) => c.name).join(', ')}`,
+    );
   }
   const cmd = `maestro msg ${sub.name}`;
   const parsed = parse(cmd, rest, { ...COMMON, ...sub.options }, sub.positionals ?? false);

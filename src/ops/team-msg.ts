@@ -4,7 +4,15 @@
  * against the store, and one result shape.
  */
 import { z } from 'zod';
-import { BROADCAST, DEFAULT_PAGE, DEFAULT_TO, DEFAULT_TYPE, LIMITS, defaultSummary, sequenceOf } from '../bus/message.js';
+import {
+  BROADCAST,
+  DEFAULT_PAGE,
+  DEFAULT_TO,
+  DEFAULT_TYPE,
+  LIMITS,
+  defaultSummary,
+  sequenceOf,
+} from '../bus/message.js';
 import type { Message } from '../bus/message.js';
 import type { MessageFilter, MessageStore } from '../bus/message-store.js';
 import { notFound } from '../errors.js';
@@ -53,43 +61,40 @@ const FIELDS: Record<TeamMsgOperation, { takes: OptionalField[]; requires?: Opti
   mailbox_status: { takes: ['role'] },
 };
 
-const TOOL_FIELDS = ['operation', 'session_id', 'from', 'to', 'type', 'summary', 'data', 'id', 'last', 'since', 'query', 'role'];
+const shape = {
+  operation: z
+    .enum(TEAM_MSG_OPERATIONS, { error: `expected one of: ${TEAM_MSG_OPERATIONS.join(', ')}` })
+    .describe('What to do.'),
+  session_id: sessionIdField,
+  from: roleField(
+    'Sender role or task id, e.g. IMPL-001. Default: the caller (coordinator for a top-level client).',
+  ).optional(),
+  to: roleField(`Recipient role or task id. Default: ${DEFAULT_TO}; "${BROADCAST}" reaches everyone.`).optional(),
+  type: typeField.optional(),
+  summary: summaryField.optional(),
+  data: dataField.optional(),
+  id: messageIdField('Message id for read and delete, e.g. MSG-007.').optional(),
+  last: lastField
+    .describe(
+      `How many messages: list and search return the newest N (default ${DEFAULT_PAGE}, at most ${LIMITS.pageMax}); with since, the next N after it; read_mailbox takes the oldest N unread.`,
+    )
+    .optional(),
+  since: messageIdField(
+    'List only messages after this id, oldest first: a forward cursor. Pass the returned next_since to get the next page.',
+  ).optional(),
+  query: queryField.optional(),
+  role: roleField(
+    'Whose state or mailbox. Default for read_mailbox: the caller; for get_state and mailbox_status: every role.',
+  ).optional(),
+};
 
 export const teamMsgInput = z
-  .strictObject(
-    {
-      operation: z
-        .enum(TEAM_MSG_OPERATIONS, { error: `expected one of: ${TEAM_MSG_OPERATIONS.join(', ')}` })
-        .describe('What to do.'),
-      session_id: sessionIdField,
-      from: roleField(
-        'Sender role or task id, e.g. IMPL-001. Default: the caller (coordinator for a top-level client).',
-      ).optional(),
-      to: roleField(`Recipient role or task id. Default: ${DEFAULT_TO}; "${BROADCAST}" reaches everyone.`).optional(),
-      type: typeField.optional(),
-      summary: summaryField.optional(),
-      data: dataField.optional(),
-      id: messageIdField('Message id for read and delete, e.g. MSG-007.').optional(),
-      last: lastField
-        .describe(
-          `How many messages: list and search return the newest N (default ${DEFAULT_PAGE}, at most ${LIMITS.pageMax}); with since, the next N after it; read_mailbox takes the oldest N unread.`,
-        )
-        .optional(),
-      since: messageIdField(
-        'List only messages after this id, oldest first: a forward cursor. Pass the returned next_since to get the next page.',
-      ).optional(),
-      query: queryField.optional(),
-      role: roleField(
-        'Whose state or mailbox. Default for read_mailbox: the caller; for get_state and mailbox_status: every role.',
-      ).optional(),
-    },
-    {
-      error: (issue) =>
-        issue.code === 'unrecognized_keys'
-          ? `unknown field ${issue.keys.map((k) => `'${k}'`).join(', ')}; team_msg takes: ${TOOL_FIELDS.join(', ')}`
-          : undefined,
-    },
-  )
+  .strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field ${issue.keys.map((k) => `'${k}'`).join(', ')}; team_msg takes: ${Object.keys(shape).join(', ')}`
+        : undefined,
+  })
   .superRefine((input, ctx) => {
     const rule = FIELDS[input.operation];
     if (!rule) return;
@@ -110,7 +115,11 @@ export const teamMsgInput = z
       }
     }
     if (input.operation === 'broadcast' && input.to !== undefined && input.to !== BROADCAST) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: `broadcast always goes to "${BROADCAST}"; use log to address one role` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `broadcast always goes to "${BROADCAST}"; use log to address one role`,
+      });
     }
     if (input.from === BROADCAST) {
       ctx.addIssue({ code: 'custom', path: ['from'], message: `"${BROADCAST}" is reserved for broadcast recipients` });

@@ -17,7 +17,17 @@ export const LIST_SESSION = 'bench-list-1m';
 export const LIST_ROWS = 1_000_000;
 export const LIST_DB = path.join(RESULTS_DIR, 'list-1m.db');
 
-const WORKERS = ['IMPL-001', 'IMPL-002', 'IMPL-003', 'IMPL-004', 'IMPL-005', 'IMPL-006', 'TEST-001', 'TEST-002', 'REVIEW-001'];
+const WORKERS = [
+  'IMPL-001',
+  'IMPL-002',
+  'IMPL-003',
+  'IMPL-004',
+  'IMPL-005',
+  'IMPL-006',
+  'TEST-001',
+  'TEST-002',
+  'REVIEW-001',
+];
 const PHASES = ['analyse', 'plan', 'implement', 'test', 'review', 'document'];
 
 /** Deterministic pseudo-random numbers, so every build holds the same rows. */
@@ -46,7 +56,14 @@ function makeRow(seq: number, rand: () => number, base: number): Row {
   if (r < 0.4) {
     type = 'progress';
     summary = `[${worker}] ${phase} done (${pct}%)`;
-    data = { task_id: worker, role: 'implementer', status: 'in_progress', progress_pct: pct, phase, key_info: `touched src/module-${seq % 97}.ts` };
+    data = {
+      task_id: worker,
+      role: 'implementer',
+      status: 'in_progress',
+      progress_pct: pct,
+      phase,
+      key_info: `touched src/module-${seq % 97}.ts`,
+    };
   } else if (r < 0.65) {
     type = 'message';
     if (rand() < 0.5) {
@@ -79,7 +96,9 @@ function cachedOk(): boolean {
   try {
     const db = openDatabase(LIST_DB, { readonly: true });
     try {
-      const n = db.prepare('SELECT count(*) AS n FROM messages WHERE session_id = ?').get(LIST_SESSION) as { n: number };
+      const n = db.prepare('SELECT count(*) AS n FROM messages WHERE session_id = ?').get(LIST_SESSION) as {
+        n: number;
+      };
       return schemaVersion(db) === SCHEMA_VERSION && n.n === LIST_ROWS;
     } finally {
       db.close();
@@ -106,7 +125,11 @@ export function ensureListDb(log: (line: string) => void): number {
   const start = now();
   const db = openDatabase(building);
   const base = Date.parse('2025-01-01T00:00:00Z');
-  db.prepare('INSERT INTO sessions (id, created_at, next_seq) VALUES (?, ?, ?)').run(LIST_SESSION, new Date(base).toISOString(), LIST_ROWS + 1);
+  db.prepare('INSERT INTO sessions (id, created_at, next_seq) VALUES (?, ?, ?)').run(
+    LIST_SESSION,
+    new Date(base).toISOString(),
+    LIST_ROWS + 1,
+  );
   const insert = db.prepare(
     `INSERT INTO messages (session_id, seq, ts, from_role, to_role, type, summary, data, sender_agent_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -116,7 +139,8 @@ export function ensureListDb(log: (line: string) => void): number {
   });
   const rand = lcg(42);
   const BATCH = 50_000;
-  for (let from = 1; from <= LIST_ROWS; from += BATCH) batch.immediate(from, Math.min(LIST_ROWS, from + BATCH - 1), rand);
+  for (let from = 1; from <= LIST_ROWS; from += BATCH)
+    batch.immediate(from, Math.min(LIST_ROWS, from + BATCH - 1), rand);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   renameSync(building, LIST_DB);
@@ -151,7 +175,13 @@ export function listInProcess(runs: number, warmup: number): InProcessResult {
       runTeamMsg(store, input, COORDINATOR);
       times.push(now() - t);
     }
-    return { runs, median_ms: median(times), p95_ms: percentile(times, 95), first_ms: firstMs, progress_total: first.total ?? 0 };
+    return {
+      runs,
+      median_ms: median(times),
+      p95_ms: percentile(times, 95),
+      first_ms: firstMs,
+      progress_total: first.total ?? 0,
+    };
   } finally {
     db.close();
   }
@@ -194,5 +224,11 @@ export function listCli(runs: number, warmup: number): CliResult {
   }
   const cliMedian = median(cli);
   const nodeMedian = median(bare);
-  return { runs, cli_median_ms: cliMedian, cli_p95_ms: percentile(cli, 95), node_median_ms: nodeMedian, ratio: cliMedian / nodeMedian };
+  return {
+    runs,
+    cli_median_ms: cliMedian,
+    cli_p95_ms: percentile(cli, 95),
+    node_median_ms: nodeMedian,
+    ratio: cliMedian / nodeMedian,
+  };
 }

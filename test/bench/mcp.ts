@@ -33,7 +33,14 @@ export async function mcpLogRoundTrip(calls: number, warmup: number): Promise<Mc
       const m = progressMessage(SESSION, 1, i);
       const result = await client.callTool({
         name: 'team_msg',
-        arguments: { operation: 'log', session_id: SESSION, from: m.from, type: m.type, summary: m.summary, data: m.data },
+        arguments: {
+          operation: 'log',
+          session_id: SESSION,
+          from: m.from,
+          type: m.type,
+          summary: m.summary,
+          data: m.data,
+        },
       });
       if (result.isError) throw new Error(`team_msg log failed: ${JSON.stringify(result.content)}`);
       return result;

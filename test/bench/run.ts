@@ -33,7 +33,8 @@ interface Row {
 }
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-const fmt = (n: number, digits = 0) => n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 async function writes() {
   const { write_messages: total, processes, write_rounds: rounds } = CONFIG;
@@ -91,22 +92,52 @@ async function main() {
   const noLoss = a.lost === 0 && a.duplicates === 0 && a.contiguous;
   const rows: Row[] = [
     { figure: `(a) store.log, 1 process`, measured: `${fmt(a.store_1_process_per_s)} msg/s`, target: '-', pass: null },
-    { figure: `(a) store.log, ${p} processes (aggregate)`, measured: `${fmt(a.store_n_process_per_s)} msg/s`, target: '-', pass: null },
-    { figure: '(a) ceiling: raw better-sqlite3, same schema', measured: `${fmt(a.raw_ceiling_per_s)} msg/s`, target: '-', pass: null },
-    { figure: '(a) bare ceiling: plain table (info)', measured: `${fmt(a.bare_ceiling_per_s)} msg/s`, target: '-', pass: null },
-    { figure: `(a) ${p}-process aggregate / ceiling`, measured: `${fmt(a.ratio_n_to_ceiling * 100, 1)} %`, target: '>= 70 %', pass: a.ratio_n_to_ceiling >= 0.7 },
+    {
+      figure: `(a) store.log, ${p} processes (aggregate)`,
+      measured: `${fmt(a.store_n_process_per_s)} msg/s`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(a) ceiling: raw better-sqlite3, same schema',
+      measured: `${fmt(a.raw_ceiling_per_s)} msg/s`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(a) bare ceiling: plain table (info)',
+      measured: `${fmt(a.bare_ceiling_per_s)} msg/s`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: `(a) ${p}-process aggregate / ceiling`,
+      measured: `${fmt(a.ratio_n_to_ceiling * 100, 1)} %`,
+      target: '>= 70 %',
+      pass: a.ratio_n_to_ceiling >= 0.7,
+    },
     {
       figure: `(a) ${p}-process loss check`,
       measured: `lost: ${a.lost}, duplicates: ${a.duplicates}`,
       target: 'lost: 0, duplicates: 0',
       pass: noLoss,
     },
-    { figure: '(b) list in-process, median', measured: `${fmt(inProcess.median_ms, 3)} ms`, target: '<= 5 ms', pass: inProcess.median_ms <= 5 },
+    {
+      figure: '(b) list in-process, median',
+      measured: `${fmt(inProcess.median_ms, 3)} ms`,
+      target: '<= 5 ms',
+      pass: inProcess.median_ms <= 5,
+    },
     { figure: '(b) list in-process, p95', measured: `${fmt(inProcess.p95_ms, 3)} ms`, target: '-', pass: null },
     { figure: '(b) CLI msg list, median', measured: `${fmt(cli.cli_median_ms, 1)} ms`, target: '-', pass: null },
     { figure: '(b) bare node -e "", median', measured: `${fmt(cli.node_median_ms, 1)} ms`, target: '-', pass: null },
     { figure: '(b) CLI / bare node', measured: `${fmt(cli.ratio, 2)} x`, target: '<= 3 x', pass: cli.ratio <= 3 },
-    { figure: '(c) MCP team_msg log, p50', measured: `${fmt(mcp.p50_ms, 3)} ms`, target: '<= 1 ms', pass: mcp.p50_ms <= 1 },
+    {
+      figure: '(c) MCP team_msg log, p50',
+      measured: `${fmt(mcp.p50_ms, 3)} ms`,
+      target: '<= 1 ms',
+      pass: mcp.p50_ms <= 1,
+    },
     { figure: '(c) MCP team_msg log, p95', measured: `${fmt(mcp.p95_ms, 3)} ms`, target: '-', pass: null },
     { figure: '(c) MCP team_msg log, p99', measured: `${fmt(mcp.p99_ms, 3)} ms`, target: '-', pass: null },
   ];

@@ -127,14 +127,18 @@ export async function storeConcurrent(processes: number, perProcess: number): Pr
     openDatabase(file).close(); // migrate once, so the writers do not race to create the schema
     const script = path.join(BENCH_DIR, 'writer.js');
     const children = Array.from({ length: processes }, (_, i) =>
-      fork(script, [file, SESSION, String(i + 1), String(perProcess)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+      fork(script, [file, SESSION, String(i + 1), String(perProcess)], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
     );
     const ready = children.map(
       (child) =>
         new Promise<void>((resolve, reject) => {
           child.once('error', reject);
           child.once('exit', (code) => reject(new Error(`writer exited early with code ${code}`)));
-          child.once('message', (msg) => ((msg as { ready?: boolean }).ready ? resolve() : reject(new Error('bad hello'))));
+          child.once('message', (msg) =>
+            (msg as { ready?: boolean }).ready ? resolve() : reject(new Error('bad hello')),
+          );
         }),
     );
     await Promise.all(ready);

@@ -10,10 +10,22 @@ export interface CliResult {
 
 export function cliEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   // Strip anything from the developer's shell that would change behaviour.
-  return { PATH: process.env.PATH, HOME: process.env.HOME, TZ: 'UTC', NO_COLOR: undefined, FORCE_COLOR: undefined, MAESTRO_DB: undefined, MAESTRO_SESSION: undefined, ...extra };
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TZ: 'UTC',
+    NO_COLOR: undefined,
+    FORCE_COLOR: undefined,
+    MAESTRO_DB: undefined,
+    MAESTRO_SESSION: undefined,
+    ...extra,
+  };
 }
 
-export async function maestro(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<CliResult> {
+export async function maestro(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<CliResult> {
   const result = await execa(process.execPath, [CLI, ...args], {
     env: cliEnv(options.env),
     extendEnv: false,
@@ -24,6 +36,15 @@ export async function maestro(args: string[], options: { env?: Record<string, st
   return { code: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-export function spawnMaestro(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): ResultPromise {
-  return execa(process.execPath, [CLI, ...args], { env: cliEnv(options.env), extendEnv: false, cwd: options.cwd, reject: false, buffer: false });
+export function spawnMaestro(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): ResultPromise {
+  return execa(process.execPath, [CLI, ...args], {
+    env: cliEnv(options.env),
+    extendEnv: false,
+    cwd: options.cwd,
+    reject: false,
+    buffer: false,
+  });
 }
