@@ -7,6 +7,10 @@ export type ErrorCode =
   | 'invalid_input' // the caller sent something the rules do not allow
   | 'not_found' // the caller named something that does not exist
   | 'too_large' // a size limit was exceeded
+  | 'limit' // a configured limit (open agents, depth) would be exceeded
+  | 'conflict' // the request clashes with the current state (a task name in use, an illegal transition)
+  | 'forbidden' // the caller may not do this (another session, not its descendant)
+  | 'unavailable' // a backend could not be started or reached
   | 'schema_too_new' // the database was written by a newer maestro
   | 'storage'; // the database could not be opened or written
 

@@ -6,7 +6,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { LIMITS } from '../src/bus/message.js';
-import { toolError, toolResult } from '../src/mcp/result.js';
+import { registerTool } from '../src/mcp/tool.js';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { toolLine } from '../src/ops/format.js';
 import { TEAM_MSG_OPERATIONS, runTeamMsg, teamMsgInput, type TeamMsgResult } from '../src/ops/team-msg.js';
@@ -138,27 +138,16 @@ export function renderTeamMsg(result: TeamMsgResult): string {
 }
 
 export function registerTeamMsg(server: McpServer, deps: ToolDeps): void {
-  server.registerTool(
-    TEAM_MSG,
-    {
-      title: 'Team message bus',
-      description: DESCRIPTION,
-      inputSchema: teamMsgInput,
-      outputSchema: teamMsgOutput,
-      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  registerTool(server, deps.logger, {
+    name: TEAM_MSG,
+    title: 'Team message bus',
+    description: DESCRIPTION,
+    input: teamMsgInput,
+    output: teamMsgOutput,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    run(input) {
+      const result = runTeamMsg(deps.bus, input, deps.caller);
+      return { structured: result, text: renderTeamMsg(result) };
     },
-    (input) => {
-      const started = performance.now();
-      try {
-        const result = runTeamMsg(deps.store, input, deps.caller);
-        deps.logger.debug(
-          { tool: TEAM_MSG, operation: input.operation, session_id: input.session_id, ms: performance.now() - started },
-          'tool call',
-        );
-        return toolResult(result, renderTeamMsg(result));
-      } catch (error) {
-        return toolError(error, deps.logger, TEAM_MSG);
-      }
-    },
-  );
+  });
 }

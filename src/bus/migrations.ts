@@ -4,6 +4,8 @@
  * migration is never edited.
  */
 
+import { STATUS_SQL_LIST } from '../agents/status.js';
+
 export interface Migration {
   version: number;
   description: string;
@@ -103,6 +105,97 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_by  INTEGER NOT NULL,
         PRIMARY KEY (session_id, role)
       ) STRICT, WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 2,
+    description: 'agents: records, turns, status events, news for waiters',
+    sql: `
+      CREATE TABLE agents (
+        id                  TEXT PRIMARY KEY,
+        session_id          TEXT NOT NULL REFERENCES sessions(id),
+        task_name           TEXT NOT NULL,
+        nickname            TEXT,
+        agent_type          TEXT NOT NULL,
+        parent_id           TEXT REFERENCES agents(id),
+        depth               INTEGER NOT NULL CHECK (depth >= 1),
+        -- '/' + task names from the top: /IMPL-001/helper
+        path                TEXT NOT NULL,
+        backend             TEXT NOT NULL,
+        -- argv of a command-backend worker, as JSON
+        command             TEXT CHECK (command IS NULL OR json_valid(command)),
+        model               TEXT,
+        reasoning_effort    TEXT,
+        cwd                 TEXT NOT NULL,
+        worktree            TEXT,
+        branch              TEXT,
+        status              TEXT NOT NULL CHECK (status IN (${STATUS_SQL_LIST})),
+        status_reason       TEXT,
+        turn                INTEGER NOT NULL DEFAULT 0,
+        last_task_message   TEXT,
+        backend_session_id  TEXT,
+        -- the worker process (its own process group) and the maestro server supervising it
+        pid                 INTEGER,
+        owner_pid           INTEGER,
+        secret_hash         TEXT NOT NULL,
+        input_tokens        INTEGER NOT NULL DEFAULT 0,
+        cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens       INTEGER NOT NULL DEFAULT 0,
+        cost_usd            REAL NOT NULL DEFAULT 0,
+        created_at          TEXT NOT NULL,
+        updated_at          TEXT NOT NULL,
+        closed_at           TEXT
+      ) STRICT;
+      -- a task name names one open agent in its session; a closed one frees the name
+      CREATE UNIQUE INDEX agents_open_task ON agents (session_id, task_name) WHERE status <> 'shutdown';
+      CREATE INDEX agents_by_parent ON agents (session_id, parent_id);
+
+      CREATE TABLE agent_turns (
+        agent_id       TEXT NOT NULL REFERENCES agents(id),
+        turn           INTEGER NOT NULL,
+        task           TEXT NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN (${STATUS_SQL_LIST})),
+        final_message  TEXT,
+        -- what the worker reported with report_agent_job_result (JSON), if it did
+        result         TEXT CHECK (result IS NULL OR json_valid(result)),
+        error          TEXT,
+        usage          TEXT CHECK (usage IS NULL OR json_valid(usage)),
+        started_at     TEXT NOT NULL,
+        ended_at       TEXT,
+        reported_at    TEXT,
+        PRIMARY KEY (agent_id, turn)
+      ) STRICT, WITHOUT ROWID;
+
+      -- every status change, in order
+      CREATE TABLE agent_events (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent_id     TEXT NOT NULL REFERENCES agents(id),
+        session_id   TEXT NOT NULL,
+        ts           TEXT NOT NULL,
+        from_status  TEXT,
+        to_status    TEXT NOT NULL,
+        turn         INTEGER NOT NULL,
+        reason       TEXT
+      ) STRICT;
+      CREATE INDEX agent_events_by_agent ON agent_events (agent_id, id);
+
+      -- What ends a wait_agent: a child's turn finishing (kind 'final') or a send_message to the
+      -- waiter (kind 'message'). recipient is the waiting agent's id, or '' for the session's
+      -- top-level client. Consumed once, inside the wait's write transaction.
+      CREATE TABLE news (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id   TEXT NOT NULL,
+        recipient    TEXT NOT NULL,
+        kind         TEXT NOT NULL CHECK (kind IN ('final', 'message')),
+        agent_id     TEXT NOT NULL,
+        turn         INTEGER,
+        message_seq  INTEGER,
+        created_at   TEXT NOT NULL,
+        consumed_at  TEXT
+      ) STRICT;
+      CREATE INDEX news_pending ON news (session_id, recipient, id) WHERE consumed_at IS NULL;
+      -- one completion per turn, however it was learnt (the worker's report or the turn's end)
+      CREATE UNIQUE INDEX news_one_final_per_turn ON news (agent_id, turn) WHERE kind = 'final';
     `,
   },
 ];

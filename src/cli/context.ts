@@ -1,26 +1,39 @@
 /**
  * What a CLI command works against: the project's database (the same file the project's MCP
- * server uses) and its message store. Reading commands never create a database: with none
- * there yet they see an empty bus.
+ * server uses), its stores, and who is typing — a person, or, inside a worker (MAESTRO_AGENT_ID
+ * and its secret in the environment), that agent. Reading commands never create a database:
+ * with none there yet they see an empty one.
  */
 import { existsSync } from 'node:fs';
+import { resolveCaller } from '../agents/identity.js';
+import { createAgentStore, type AgentStore } from '../bus/agent-store.js';
 import { openDatabase, type Db } from '../bus/db.js';
 import { createMessageStore, type MessageStore } from '../bus/message-store.js';
 import { resolveDbPath } from '../bus/paths.js';
+import { SHELL_USER, type Caller } from '../ops/caller.js';
 
 export interface StoreHandle {
   store: MessageStore;
+  agents: AgentStore;
+  caller: Caller;
   file: string;
   close(): void;
 }
 
 export function openStore(options: { db?: string | undefined; write: boolean }): StoreHandle {
   const location = resolveDbPath({ db: options.db });
-  let db: Db;
-  if (!options.write && !existsSync(location.file)) {
-    db = openDatabase(':memory:');
-  } else {
-    db = openDatabase(location.file);
+  const db: Db = !options.write && !existsSync(location.file) ? openDatabase(':memory:') : openDatabase(location.file);
+  try {
+    const agents = createAgentStore(db);
+    return {
+      store: createMessageStore(db),
+      agents,
+      caller: resolveCaller(process.env, agents, SHELL_USER),
+      file: location.file,
+      close: () => db.close(),
+    };
+  } catch (error) {
+    db.close();
+    throw error;
   }
-  return { store: createMessageStore(db), file: location.file, close: () => db.close() };
 }

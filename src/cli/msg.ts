@@ -2,7 +2,6 @@
  * `maestro msg`: the message bus from a shell. Every subcommand builds a `team_msg` input and
  * runs it through the same schema and operation as the MCP tool; only the rendering differs.
  */
-import { SHELL_USER } from '../ops/caller.js';
 import { runTeamMsg, teamMsgInput, type TeamMsgInput, type TeamMsgResult } from '../ops/team-msg.js';
 import { UsageError, flag, parse, str } from './args.js';
 import { openStore } from './context.js';
@@ -102,7 +101,7 @@ export async function runMsg(argv: string[], io: Io = defaultIo()): Promise<numb
   try {
     const call = input ? { input, options: built?.options ?? {} } : undefined;
     if (sub.run) return await sub.run(handle.store, parsed, { ...io, color: io.color && !json }, call);
-    const result: TeamMsgResult = runTeamMsg(handle.store, input!, SHELL_USER, built!.options ?? {});
+    const result: TeamMsgResult = runTeamMsg(handle.store, input!, handle.caller, built!.options ?? {});
     if (json) {
       io.out(JSON.stringify(result, null, 2));
       return 0;

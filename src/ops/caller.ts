@@ -1,13 +1,18 @@
 /**
  * Who is making a call. A top-level MCP client is the coordinator; a person at the shell is
- * `user`; a worker agent (next layer) is its task name, authenticated by its own server.
- * The role is the default `from` of what the caller logs and the mailbox it reads.
+ * `user`; a worker agent is its task name, authenticated by the secret its own server was
+ * given at spawn. The role is the default `from` of what the caller logs and the mailbox it reads.
  */
 export interface Caller {
   role: string;
   /** The verified agent id when the caller is a worker agent; null for people and top-level clients. */
   agentId: string | null;
+  /** A worker's own session: it sees and acts in no other. Null for people and top-level clients. */
+  sessionId: string | null;
+  /** A worker's place in the tree ('/IMPL-001'): it controls only agents below it. */
+  path: string | null;
+  depth: number;
 }
 
-export const COORDINATOR: Caller = { role: 'coordinator', agentId: null };
-export const SHELL_USER: Caller = { role: 'user', agentId: null };
+export const COORDINATOR: Caller = { role: 'coordinator', agentId: null, sessionId: null, path: null, depth: 0 };
+export const SHELL_USER: Caller = { role: 'user', agentId: null, sessionId: null, path: null, depth: 0 };

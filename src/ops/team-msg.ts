@@ -15,7 +15,7 @@ import {
 } from '../bus/message.js';
 import type { Message } from '../bus/message.js';
 import type { MessageFilter, MessageStore } from '../bus/message-store.js';
-import { notFound } from '../errors.js';
+import { MaestroError, notFound } from '../errors.js';
 import type { Caller } from './caller.js';
 import {
   dataField,
@@ -164,6 +164,22 @@ function page(result: TeamMsgResult, messages: Message[], total: number): TeamMs
   return { ...result, total, showing: messages.length, messages, formatted: messages.map(toolLine) };
 }
 
+const forbidden = (message: string) => new MaestroError('forbidden', message);
+
+/** A worker agent writes as itself, in its own session, and reads only its own mailbox. */
+function checkAgentBounds(input: TeamMsgInput, caller: Caller): void {
+  if (!caller.agentId) return;
+  if (caller.sessionId && input.session_id !== caller.sessionId) {
+    throw forbidden(`${caller.role} belongs to session ${caller.sessionId}; use session_id "${caller.sessionId}"`);
+  }
+  if (input.from !== undefined && input.from !== caller.role) {
+    throw forbidden(`you are ${caller.role}: from must be "${caller.role}" or left out`);
+  }
+  if (input.operation === 'read_mailbox' && input.role !== undefined && input.role !== caller.role) {
+    throw forbidden(`you are ${caller.role}: you can read only your own mailbox`);
+  }
+}
+
 export function runTeamMsg(
   store: MessageStore,
   input: TeamMsgInput,
@@ -171,6 +187,7 @@ export function runTeamMsg(
   options: RunOptions = {},
 ): TeamMsgResult {
   const { operation, session_id } = input;
+  checkAgentBounds(input, caller);
   const base: TeamMsgResult = { operation, session_id };
   switch (operation) {
     case 'log':

@@ -1,0 +1,125 @@
+/**
+ * Project configuration: `.maestro/config.json` beside the database (or MAESTRO_CONFIG). Agent
+ * types (roles) map to a backend, model, instructions and permissions; limits bound what a team
+ * may do. Every field has a default, so no file is needed; a file with a mistake is an error
+ * that names the field.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { MaestroError } from '../errors.js';
+import { BACKEND_NAMES, type BackendName } from '../backends/types.js';
+
+export const CONFIG_FILE = 'config.json';
+
+const agentType = z.strictObject({
+  description: z.string().optional(),
+  backend: z.enum(BACKEND_NAMES).optional(),
+  model: z.string().min(1).optional(),
+  reasoning_effort: z.string().min(1).optional(),
+  /** Markdown file with the role's instructions, relative to the project root. */
+  instructions: z.string().min(1).optional(),
+  /** Claude Code --permission-mode. */
+  permission_mode: z.string().min(1).optional(),
+  /** Claude Code --allowedTools, in addition to maestro's own tools. */
+  allowed_tools: z.array(z.string().min(1)).optional(),
+  /** argv for the command backend. */
+  command: z.array(z.string().min(1)).min(1).optional(),
+});
+export type AgentTypeConfig = z.infer<typeof agentType>;
+
+const executable = z.strictObject({ command: z.array(z.string().min(1)).min(1) });
+
+const configSchema = z.strictObject({
+  agent_types: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), agentType).default({}),
+  backends: z.strictObject({ claude: executable.optional(), codex: executable.optional() }).default({}),
+  limits: z
+    .strictObject({
+      max_open_agents: z.number().int().min(1).max(1000).default(8),
+      max_depth: z.number().int().min(1).max(10).default(2),
+      /** A turn running longer than this is ended as errored ("timed out"). */
+      turn_timeout_ms: z
+        .number()
+        .int()
+        .min(1000)
+        .default(60 * 60 * 1000),
+      /** A persistent worker idle this long lets its process go; the next turn resumes it. */
+      idle_timeout_ms: z
+        .number()
+        .int()
+        .min(1000)
+        .default(10 * 60 * 1000),
+      /** Grace between asking a worker to stop and killing its process group. */
+      stop_grace_ms: z.number().int().min(0).max(60_000).default(3000),
+      /** How much of a result wait_agent returns. */
+      result_chars: z.number().int().min(100).max(1_000_000).default(8000),
+    })
+    .default({
+      max_open_agents: 8,
+      max_depth: 2,
+      turn_timeout_ms: 60 * 60 * 1000,
+      idle_timeout_ms: 10 * 60 * 1000,
+      stop_grace_ms: 3000,
+      result_chars: 8000,
+    }),
+});
+export type Config = z.infer<typeof configSchema>;
+
+/** Role defaults that work with no file: the skills pass default, team_worker and team_supervisor. */
+const BUILT_IN_TYPES: Record<string, AgentTypeConfig> = {
+  default: { description: 'A general worker', backend: 'claude' },
+  team_worker: { description: 'A team worker: does one task, reports progress and its result', backend: 'claude' },
+  team_supervisor: { description: 'A resident reviewer woken for checkpoints', backend: 'claude' },
+};
+
+export interface ProjectConfig {
+  config: Config;
+  /** The directory relative paths in the file are resolved against. */
+  projectRoot: string;
+  file: string | null;
+  agentTypes(): Record<string, AgentTypeConfig>;
+  /** The agent type's settings, or an error listing the known types. */
+  agentType(name: string): AgentTypeConfig;
+  executable(backend: BackendName): string[];
+}
+
+export function loadConfig(options: { dataDir: string; env?: NodeJS.ProcessEnv }): ProjectConfig {
+  const env = options.env ?? process.env;
+  const file = env.MAESTRO_CONFIG ? path.resolve(env.MAESTRO_CONFIG) : path.join(options.dataDir, CONFIG_FILE);
+  let raw: unknown = {};
+  const exists = existsSync(file);
+  if (exists) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new MaestroError('invalid_input', `${file} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new MaestroError('invalid_input', `${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  const config = parsed.data;
+  const types = { ...BUILT_IN_TYPES, ...config.agent_types };
+  return {
+    config,
+    projectRoot: path.dirname(options.dataDir),
+    file: exists ? file : null,
+    agentTypes: () => types,
+    agentType(name) {
+      const found = types[name];
+      if (!found) {
+        throw new MaestroError(
+          'invalid_input',
+          `unknown agent_type '${name}'; known types: ${Object.keys(types).sort().join(', ')} (add more under agent_types in ${file})`,
+        );
+      }
+      return found;
+    },
+    executable(backend) {
+      if (backend === 'command') return [];
+      return config.backends[backend]?.command ?? [backend];
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/** The words maestro puts in front of a worker: who it is, where it reports, and mail it received. */
+import type { Message } from '../bus/message.js';
+import type { AgentRecord } from '../bus/agent-store.js';
+
+const BUILT_IN_INSTRUCTIONS = `You are a worker agent in a team run by maestro. Do the task you are given and nothing else.
+Report milestones on the team message bus with the maestro-tools team_msg tool (operation "log", type "progress"; type "blocker" at once if you are stuck).
+When the task is done, call report_agent_job_result exactly once with your result, then log type "task_complete".`;
+
+/** Role instructions for the system prompt: the agent type's file, or the built-in brief. */
+export function systemInstructions(agent: AgentRecord, roleInstructions: string | null, parentName: string): string {
+  return [
+    roleInstructions?.trim() || BUILT_IN_INSTRUCTIONS,
+    '',
+    `Your identity: task name ${agent.task_name}, agent type ${agent.agent_type}, team session ${agent.session_id}, started by ${parentName}.`,
+    `Use session_id "${agent.session_id}" in team_msg calls; messages you log are sent as ${agent.task_name}.`,
+  ].join('\n');
+}
+
+/** The first turn: identity in a line, then the task as the spawner wrote it. */
+export function firstTurnText(agent: AgentRecord, parentName: string, task: string): string {
+  return [
+    `[maestro] You are ${agent.task_name} (${agent.agent_type}) in team session ${agent.session_id}, started by ${parentName}.`,
+    '',
+    task,
+  ].join('\n');
+}
+
+export function mailText(messages: readonly Message[]): string {
+  const lines = messages.map((m) => {
+    const data = Object.keys(m.data).length ? ` ${JSON.stringify(m.data)}` : '';
+    return `- ${m.id} from ${m.from}: ${m.summary}${data}`;
+  });
+  return [`[maestro] Message${messages.length > 1 ? 's' : ''} for you:`, ...lines].join('\n');
+}
+
+/** A follow-up turn: mail that arrived while the agent was idle, then the new task. */
+export function nextTurnText(task: string, mail: readonly Message[]): string {
+  return mail.length ? `${mailText(mail)}\n\n${task}` : task;
+}

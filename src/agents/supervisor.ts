@@ -1,0 +1,345 @@
+/**
+ * The supervisor owns the worker processes this server started. It runs turns (in a live
+ * process when the backend keeps one, else in a new process that resumes the backend's own
+ * session), turns backend events into status transitions through the agent store, hands mail to
+ * running workers between tool calls, enforces the turn time limit, lets idle persistent workers
+ * go, and stops every worker when the server stops. Expected outcomes are returned, not thrown.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { AgentRecord, AgentStore } from '../bus/agent-store.js';
+import type { MessageStore } from '../bus/message-store.js';
+import type { BackendRegistry } from '../backends/registry.js';
+import type { Backend, BackendEvent, LaunchSpec, WorkerProcess } from '../backends/types.js';
+import { MaestroError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ProjectConfig } from './config.js';
+import { mailText, systemInstructions } from './prompt.js';
+import { agentDir, openTranscript, type Transcript } from './transcript.js';
+import type { Waker } from './waker.js';
+
+export interface SupervisorDeps {
+  agents: AgentStore;
+  bus: MessageStore;
+  backends: BackendRegistry;
+  config: ProjectConfig;
+  logger: Logger;
+  waker: Waker;
+  dataDir: string;
+  dbFile: string;
+  /** How a worker starts its own maestro-tools server. */
+  server: { command: string; args: string[] };
+  /** The environment workers inherit from (before maestro's own variables are set). */
+  env: NodeJS.ProcessEnv;
+}
+
+interface Live {
+  agentId: string;
+  backend: Backend;
+  process: WorkerProcess;
+  /** The turn this process is running or last ran. */
+  turn: number;
+  turnOpen: boolean;
+  /** Follow-up tasks that arrived while a turn was running: each becomes the next turn. */
+  queue: string[];
+  transcript: Transcript;
+  turnTimer: NodeJS.Timeout | null;
+  idleTimer: NodeJS.Timeout | null;
+  /** Why the process is being stopped, for the record of a turn it cuts short. */
+  stopReason: string | null;
+}
+
+/** Variables a parent's environment must not pass on: identities and a parent Claude Code's own. */
+const NOT_INHERITED = [
+  'MAESTRO_AGENT_ID',
+  'MAESTRO_AGENT_SECRET_FILE',
+  'MAESTRO_SESSION',
+  'MAESTRO_LOG_FILE',
+  'CLAUDECODE',
+  'CLAUDE_CODE_ENTRYPOINT',
+  'CLAUDE_CODE_SSE_PORT',
+];
+
+export function secretFile(dataDir: string, agentId: string): string {
+  return path.join(agentDir(dataDir, agentId), 'secret');
+}
+
+export class Supervisor {
+  private readonly live = new Map<string, Live>();
+  private readonly unsubscribe: () => void;
+  private stopping = false;
+
+  constructor(private readonly deps: SupervisorDeps) {
+    this.unsubscribe = deps.waker.subscribe(() => this.deliverPendingMail());
+  }
+
+  backend(name: string): Backend {
+    return this.deps.backends(name);
+  }
+
+  owns(agentId: string): boolean {
+    return this.live.has(agentId);
+  }
+
+  liveCount(): number {
+    return this.live.size;
+  }
+
+  /**
+   * Starts `text` as the agent's next turn now, or — when its process is busy with a turn — as
+   * the turn after. `record` is what the turn is recorded as (the task without maestro's framing).
+   */
+  runTurn(agent: AgentRecord, text: string, record = text): { queued: boolean; agent: AgentRecord } {
+    if (this.stopping) throw new MaestroError('unavailable', 'the maestro server is stopping');
+    const live = this.live.get(agent.id);
+    if (live?.turnOpen) {
+      live.queue.push(text);
+      return { queued: true, agent };
+    }
+    const began = this.deps.agents.beginTurn(agent.id, record);
+    if (!began.ok) {
+      throw new MaestroError(
+        'conflict',
+        began.reason === 'not_found'
+          ? `agent ${agent.id} not found`
+          : `${agent.task_name} is ${began.from}; it cannot start a turn`,
+      );
+    }
+    const current = began.agent;
+    if (live && live.process.canTakeTurn()) {
+      this.clearIdle(live);
+      live.turn = current.turn;
+      live.turnOpen = true;
+      live.transcript.append('turn', `${current.turn} ${record}`);
+      live.process.nextTurn(text);
+      this.armTurnTimer(live);
+    } else {
+      this.launch(current, text);
+    }
+    this.deps.waker.notify();
+    return { queued: false, agent: this.deps.agents.get(agent.id)! };
+  }
+
+  /** Hands unread mail to the running worker if it can take it mid-turn; says which happened. */
+  deliverMail(agent: AgentRecord): 'injected' | 'queued' {
+    const live = this.live.get(agent.id);
+    if (!live?.turnOpen || !live.backend.capabilities.midTurnInput) return 'queued';
+    const unread = this.deps.bus.mailboxStatus(agent.session_id, agent.task_name)[0]?.unread ?? 0;
+    if (unread === 0) return 'queued';
+    // Reading the mailbox marks the mail delivered: only take it when the worker can receive it now.
+    if (!live.process.canInject()) return 'queued';
+    const mail = this.deps.bus.readMailbox(agent.session_id, agent.task_name, 100);
+    if (mail.length === 0) return 'queued';
+    const text = mailText(mail);
+    live.process.inject(text);
+    live.transcript.append('mail', text);
+    return 'injected';
+  }
+
+  /** Ends the running turn; the agent stays open. Returns the status before. */
+  interrupt(agent: AgentRecord): string {
+    const live = this.live.get(agent.id);
+    if (live?.turnOpen) {
+      live.queue.length = 0;
+      live.process.interrupt();
+      return 'running';
+    }
+    if (agent.status === 'running')
+      this.deps.agents.endTurn(agent.id, agent.turn, { status: 'interrupted', error: 'interrupted' });
+    return agent.status;
+  }
+
+  /** Stops the agent's process (if this server runs it) and waits until it is gone. */
+  async stop(agentId: string, reason: string): Promise<void> {
+    const live = this.live.get(agentId);
+    if (!live) return;
+    live.stopReason = reason;
+    live.queue.length = 0;
+    await live.process.stop(this.deps.config.config.limits.stop_grace_ms);
+  }
+
+  /** Stops every worker this server started; their agents stay open and resume on a follow-up. */
+  async shutdown(reason = 'the maestro server stopped'): Promise<void> {
+    this.stopping = true;
+    this.unsubscribe();
+    await Promise.all([...this.live.keys()].map((id) => this.stop(id, reason)));
+  }
+
+  private launch(agent: AgentRecord, text: string): void {
+    const backend = this.deps.backends(agent.backend);
+    const dir = agentDir(this.deps.dataDir, agent.id);
+    const transcript = openTranscript(dir);
+    transcript.append('turn', `${agent.turn} ${agent.last_task_message ?? ''}`);
+    const resumeSessionId = backend.capabilities.resume ? agent.backend_session_id : null;
+    let spec: LaunchSpec;
+    let process: WorkerProcess;
+    const live: Live = {
+      agentId: agent.id,
+      backend,
+      process: undefined as unknown as WorkerProcess,
+      turn: agent.turn,
+      turnOpen: true,
+      queue: [],
+      transcript,
+      turnTimer: null,
+      idleTimer: null,
+      stopReason: null,
+    };
+    try {
+      spec = this.launchSpec(agent, dir);
+      process = backend.launch(spec, { text, resumeSessionId }, (event) => this.onEvent(live, event));
+    } catch (error) {
+      this.deps.logger.warn({ agent: agent.id, err: error }, 'launch failed');
+      this.deps.agents.endTurn(agent.id, agent.turn, { status: 'errored', error: errorMessage(error) });
+      return;
+    }
+    live.process = process;
+    this.live.set(agent.id, live);
+    this.deps.agents.setProcess(agent.id, { pid: process.pid ?? null, owner_pid: globalThis.process.pid });
+    this.armTurnTimer(live);
+    this.deps.logger.info(
+      { agent: agent.id, task: agent.task_name, backend: agent.backend, pid: process.pid },
+      'worker started',
+    );
+  }
+
+  private launchSpec(agent: AgentRecord, dir: string): LaunchSpec {
+    const type = this.deps.config.agentType(agent.agent_type);
+    const roleInstructions = type.instructions
+      ? readFileSync(path.resolve(this.deps.config.projectRoot, type.instructions), 'utf8')
+      : null;
+    const parent = agent.parent_id
+      ? (this.deps.agents.get(agent.parent_id)?.task_name ?? 'its parent')
+      : 'the coordinator';
+    const identity = {
+      MAESTRO_DB: this.deps.dbFile,
+      MAESTRO_AGENT_ID: agent.id,
+      MAESTRO_AGENT_SECRET_FILE: secretFile(this.deps.dataDir, agent.id),
+      MAESTRO_SESSION: agent.session_id,
+    };
+    const inherited = Object.fromEntries(
+      Object.entries(this.deps.env).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined && !NOT_INHERITED.includes(entry[0]),
+      ),
+    );
+    const command =
+      agent.backend === 'command'
+        ? agent.command
+          ? (JSON.parse(agent.command) as string[])
+          : (type.command ?? [])
+        : this.deps.config.executable(agent.backend as 'claude' | 'codex');
+    return {
+      agentId: agent.id,
+      taskName: agent.task_name,
+      cwd: agent.cwd,
+      model: agent.model,
+      reasoningEffort: agent.reasoning_effort,
+      instructions: systemInstructions(agent, roleInstructions, parent),
+      mcp: { ...this.deps.server, env: { ...identity, MAESTRO_LOG_FILE: path.join(dir, 'server.log') } },
+      env: { ...inherited, ...identity },
+      agentDir: dir,
+      settings: { command, permissionMode: type.permission_mode, allowedTools: type.allowed_tools },
+    };
+  }
+
+  private onEvent(live: Live, event: BackendEvent): void {
+    const { agents, logger, waker } = this.deps;
+    try {
+      switch (event.kind) {
+        case 'session':
+          agents.setBackendSession(live.agentId, event.id);
+          return;
+        case 'activity':
+          live.transcript.append('out', event.text);
+          return;
+        case 'input_window': {
+          const agent = agents.get(live.agentId);
+          if (agent) this.deliverMail(agent);
+          return;
+        }
+        case 'turn_end': {
+          if (!live.turnOpen) return;
+          this.clearTurnTimer(live);
+          live.turnOpen = false;
+          if (event.result) agents.report(live.agentId, event.result);
+          agents.endTurn(live.agentId, live.turn, {
+            status: event.outcome,
+            final_message: event.final_message,
+            error: event.error,
+            usage: event.usage,
+          });
+          live.transcript.append('end', `${live.turn} ${event.outcome}${event.error ? `: ${event.error}` : ''}`);
+          waker.notify();
+          this.afterTurn(live);
+          return;
+        }
+        case 'exit': {
+          this.clearTurnTimer(live);
+          this.clearIdle(live);
+          if (this.live.get(live.agentId) === live) this.live.delete(live.agentId);
+          agents.setProcess(live.agentId, { pid: null, owner_pid: null });
+          if (live.turnOpen) {
+            live.turnOpen = false;
+            const why = live.stopReason ?? event.error ?? `the worker exited (${event.signal ?? `code ${event.code}`})`;
+            agents.endTurn(live.agentId, live.turn, { status: 'errored', error: why });
+            live.transcript.append('end', `${live.turn} errored: ${why}`);
+          }
+          live.transcript.append('exit', event.error ?? `${event.signal ?? `code ${event.code}`}`);
+          waker.notify();
+          const next = live.queue.shift();
+          const agent = agents.get(live.agentId);
+          if (next !== undefined && agent && agent.status !== 'shutdown' && !this.stopping) this.runTurn(agent, next);
+          return;
+        }
+      }
+    } catch (error) {
+      logger.error({ agent: live.agentId, event: event.kind, err: error }, 'handling a worker event failed');
+    }
+  }
+
+  private afterTurn(live: Live): void {
+    const next = live.queue.shift();
+    const agent = this.deps.agents.get(live.agentId);
+    if (!agent || agent.status === 'shutdown' || this.stopping) return;
+    if (next !== undefined) {
+      this.runTurn(agent, next);
+      return;
+    }
+    if (live.process.canTakeTurn()) {
+      // A persistent worker waits for its next turn, but not for ever.
+      live.idleTimer = setTimeout(() => {
+        live.stopReason = 'idle';
+        void live.process.stop(this.deps.config.config.limits.stop_grace_ms);
+      }, this.deps.config.config.limits.idle_timeout_ms);
+      live.idleTimer.unref();
+    }
+  }
+
+  private armTurnTimer(live: Live): void {
+    this.clearTurnTimer(live);
+    const limit = this.deps.config.config.limits.turn_timeout_ms;
+    live.turnTimer = setTimeout(() => {
+      live.stopReason = `timed out after ${limit} ms`;
+      void live.process.stop(this.deps.config.config.limits.stop_grace_ms);
+    }, limit);
+    live.turnTimer.unref();
+  }
+
+  private clearTurnTimer(live: Live): void {
+    if (live.turnTimer) clearTimeout(live.turnTimer);
+    live.turnTimer = null;
+  }
+
+  private clearIdle(live: Live): void {
+    if (live.idleTimer) clearTimeout(live.idleTimer);
+    live.idleTimer = null;
+  }
+
+  private deliverPendingMail(): void {
+    for (const live of this.live.values()) {
+      if (!live.turnOpen || !live.backend.capabilities.midTurnInput) continue;
+      const agent = this.deps.agents.get(live.agentId);
+      if (agent) this.deliverMail(agent);
+    }
+  }
+}

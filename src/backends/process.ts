@@ -1,0 +1,132 @@
+/**
+ * Worker processes: started in their own process group (so a stop reaches everything they
+ * started), read line by line with a bound on memory, and stopped politely first and by
+ * SIGKILL to the whole group after a grace period.
+ */
+import { execa } from 'execa';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Longer lines are cut: a worker cannot make the server hold an unbounded line. */
+export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+const STDERR_TAIL_LINES = 20;
+
+export interface Exit {
+  code: number | null;
+  signal: string | null;
+  /** Why the process could not start or run (ENOENT …), if that is what happened. */
+  error: string | null;
+}
+
+export interface ChildProcessHandle {
+  readonly pid: number | undefined;
+  write(line: string): boolean;
+  closeStdin(): void;
+  running(): boolean;
+  /** The last lines of stderr, for error messages. */
+  stderrTail(): string;
+  readonly exited: Promise<Exit>;
+  signalGroup(signal: NodeJS.Signals): void;
+  /** `politely` first (close stdin, SIGTERM …), then SIGKILL to the group after `graceMs`. */
+  stop(graceMs: number, politely: () => void): Promise<Exit>;
+}
+
+export function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
+  let pending = '';
+  let skipping = false;
+  return {
+    push(chunk) {
+      pending += chunk.toString('utf8');
+      for (let nl = pending.indexOf('\n'); nl !== -1; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (skipping) skipping = false;
+        else onLine(line.replace(/\r$/, ''));
+      }
+      if (pending.length > MAX_LINE_BYTES) {
+        onLine(`${pending.slice(0, 200)}… [line cut at ${MAX_LINE_BYTES} bytes]`);
+        pending = '';
+        skipping = true;
+      }
+    },
+    end() {
+      if (pending && !skipping) onLine(pending);
+      pending = '';
+    },
+  };
+}
+
+export function startProcess(
+  argv: string[],
+  options: { cwd: string; env: Record<string, string>; onStdoutLine: (line: string) => void; stdin: 'pipe' | 'ignore' },
+): ChildProcessHandle {
+  const [file, ...args] = argv;
+  const child = execa(file!, args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: false,
+    detached: true, // own process group: the group id is the pid
+    cleanup: false, // we stop workers ourselves, with a grace period
+    buffer: false,
+    reject: false,
+    stdin: options.stdin,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const stdout = lineSplitter(options.onStdoutLine);
+  const stderrLines: string[] = [];
+  const stderr = lineSplitter((line) => {
+    if (!line.trim()) return;
+    stderrLines.push(line.slice(0, 500));
+    if (stderrLines.length > STDERR_TAIL_LINES) stderrLines.shift();
+  });
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+  child.stdin?.on('error', () => {
+    // the process went away while we were writing: its exit is reported through `exited`
+  });
+  let alive = child.pid !== undefined;
+  const exited: Promise<Exit> = child.then((result) => {
+    alive = false;
+    stdout.end();
+    stderr.end();
+    const failedToStart = result.exitCode === undefined && !result.signal;
+    return {
+      code: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      error: failedToStart ? startError(result, argv[0]!) : null,
+    };
+  });
+  const pid = child.pid;
+
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
+
+  return {
+    pid,
+    write: (line) => (alive && child.stdin?.writable ? child.stdin.write(`${line}\n`) : false),
+    closeStdin: () => child.stdin?.end(),
+    running: () => alive,
+    stderrTail: () => stderrLines.join('\n'),
+    exited,
+    signalGroup,
+    async stop(graceMs, politely) {
+      if (alive) politely();
+      const exit = await Promise.race([exited, sleep(graceMs).then(() => null)]);
+      // Whether or not the leader left in time, nothing it started may stay behind.
+      signalGroup('SIGKILL');
+      return exit ?? exited;
+    },
+  };
+}
+
+function startError(result: { code?: string; message?: string; shortMessage?: string }, file: string): string {
+  if (result.code === 'ENOENT') return `${file}: command not found`;
+  if (result.code === 'EACCES') return `${file}: permission denied`;
+  return result.shortMessage ?? result.message ?? `${file} could not be started`;
+}

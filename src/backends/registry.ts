@@ -1,0 +1,17 @@
+/** The only module that knows the concrete backends. */
+import { MaestroError } from '../errors.js';
+import { commandBackend } from './command.js';
+import { BACKEND_NAMES, type Backend, type BackendName } from './types.js';
+
+export type BackendRegistry = (name: string) => Backend;
+
+export function createBackendRegistry(extra: Partial<Record<BackendName, Backend>> = {}): BackendRegistry {
+  const backends: Partial<Record<BackendName, Backend>> = { command: commandBackend, ...extra };
+  return (name) => {
+    const backend = backends[name as BackendName];
+    if (!backend) {
+      throw new MaestroError('invalid_input', `unknown backend '${name}'; backends: ${BACKEND_NAMES.join(', ')}`);
+    }
+    return backend;
+  };
+}

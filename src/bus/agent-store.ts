@@ -1,0 +1,383 @@
+/**
+ * Agents in SQLite. Every status change goes through `transition`, one atomic compare-and-swap
+ * against the table of allowed predecessors (agents/status.ts), and is appended to agent_events
+ * in the same transaction. Completions become `news` for the waiting parent in that transaction
+ * too, so a wait can never miss one that committed before it looked.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ALLOWED_FROM, type AgentStatus } from '../agents/status.js';
+import { MaestroError } from '../errors.js';
+import { busyRetry } from './busy.js';
+import type { Db } from './db.js';
+
+export interface AgentRecord {
+  id: string;
+  session_id: string;
+  task_name: string;
+  nickname: string | null;
+  agent_type: string;
+  parent_id: string | null;
+  depth: number;
+  path: string;
+  backend: string;
+  /** argv of a command-backend worker, as JSON. */
+  command: string | null;
+  model: string | null;
+  reasoning_effort: string | null;
+  cwd: string;
+  worktree: string | null;
+  branch: string | null;
+  status: AgentStatus;
+  status_reason: string | null;
+  turn: number;
+  last_task_message: string | null;
+  backend_session_id: string | null;
+  pid: number | null;
+  owner_pid: number | null;
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+}
+
+export type NewAgent = Pick<
+  AgentRecord,
+  | 'id'
+  | 'session_id'
+  | 'task_name'
+  | 'nickname'
+  | 'agent_type'
+  | 'parent_id'
+  | 'depth'
+  | 'path'
+  | 'backend'
+  | 'command'
+  | 'model'
+  | 'reasoning_effort'
+  | 'cwd'
+  | 'worktree'
+  | 'branch'
+  | 'owner_pid'
+> & { secret_hash: string; task: string };
+
+export interface TurnRecord {
+  agent_id: string;
+  turn: number;
+  task: string;
+  status: AgentStatus;
+  final_message: string | null;
+  result: unknown;
+  error: string | null;
+  usage: Usage | null;
+  started_at: string;
+  ended_at: string | null;
+  reported_at: string | null;
+}
+
+export interface Usage {
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+}
+
+export interface News {
+  id: number;
+  kind: 'final' | 'message';
+  agent_id: string;
+  turn: number | null;
+  message_seq: number | null;
+  created_at: string;
+}
+
+export type TransitionOutcome =
+  | { ok: true; from: AgentStatus; agent: AgentRecord }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'illegal'; from: AgentStatus };
+
+export interface TurnEnd {
+  status: 'completed' | 'errored' | 'interrupted' | 'shutdown';
+  final_message?: string | null;
+  error?: string | null;
+  usage?: Usage | null;
+}
+
+export interface Limits {
+  maxOpenAgents: number;
+  maxDepth: number;
+}
+
+export interface AgentStore {
+  /** Inserts the agent as pending_init with its first turn, if the session's limits allow. */
+  reserve(agent: NewAgent, limits: Limits): AgentRecord;
+  get(id: string): AgentRecord | null;
+  /** By id, else by task name in the session: the open agent, or the latest closed one. */
+  resolve(sessionId: string, target: string): AgentRecord | null;
+  list(filter: { sessionId?: string; status?: AgentStatus; pathPrefix?: string }): AgentRecord[];
+  /** Direct children of `parentId` (null: the session's top-level agents). */
+  children(sessionId: string, parentId: string | null): AgentRecord[];
+  /** Every agent below `agent`, deepest first. */
+  descendants(agent: AgentRecord): AgentRecord[];
+  transition(id: string, to: AgentStatus, reason?: string | null): TransitionOutcome;
+  /** Starts the next turn: running, turn + 1, its task recorded. */
+  beginTurn(id: string, task: string): TransitionOutcome;
+  /** Ends turn `turn` (a stale turn number changes nothing) and records what it produced. */
+  endTurn(id: string, turn: number, end: TurnEnd): TransitionOutcome | null;
+  /** Records the worker's reported result for its current turn; the parent hears of it at once. */
+  report(id: string, result: unknown): { turn: number; accepted: boolean };
+  setProcess(id: string, process: { pid: number | null; owner_pid: number | null }): void;
+  setBackendSession(id: string, backendSessionId: string): void;
+  turns(id: string): TurnRecord[];
+  /** The agent whose secret this is, or null. */
+  authenticate(id: string, secret: string): AgentRecord | null;
+  addMessageNews(sessionId: string, recipient: string, fromAgentId: string, messageSeq: number): void;
+  /** Takes the recipient's unconsumed news about `agentIds` (all when absent), oldest first. */
+  consumeNews(sessionId: string, recipient: string, agentIds?: readonly string[]): News[];
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+function rowToTurn(row: Record<string, unknown>): TurnRecord {
+  return {
+    ...(row as unknown as TurnRecord),
+    result: row.result === null ? null : JSON.parse(row.result as string),
+    usage: row.usage === null ? null : (JSON.parse(row.usage as string) as Usage),
+  };
+}
+
+export function createAgentStore(db: Db): AgentStore {
+  const now = () => new Date().toISOString();
+  const getAgent = db.prepare<[string], AgentRecord>('SELECT * FROM agents WHERE id = ?');
+  const byTask = db.prepare<[string, string], AgentRecord>(
+    `SELECT * FROM agents WHERE session_id = ? AND task_name = ?
+     ORDER BY status = 'shutdown', created_at DESC LIMIT 1`,
+  );
+  const openCount = db.prepare<[string], { n: number }>(
+    // an agent that errored before its process ever started holds no slot
+    `SELECT count(*) AS n FROM agents WHERE session_id = ? AND status <> 'shutdown'
+       AND NOT (status = 'errored' AND pid IS NULL)`,
+  );
+  const taskTaken = db.prepare<[string, string], { id: string }>(
+    `SELECT id FROM agents WHERE session_id = ? AND task_name = ? AND status <> 'shutdown'`,
+  );
+  const ensureSession = db.prepare<[string, string]>(
+    'INSERT INTO sessions (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
+  );
+  const insertAgent = db.prepare(
+    `INSERT INTO agents (id, session_id, task_name, nickname, agent_type, parent_id, depth, path, backend, command, model,
+       reasoning_effort, cwd, worktree, branch, status, turn, last_task_message, owner_pid, secret_hash, created_at, updated_at)
+     VALUES (@id, @session_id, @task_name, @nickname, @agent_type, @parent_id, @depth, @path, @backend, @command, @model,
+       @reasoning_effort, @cwd, @worktree, @branch, 'pending_init', 1, @task, @owner_pid, @secret_hash, @ts, @ts)`,
+  );
+  const insertTurn = db.prepare(
+    `INSERT INTO agent_turns (agent_id, turn, task, status, started_at) VALUES (?, ?, ?, ?, ?)`,
+  );
+  const insertEvent = db.prepare(
+    `INSERT INTO agent_events (agent_id, session_id, ts, from_status, to_status, turn, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertFinalNews = db.prepare(
+    `INSERT INTO news (session_id, recipient, kind, agent_id, turn, created_at) VALUES (?, ?, 'final', ?, ?, ?)
+     ON CONFLICT DO NOTHING`,
+  );
+  const insertMessageNews = db.prepare(
+    `INSERT INTO news (session_id, recipient, kind, agent_id, message_seq, created_at) VALUES (?, ?, 'message', ?, ?, ?)`,
+  );
+  const turnRow = db.prepare<[string, number], Record<string, unknown>>(
+    'SELECT * FROM agent_turns WHERE agent_id = ? AND turn = ?',
+  );
+  const allTurns = db.prepare<[string], Record<string, unknown>>(
+    'SELECT * FROM agent_turns WHERE agent_id = ? ORDER BY turn',
+  );
+  const setTurnEnd = db.prepare(
+    `UPDATE agent_turns SET status = @status, final_message = coalesce(@final_message, final_message),
+       error = @error, usage = @usage, ended_at = @ts WHERE agent_id = @id AND turn = @turn`,
+  );
+  const addUsage = db.prepare(
+    `UPDATE agents SET input_tokens = input_tokens + @input_tokens, cached_input_tokens = cached_input_tokens + @cached_input_tokens,
+       output_tokens = output_tokens + @output_tokens, cost_usd = cost_usd + @cost_usd WHERE id = @id`,
+  );
+  const setReported = db.prepare(
+    'UPDATE agent_turns SET result = ?, reported_at = ? WHERE agent_id = ? AND turn = ? AND reported_at IS NULL',
+  );
+  const childrenOf = db.prepare<[string, string | null, string | null], AgentRecord>(
+    `SELECT * FROM agents WHERE session_id = ? AND (parent_id = ? OR (parent_id IS NULL AND ? IS NULL)) ORDER BY created_at`,
+  );
+  const underPath = db.prepare<[string, string, string], AgentRecord>(
+    `SELECT * FROM agents WHERE session_id = ? AND substr(path, 1, length(?)) = ? ORDER BY depth DESC, created_at`,
+  );
+  const pendingNews = db.prepare<[string, string], News>(
+    `SELECT id, kind, agent_id, turn, message_seq, created_at FROM news
+      WHERE session_id = ? AND recipient = ? AND consumed_at IS NULL ORDER BY id`,
+  );
+  const markFirstTurnRunning = db.prepare<[string]>(
+    `UPDATE agent_turns SET status = 'running' WHERE agent_id = ? AND turn = 1`,
+  );
+  const setProcessRow = db.prepare<[number | null, number | null, string, string]>(
+    'UPDATE agents SET pid = ?, owner_pid = ?, updated_at = ? WHERE id = ?',
+  );
+  const setSessionRow = db.prepare<[string, string, string]>(
+    'UPDATE agents SET backend_session_id = ?, updated_at = ? WHERE id = ?',
+  );
+  const consume = db.prepare<[string, number]>('UPDATE news SET consumed_at = ? WHERE id = ?');
+
+  /** The one way a status changes; `set` adds columns to change in the same UPDATE. */
+  function applyTransition(
+    id: string,
+    to: AgentStatus,
+    reason: string | null,
+    set: { sql: string; params: Record<string, unknown> } = { sql: '', params: {} },
+  ): TransitionOutcome {
+    const before = getAgent.get(id);
+    if (!before) return { ok: false, reason: 'not_found' };
+    const allowed = ALLOWED_FROM[to];
+    if (!allowed.includes(before.status)) return { ok: false, reason: 'illegal', from: before.status };
+    const ts = now();
+    const closed = to === 'shutdown' ? ', closed_at = @ts' : '';
+    const agent = db
+      .prepare(
+        `UPDATE agents SET status = @to, status_reason = @reason, updated_at = @ts${closed}${set.sql}
+          WHERE id = @id AND status IN (${allowed.map((s) => `'${s}'`).join(', ')}) RETURNING *`,
+      )
+      .get({ id, to, reason, ts, ...set.params }) as AgentRecord | undefined;
+    if (!agent) return { ok: false, reason: 'illegal', from: before.status };
+    insertEvent.run(id, agent.session_id, ts, before.status, to, agent.turn, reason);
+    if (to === 'completed' || to === 'errored') {
+      insertFinalNews.run(agent.session_id, agent.parent_id ?? '', id, agent.turn, ts);
+    }
+    return { ok: true, from: before.status, agent };
+  }
+
+  const transitionTx = db.transaction(applyTransition);
+
+  const reserveTx = db.transaction((agent: NewAgent, limits: Limits): AgentRecord => {
+    if (agent.depth > limits.maxDepth) {
+      throw new MaestroError(
+        'limit',
+        `spawning ${agent.task_name} would nest agents ${agent.depth} deep; the limit is ${limits.maxDepth} (limits.max_depth)`,
+      );
+    }
+    if (taskTaken.get(agent.session_id, agent.task_name)) {
+      throw new MaestroError(
+        'conflict',
+        `an open agent in session ${agent.session_id} is already named ${agent.task_name}; close it first or choose another task_name`,
+      );
+    }
+    const open = openCount.get(agent.session_id)!.n;
+    if (open >= limits.maxOpenAgents) {
+      throw new MaestroError(
+        'limit',
+        `session ${agent.session_id} already has ${open} open agents; the limit is ${limits.maxOpenAgents} (limits.max_open_agents). Close finished agents with close_agent`,
+      );
+    }
+    const ts = now();
+    ensureSession.run(agent.session_id, ts);
+    insertAgent.run({ ...agent, ts });
+    insertTurn.run(agent.id, 1, agent.task, 'pending_init', ts);
+    insertEvent.run(agent.id, agent.session_id, ts, null, 'pending_init', 1, null);
+    return getAgent.get(agent.id)!;
+  });
+
+  const beginTurnTx = db.transaction((id: string, task: string): TransitionOutcome => {
+    const before = getAgent.get(id);
+    if (!before) return { ok: false, reason: 'not_found' };
+    // The first turn's row was written when the agent was reserved; later turns add theirs.
+    const first = before.status === 'pending_init';
+    const outcome = applyTransition(
+      id,
+      'running',
+      null,
+      first ? undefined : { sql: ', turn = turn + 1, last_task_message = @task', params: { task } },
+    );
+    if (!outcome.ok) return outcome;
+    if (first) markFirstTurnRunning.run(id);
+    else insertTurn.run(id, outcome.agent.turn, task, 'running', now());
+    return outcome;
+  });
+
+  const endTurnTx = db.transaction((id: string, turn: number, end: TurnEnd): TransitionOutcome | null => {
+    const before = getAgent.get(id);
+    if (!before) return { ok: false, reason: 'not_found' };
+    if (before.turn !== turn) return null;
+    // A closed agent's last turn ends as closed, whatever its process did on the way out.
+    const status = before.status === 'shutdown' ? 'shutdown' : end.status;
+    const outcome = before.status === 'shutdown' ? null : applyTransition(id, status, end.error ?? null);
+    setTurnEnd.run({
+      id,
+      turn,
+      status,
+      final_message: end.final_message ?? null,
+      error: end.error ?? null,
+      usage: end.usage ? JSON.stringify(end.usage) : null,
+      ts: now(),
+    });
+    if (end.usage) addUsage.run({ id, ...end.usage });
+    return outcome;
+  });
+
+  const reportTx = db.transaction((id: string, result: unknown) => {
+    const agent = getAgent.get(id);
+    if (!agent) throw new MaestroError('not_found', `agent ${id} not found`);
+    const ts = now();
+    const accepted = setReported.run(JSON.stringify(result ?? null), ts, id, agent.turn).changes === 1;
+    if (accepted) insertFinalNews.run(agent.session_id, agent.parent_id ?? '', id, agent.turn, ts);
+    return { turn: agent.turn, accepted };
+  });
+
+  const consumeTx = db.transaction((sessionId: string, recipient: string, agentIds?: readonly string[]) => {
+    const taken = pendingNews
+      .all(sessionId, recipient)
+      .filter((n) => agentIds === undefined || n.kind === 'message' || agentIds.includes(n.agent_id));
+    const ts = now();
+    for (const n of taken) consume.run(ts, n.id);
+    return taken;
+  });
+
+  return {
+    reserve: (agent, limits) => busyRetry(() => reserveTx.immediate(agent, limits)),
+    get: (id) => getAgent.get(id) ?? null,
+    resolve: (sessionId, target) => {
+      const byId = getAgent.get(target);
+      if (byId && byId.session_id === sessionId) return byId;
+      return byTask.get(sessionId, target) ?? null;
+    },
+    list: ({ sessionId, status, pathPrefix }) => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (sessionId !== undefined) (where.push('session_id = ?'), params.push(sessionId));
+      if (status !== undefined) (where.push('status = ?'), params.push(status));
+      if (pathPrefix !== undefined) (where.push('substr(path, 1, length(?)) = ?'), params.push(pathPrefix, pathPrefix));
+      const sql = `SELECT * FROM agents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, path`;
+      return db.prepare<unknown[], AgentRecord>(sql).all(...params);
+    },
+    children: (sessionId, parentId) => childrenOf.all(sessionId, parentId, parentId),
+    descendants: (agent) => underPath.all(agent.session_id, `${agent.path}/`, `${agent.path}/`),
+    transition: (id, to, reason = null) => busyRetry(() => transitionTx.immediate(id, to, reason, undefined)),
+    beginTurn: (id, task) => busyRetry(() => beginTurnTx.immediate(id, task)),
+    endTurn: (id, turn, end) => busyRetry(() => endTurnTx.immediate(id, turn, end)),
+    report: (id, result) => busyRetry(() => reportTx.immediate(id, result)),
+    setProcess: (id, { pid, owner_pid }) => {
+      busyRetry(() => setProcessRow.run(pid, owner_pid, now(), id));
+    },
+    setBackendSession: (id, backendSessionId) => {
+      busyRetry(() => setSessionRow.run(backendSessionId, now(), id));
+    },
+    turns: (id) => allTurns.all(id).map(rowToTurn),
+    authenticate: (id, secret) => {
+      const row = db.prepare<[string], { secret_hash: string }>('SELECT secret_hash FROM agents WHERE id = ?').get(id);
+      if (!row) return null;
+      const given = Buffer.from(hashSecret(secret), 'hex');
+      const stored = Buffer.from(row.secret_hash, 'hex');
+      return given.length === stored.length && timingSafeEqual(given, stored) ? getAgent.get(id)! : null;
+    },
+    addMessageNews: (sessionId, recipient, fromAgentId, messageSeq) => {
+      insertMessageNews.run(sessionId, recipient, fromAgentId, messageSeq, now());
+    },
+    consumeNews: (sessionId, recipient, agentIds) =>
+      busyRetry(() => consumeTx.immediate(sessionId, recipient, agentIds)),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Assembles one server process's runtime from its environment: the database, the stores, the
+ * project configuration, who the server acts for (the coordinator, or the worker whose secret it
+ * was given), the supervisor of the workers it starts, and the order in which it all stops.
+ */
+import path from 'node:path';
+import { loadConfig } from '../agents/config.js';
+import { resolveCaller } from '../agents/identity.js';
+import { createCurrentSession } from '../agents/session.js';
+import { Supervisor } from '../agents/supervisor.js';
+import { createWaker } from '../agents/waker.js';
+import { createAgentStore } from '../bus/agent-store.js';
+import { openDatabase } from '../bus/db.js';
+import { createMessageStore } from '../bus/message-store.js';
+import { createBackendRegistry, type BackendRegistry } from '../backends/registry.js';
+import type { Logger } from '../log.js';
+import { serverCommand } from '../package-root.js';
+import { COORDINATOR } from '../ops/caller.js';
+import type { ToolDeps } from './deps.js';
+
+export interface RuntimeOptions {
+  dbFile: string;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  backends?: BackendRegistry;
+}
+
+export interface Runtime {
+  deps: ToolDeps;
+  /** Stops every worker this process started, then closes the database. */
+  close(): Promise<void>;
+}
+
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const env = options.env ?? process.env;
+  const db = openDatabase(options.dbFile);
+  const dataDir = path.dirname(options.dbFile);
+  const bus = createMessageStore(db);
+  const agents = createAgentStore(db);
+  const config = loadConfig({ dataDir, env });
+  const waker = createWaker(db);
+  const caller = resolveCaller(env, agents, COORDINATOR);
+  const supervisor = new Supervisor({
+    agents,
+    bus,
+    backends: options.backends ?? createBackendRegistry(),
+    config,
+    logger: options.logger,
+    waker,
+    dataDir,
+    dbFile: options.dbFile,
+    server: serverCommand(),
+    env,
+  });
+  const agentDeps = {
+    agents,
+    bus,
+    supervisor,
+    config,
+    waker,
+    logger: options.logger,
+    session: createCurrentSession(env),
+    dataDir,
+  };
+  return {
+    deps: { bus, caller, logger: options.logger, agents: agentDeps },
+    async close() {
+      await supervisor.shutdown();
+      waker.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * followup_task, interrupt_agent and close_agent: the verbs that change what a running agent
+ * does. A follow-up runs in the agent's live process if this server has one, else in a new
+ * process that resumes the backend's own session; a close stops the whole subtree, deepest first.
+ */
+import { processAlive, terminateGroup } from '../../agents/liveness.js';
+import { nextTurnText } from '../../agents/prompt.js';
+import { removeWorktree, type WorktreeOutcome } from '../../agents/worktree.js';
+import type { AgentRecord } from '../../bus/agent-store.js';
+import { MaestroError } from '../../errors.js';
+import type { Caller } from '../caller.js';
+import type { AgentDeps } from './deps.js';
+import { checkControl, findAgent } from './targets.js';
+
+export interface TargetInput {
+  target: string;
+  session_id?: string | undefined;
+}
+
+export interface FollowupResult {
+  task_name: string;
+  status: string;
+  turn: number;
+  /** The agent was mid-turn: this task starts its next turn. */
+  queued: boolean;
+}
+
+/** An agent marked running whose server is gone is not running: its turn ended with that server. */
+function reconcile(deps: AgentDeps, agent: AgentRecord): AgentRecord {
+  if (agent.status !== 'running' || deps.supervisor.owns(agent.id)) return agent;
+  if (agent.owner_pid !== null && agent.owner_pid !== process.pid && processAlive(agent.owner_pid)) return agent;
+  deps.agents.endTurn(agent.id, agent.turn, { status: 'errored', error: 'its maestro server stopped during the turn' });
+  return deps.agents.get(agent.id)!;
+}
+
+export function followupTask(
+  deps: AgentDeps,
+  caller: Caller,
+  input: TargetInput & { message: string },
+): FollowupResult {
+  const sessionId = deps.session.resolve(caller, input.session_id);
+  const agent = reconcile(deps, findAgent(deps, sessionId, input.target));
+  checkControl(caller, agent, 'give work to');
+  if (agent.status === 'shutdown')
+    throw new MaestroError('conflict', `${agent.task_name} is closed; spawn a new agent`);
+  if (!deps.supervisor.owns(agent.id) && (agent.status === 'running' || agent.status === 'pending_init')) {
+    throw new MaestroError(
+      'conflict',
+      `${agent.task_name} is running under another maestro server (pid ${agent.owner_pid}); follow it up from there`,
+    );
+  }
+  // Mail that waited for this agent goes with the task, unless the agent can take it mid-turn.
+  const mail =
+    deps.supervisor.owns(agent.id) && agent.status === 'running'
+      ? []
+      : deps.bus.readMailbox(sessionId, agent.task_name, 100);
+  const { queued, agent: after } = deps.supervisor.runTurn(agent, nextTurnText(input.message, mail), input.message);
+  return { task_name: after.task_name, status: after.status, turn: queued ? after.turn + 1 : after.turn, queued };
+}
+
+export function interruptAgent(deps: AgentDeps, caller: Caller, input: TargetInput): { previous_status: string } {
+  const sessionId = deps.session.resolve(caller, input.session_id);
+  const agent = reconcile(deps, findAgent(deps, sessionId, input.target));
+  checkControl(caller, agent, 'interrupt');
+  if (agent.status === 'running' && !deps.supervisor.owns(agent.id)) {
+    throw new MaestroError(
+      'conflict',
+      `${agent.task_name} is running under another maestro server (pid ${agent.owner_pid})`,
+    );
+  }
+  return { previous_status: deps.supervisor.interrupt(agent) };
+}
+
+export interface CloseResult {
+  previous_status: string;
+  /** Every agent this close shut down: the target and its open descendants. */
+  closed: string[];
+  worktrees: WorktreeOutcome[];
+}
+
+export async function closeAgent(deps: AgentDeps, caller: Caller, input: TargetInput): Promise<CloseResult> {
+  const sessionId = deps.session.resolve(caller, input.session_id);
+  const target = findAgent(deps, sessionId, input.target);
+  checkControl(caller, target, 'close');
+  const subtree = [...deps.agents.descendants(target), target].filter((a) => a.status !== 'shutdown');
+  const worktrees: WorktreeOutcome[] = [];
+  for (const agent of subtree) {
+    // Closed first, so that the end of its process reads as a close and not as news of a failure.
+    deps.agents.transition(agent.id, 'shutdown', `closed by ${caller.role}`);
+    await stopProcess(deps, agent);
+    if (agent.worktree && agent.branch) {
+      worktrees.push(await removeWorktree(deps.config.projectRoot, { path: agent.worktree, branch: agent.branch }));
+    }
+  }
+  deps.waker.notify();
+  return { previous_status: target.status, closed: subtree.map((a) => a.task_name), worktrees };
+}
+
+async function stopProcess(deps: AgentDeps, agent: AgentRecord): Promise<void> {
+  if (deps.supervisor.owns(agent.id)) {
+    await deps.supervisor.stop(agent.id, 'closed');
+    return;
+  }
+  // Run by another server (or left by one that is gone): signal the worker's process group.
+  if (agent.pid === null) return;
+  await terminateGroup(agent.pid, deps.config.config.limits.stop_grace_ms);
+  deps.agents.setProcess(agent.id, { pid: null, owner_pid: null });
+}

@@ -1,0 +1,62 @@
+/** zod schemas shared by the agent tools: names, targets and the shapes of agents in results. */
+import { z } from 'zod';
+import { AGENT_STATUSES } from '../../agents/status.js';
+import { sessionIdField } from '../fields.js';
+
+export const TASK_NAME_PATTERN = /^(?!.*\.\.)(?!.*\.lock$)[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(?<!\.)$/;
+export const TASK_NAME_RULE =
+  "1-64 characters: letters, digits, '_', '.' or '-', starting with a letter or digit (like IMPL-001 or review_api)";
+
+export const taskNameField = z
+  .string({ error: `expected a string: ${TASK_NAME_RULE}` })
+  .regex(TASK_NAME_PATTERN, { error: `expected ${TASK_NAME_RULE}` })
+  .describe('Name to address the agent by, unique among the session’s open agents, e.g. IMPL-001.');
+
+export const targetField = z
+  .string({ error: 'expected an agent id or task name' })
+  .min(1, { error: 'expected an agent id or task name' })
+  .max(128, { error: 'expected at most 128 characters' })
+  .describe('The agent: its task name (e.g. IMPL-001) or agent id.');
+
+export const agentMessageField = z
+  .string({ error: 'expected a string' })
+  .min(1, { error: 'expected a non-empty message' })
+  .max(100_000, { error: 'expected at most 100000 characters' });
+
+export const optionalSession = sessionIdField
+  .optional()
+  .describe('Session to act in. Default: yours (a worker’s own; for the coordinator, its current session).');
+
+export const statusField = z.enum(AGENT_STATUSES);
+
+export const usageShape = z.object({
+  input_tokens: z.number(),
+  cached_input_tokens: z.number(),
+  output_tokens: z.number(),
+  cost_usd: z.number(),
+});
+
+export const agentViewShape = z.object({
+  agent_id: z.string(),
+  task_name: z.string(),
+  agent_type: z.string(),
+  backend: z.string(),
+  model: z.string().nullable(),
+  status: z.string(),
+  error: z.string().nullable(),
+  parent: z.string().nullable(),
+  depth: z.number(),
+  path: z.string(),
+  pid: z.number().nullable(),
+  turns: z.number(),
+  last_task_message: z.string().nullable(),
+  latest_progress: z.string().nullable(),
+  result: z.unknown(),
+  usage: usageShape,
+  cwd: z.string(),
+  worktree: z.string().nullable(),
+  branch: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  closed_at: z.string().nullable(),
+});

@@ -1,0 +1,62 @@
+/**
+ * send_message: a message for another agent (or for the parent / coordinator) that does not start
+ * a turn. It is written to the bus addressed to the target, so the target can read it with
+ * team_msg read_mailbox; a running Claude worker also receives it between tool calls, and any
+ * worker gets undelivered mail with its next turn. For a waiting target it is news.
+ */
+import { LIMITS } from '../../bus/message.js';
+import { MaestroError } from '../../errors.js';
+import type { Caller } from '../caller.js';
+import type { AgentDeps } from './deps.js';
+import { findAgent } from './targets.js';
+
+export interface SendInput {
+  target: string;
+  message: string;
+  session_id?: string | undefined;
+}
+
+export interface SendResult {
+  message_id: string;
+  target: string;
+  delivery: 'injected' | 'queued';
+}
+
+/** Names that mean "the one who started me". */
+const UPWARD = ['coordinator', 'parent'];
+
+export function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): SendResult {
+  const sessionId = deps.session.resolve(caller, input.session_id);
+  let recipient: { role: string; agentId: string | null };
+  if (UPWARD.includes(input.target)) {
+    const self = caller.agentId ? deps.agents.get(caller.agentId) : null;
+    if (!self)
+      throw new MaestroError('invalid_input', `you are the coordinator: '${input.target}' is yourself; name an agent`);
+    const parent = self.parent_id ? deps.agents.get(self.parent_id) : null;
+    recipient = parent ? { role: parent.task_name, agentId: parent.id } : { role: 'coordinator', agentId: null };
+  } else {
+    const agent = findAgent(deps, sessionId, input.target);
+    if (agent.status === 'shutdown')
+      throw new MaestroError('conflict', `${agent.task_name} is closed; it can receive no messages`);
+    if (agent.id === caller.agentId)
+      throw new MaestroError('invalid_input', 'an agent cannot send a message to itself');
+    recipient = { role: agent.task_name, agentId: agent.id };
+  }
+
+  const long = input.message.length > LIMITS.summaryChars;
+  const message = deps.bus.log({
+    session_id: sessionId,
+    from: caller.role,
+    to: recipient.role,
+    type: 'message',
+    summary: long ? `${input.message.slice(0, 200)}…` : input.message,
+    data: long ? { text: input.message } : {},
+    sender_agent_id: caller.agentId,
+  });
+  deps.agents.addMessageNews(sessionId, recipient.agentId ?? '', caller.agentId ?? '', Number(message.id.slice(4)));
+  deps.waker.notify();
+
+  const target = recipient.agentId ? deps.agents.get(recipient.agentId) : null;
+  const delivery = target ? deps.supervisor.deliverMail(target) : 'queued';
+  return { message_id: message.id, target: recipient.role, delivery };
+}

@@ -1,0 +1,34 @@
+/**
+ * report_agent_job_result: a worker reports the result of its current turn, once. The result is
+ * bound to the caller's own verified agent — never to an id in the arguments — and reaches the
+ * waiting parent at once as news.
+ */
+import { MaestroError } from '../../errors.js';
+import type { Caller } from '../caller.js';
+import type { AgentDeps } from './deps.js';
+
+export interface ReportResult {
+  accepted: boolean;
+  task_name: string;
+  turn: number;
+  message: string;
+}
+
+export function reportResult(deps: AgentDeps, caller: Caller, result: unknown): ReportResult {
+  if (!caller.agentId) {
+    throw new MaestroError(
+      'forbidden',
+      'report_agent_job_result is for worker agents reporting their own result; this caller is not a maestro agent',
+    );
+  }
+  const { turn, accepted } = deps.agents.report(caller.agentId, result);
+  deps.waker.notify();
+  return {
+    accepted,
+    task_name: caller.role,
+    turn,
+    message: accepted
+      ? `result of turn ${turn} recorded; your parent has been told`
+      : `a result for turn ${turn} was already reported; this one was not recorded`,
+  };
+}

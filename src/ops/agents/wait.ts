@@ -1,0 +1,133 @@
+/**
+ * wait_agent: returns as soon as the caller has news — a target's turn finished (it reported a
+ * result, completed or errored) or someone sent the caller a message with send_message — and at
+ * once if such news is already pending. News is consumed inside a write transaction, so each piece
+ * reaches one wait once; it is written in the same transaction as the event that causes it, so
+ * a wait never misses news that arrived just before it looked.
+ */
+import { isOpen } from '../../agents/status.js';
+import type { AgentRecord, News } from '../../bus/agent-store.js';
+import type { Message } from '../../bus/message.js';
+import type { Caller } from '../caller.js';
+import type { AgentDeps } from './deps.js';
+import { findAgent } from './targets.js';
+import { latestTurn, resultPreview } from './view.js';
+
+export const WAIT_DEFAULT_MS = 30_000;
+export const WAIT_MAX_MS = 3_600_000;
+const PROGRESS_EVERY_MS = 1000;
+
+export interface WaitInput {
+  timeout_ms?: number | undefined;
+  targets?: string[] | undefined;
+  session_id?: string | undefined;
+}
+
+export interface AgentOutcome {
+  agent_id: string;
+  status: string;
+  turn: number;
+  result?: unknown;
+  error?: string;
+}
+
+export interface WaitResult {
+  timed_out: boolean;
+  message: string;
+  agents: Record<string, AgentOutcome>;
+  messages: { id: string; from: string; text: string }[];
+  session_id: string;
+}
+
+export interface WaitControl {
+  signal?: AbortSignal | undefined;
+  /** Called about once a second while waiting, for MCP progress notifications. */
+  onProgress?: ((elapsedMs: number, totalMs: number, message: string) => void) | undefined;
+}
+
+function outcome(deps: AgentDeps, agent: AgentRecord): AgentOutcome {
+  const result = resultPreview(agent, latestTurn(deps, agent), deps.config.config.limits.result_chars);
+  return {
+    agent_id: agent.id,
+    status: agent.status,
+    turn: agent.turn,
+    ...(result !== null ? { result } : {}),
+    ...(agent.status === 'errored' && agent.status_reason ? { error: agent.status_reason } : {}),
+  };
+}
+
+function describe(deps: AgentDeps, news: News[], messages: Message[]): string {
+  const parts = news
+    .filter((n) => n.kind === 'final')
+    .map((n) => {
+      const agent = deps.agents.get(n.agent_id);
+      if (!agent) return null;
+      const turn = deps.agents.turns(agent.id).find((t) => t.turn === n.turn);
+      if (turn?.reported_at) return `${agent.task_name} reported its result`;
+      return `${agent.task_name} ${agent.status}${agent.status === 'errored' && agent.status_reason ? `: ${agent.status_reason}` : ''}`;
+    })
+    .filter((p): p is string => p !== null);
+  for (const m of messages) parts.push(`message from ${m.from}: ${m.summary}`);
+  return parts.join('; ');
+}
+
+export async function waitAgent(
+  deps: AgentDeps,
+  caller: Caller,
+  input: WaitInput,
+  control: WaitControl = {},
+): Promise<WaitResult> {
+  const sessionId = deps.session.resolve(caller, input.session_id);
+  const timeout = input.timeout_ms ?? WAIT_DEFAULT_MS;
+  const recipient = caller.agentId ?? '';
+  const targets = input.targets?.length
+    ? input.targets.map((t) => findAgent(deps, sessionId, t))
+    : deps.agents.children(sessionId, caller.agentId).filter((a) => isOpen(a.status));
+  const targetIds = targets.map((t) => t.id);
+  const started = Date.now();
+  let lastProgress = started;
+
+  const snapshot = (timedOut: boolean, message: string, messages: Message[]): WaitResult => ({
+    timed_out: timedOut,
+    message,
+    agents: Object.fromEntries(
+      targets.map((t) => {
+        const now = deps.agents.get(t.id) ?? t;
+        return [now.task_name, outcome(deps, now)];
+      }),
+    ),
+    messages: messages.map((m) => ({
+      id: m.id,
+      from: m.from,
+      text: typeof m.data.text === 'string' ? m.data.text : m.summary,
+    })),
+    session_id: sessionId,
+  });
+
+  for (;;) {
+    const news = deps.agents.consumeNews(sessionId, recipient, input.targets?.length ? targetIds : undefined);
+    if (news.length > 0) {
+      const messages = news
+        .filter((n) => n.kind === 'message' && n.message_seq !== null)
+        .map((n) => deps.bus.get(sessionId, n.message_seq!))
+        .filter((m): m is Message => m !== null);
+      return snapshot(false, describe(deps, news, messages), messages);
+    }
+    const current = targets.map((t) => deps.agents.get(t.id) ?? t);
+    const stillBusy = current.filter((a) => a.status === 'running' || a.status === 'pending_init');
+    const elapsed = Date.now() - started;
+    if (targets.length === 0) return snapshot(false, 'no agents to wait for: spawn one with spawn_agent', []);
+    if (stillBusy.length === 0) {
+      return snapshot(false, `nothing to wait for: ${current.map((a) => `${a.task_name} ${a.status}`).join(', ')}`, []);
+    }
+    if (elapsed >= timeout || control.signal?.aborted) {
+      const running = stillBusy.map((a) => a.task_name).join(', ');
+      return snapshot(true, `timed out after ${timeout} ms${running ? `; still running: ${running}` : ''}`, []);
+    }
+    if (control.onProgress && Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = Date.now();
+      control.onProgress(elapsed, timeout, `waiting for ${stillBusy.map((a) => a.task_name).join(', ')}`);
+    }
+    await deps.waker.next(Math.min(timeout - elapsed, PROGRESS_EVERY_MS));
+  }
+}

@@ -1,0 +1,37 @@
+/** `close_agent`: end an agent and its open descendants. */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { ToolDeps } from '../src/mcp/deps.js';
+import { registerTool } from '../src/mcp/tool.js';
+import { closeAgent } from '../src/ops/agents/control.js';
+import { optionalSession, targetField } from '../src/ops/agents/fields.js';
+
+export const closeAgentInput = z.strictObject({ target: targetField, session_id: optionalSession });
+export const closeAgentOutput = z.object({
+  previous_status: z.string(),
+  closed: z.array(z.string()).describe('The agents shut down: the target and its open descendants.'),
+  worktrees: z.array(z.object({ path: z.string(), branch: z.string(), kept: z.boolean(), branch_kept: z.boolean() })),
+});
+
+export function registerCloseAgent(server: McpServer, deps: ToolDeps): void {
+  registerTool(server, deps.logger, {
+    name: 'close_agent',
+    title: 'Close an agent',
+    description:
+      'End an agent and every open agent below it: each is asked to stop, then its whole process tree is killed after a grace period. ' +
+      'Its task name becomes free. A clean worktree is removed; one with uncommitted changes is kept and its branch reported.',
+    input: closeAgentInput,
+    output: closeAgentOutput,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    async run(input) {
+      const result = await closeAgent(deps.agents, deps.caller, input);
+      const kept = result.worktrees
+        .filter((w) => w.kept)
+        .map((w) => ` Kept worktree ${w.path} (branch ${w.branch}): it has changes.`);
+      return {
+        structured: result,
+        text: `Closed ${result.closed.join(', ') || input.target} (it was ${result.previous_status}).${kept.join('')}`,
+      };
+    },
+  });
+}

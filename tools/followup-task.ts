@@ -1,0 +1,42 @@
+/** `followup_task`: give an agent new work. */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { ToolDeps } from '../src/mcp/deps.js';
+import { registerTool } from '../src/mcp/tool.js';
+import { followupTask } from '../src/ops/agents/control.js';
+import { agentMessageField, optionalSession, targetField } from '../src/ops/agents/fields.js';
+
+export const followupTaskInput = z.strictObject({
+  target: targetField,
+  message: agentMessageField.describe('The new task.'),
+  session_id: optionalSession,
+});
+
+export const followupTaskOutput = z.object({
+  task_name: z.string(),
+  status: z.string(),
+  turn: z.number().describe('The turn this task runs as.'),
+  queued: z.boolean().describe('The agent was mid-turn: the task starts its next turn.'),
+});
+
+export function registerFollowupTask(server: McpServer, deps: ToolDeps): void {
+  registerTool(server, deps.logger, {
+    name: 'followup_task',
+    title: 'Give an agent new work',
+    description:
+      'Give an open agent a new task. An idle, completed, errored or interrupted agent starts a new turn now (in the same conversation: ' +
+      'a worker whose process has gone is resumed from its own session); a running agent takes it as its next turn.',
+    input: followupTaskInput,
+    output: followupTaskOutput,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    run(input) {
+      const result = followupTask(deps.agents, deps.caller, input);
+      return {
+        structured: result,
+        text: result.queued
+          ? `${result.task_name} is mid-turn; the task will start turn ${result.turn}.`
+          : `${result.task_name} started turn ${result.turn}: ${result.status}.`,
+      };
+    },
+  });
+}

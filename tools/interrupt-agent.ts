@@ -1,0 +1,26 @@
+/** `interrupt_agent`: stop an agent's current turn; the agent stays open. */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { ToolDeps } from '../src/mcp/deps.js';
+import { registerTool } from '../src/mcp/tool.js';
+import { interruptAgent } from '../src/ops/agents/control.js';
+import { optionalSession, targetField } from '../src/ops/agents/fields.js';
+
+export const interruptAgentInput = z.strictObject({ target: targetField, session_id: optionalSession });
+export const interruptAgentOutput = z.object({ previous_status: z.string() });
+
+export function registerInterruptAgent(server: McpServer, deps: ToolDeps): void {
+  registerTool(server, deps.logger, {
+    name: 'interrupt_agent',
+    title: 'Interrupt an agent',
+    description:
+      'Stop the agent’s current turn. The agent stays open (status interrupted) and can take a followup_task.',
+    input: interruptAgentInput,
+    output: interruptAgentOutput,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    run(input) {
+      const result = interruptAgent(deps.agents, deps.caller, input);
+      return { structured: result, text: `Interrupted ${input.target} (it was ${result.previous_status}).` };
+    },
+  });
+}

@@ -1,0 +1,41 @@
+/** `list_agents`: the agents of the session and what each is doing. */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { ToolDeps } from '../src/mcp/deps.js';
+import { registerTool } from '../src/mcp/tool.js';
+import { agentViewShape, optionalSession, statusField } from '../src/ops/agents/fields.js';
+import { listAgents } from '../src/ops/agents/list.js';
+
+export const listAgentsInput = z.strictObject({
+  session_id: optionalSession,
+  status: statusField.optional().describe('Only agents in this status.'),
+  path_prefix: z.string().min(1).max(1000).optional().describe('Only agents under this path, e.g. /IMPL-001.'),
+});
+
+export const listAgentsOutput = z.object({ session_id: z.string(), agents: z.array(agentViewShape) });
+
+export function registerListAgents(server: McpServer, deps: ToolDeps): void {
+  registerTool(server, deps.logger, {
+    name: 'list_agents',
+    title: 'List agents',
+    description:
+      'The agents of the session: task name, type, backend, status, parent, depth, pid, turns, last task, latest progress message, result preview, token usage and times.',
+    input: listAgentsInput,
+    output: listAgentsOutput,
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    run(input) {
+      const result = listAgents(deps.agents, deps.caller, input);
+      const lines = result.agents.map(
+        (a) =>
+          `${a.task_name} ${a.status}${a.error ? ` (${a.error})` : ''} — ${a.agent_type}/${a.backend}, turn ${a.turns}` +
+          `${a.parent ? `, under ${a.parent}` : ''}${a.latest_progress ? `; last progress ${a.latest_progress}` : ''}`,
+      );
+      return {
+        structured: result,
+        text: lines.length
+          ? [`Agents in session ${result.session_id}:`, ...lines].join('\n')
+          : `No agents in session ${result.session_id}.`,
+      };
+    },
+  });
+}

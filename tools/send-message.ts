@@ -1,0 +1,44 @@
+/** `send_message`: a message for another agent, without starting a turn. */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { ToolDeps } from '../src/mcp/deps.js';
+import { registerTool } from '../src/mcp/tool.js';
+import { agentMessageField, optionalSession, targetField } from '../src/ops/agents/fields.js';
+import { sendMessage } from '../src/ops/agents/message.js';
+
+export const sendMessageInput = z.strictObject({
+  target: targetField.describe('The agent (task name or id), or "coordinator" / "parent" for whoever started you.'),
+  message: agentMessageField.describe('The message.'),
+  session_id: optionalSession,
+});
+
+export const sendMessageOutput = z.object({
+  message_id: z.string().describe('Its id on the team message bus.'),
+  target: z.string(),
+  delivery: z
+    .enum(['injected', 'queued'])
+    .describe(
+      'injected: handed to the running worker mid-turn; queued: it gets it at its next boundary or turn, or via read_mailbox.',
+    ),
+});
+
+export function registerSendMessage(server: McpServer, deps: ToolDeps): void {
+  registerTool(server, deps.logger, {
+    name: 'send_message',
+    title: 'Message an agent',
+    description:
+      'Send a message to another agent of the session without starting a turn. A running Claude Code worker receives it between tool calls; ' +
+      'otherwise it arrives with the agent’s next turn, and the agent can read it any time with team_msg read_mailbox. ' +
+      'A message to a waiting agent (or to "coordinator") ends its wait_agent.',
+    input: sendMessageInput,
+    output: sendMessageOutput,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    run(input) {
+      const result = sendMessage(deps.agents, deps.caller, input);
+      return {
+        structured: result,
+        text: `${result.message_id} to ${result.target}: ${result.delivery === 'injected' ? 'delivered into its running turn' : 'queued for its next boundary or turn'}.`,
+      };
+    },
+  });
+}
