@@ -61,7 +61,7 @@ export const commandBackend: Backend = {
         });
       } else {
         const why = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        const detail = child.stderrTail().split('\n').pop();
+        const detail = child.stderrTail().split('\n').slice(-3).join(' | ').slice(0, 500);
         emit({
           kind: 'turn_end',
           outcome: 'errored',

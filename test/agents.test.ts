@@ -1,0 +1,354 @@
+/**
+ * The agent runtime end to end through the stdio MCP server, with the `command` backend running
+ * scripted workers that talk to their own maestro server as real agents do.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { alive, startProject, worker } from './helpers/project.js';
+
+type Outcome = { status: string; turn: number; result?: unknown; error?: string; agent_id: string };
+type Waited = {
+  timed_out: boolean;
+  message: string;
+  agents: Record<string, Outcome>;
+  messages: { from: string; text: string }[];
+};
+
+describe('a worker’s life', () => {
+  it('spawn → progress on the bus → report → wait returns it once → follow-up turn → close leaves no process', async () => {
+    const p = await startProject();
+    const spawned = await p.ok(
+      'spawn_agent',
+      worker('IMPL-001', {
+        progress: ['context loaded', 'core done'],
+        report: { status: 'completed', findings: 'cart works' },
+      }),
+    );
+    expect(spawned).toMatchObject({ task_name: 'IMPL-001', status: 'running' });
+    const session = spawned.session_id as string;
+
+    const first = (await p.ok('wait_agent', { timeout_ms: 20_000 })) as unknown as Waited;
+    expect(first.timed_out).toBe(false);
+    expect(first.message).toBe('IMPL-001 reported its result');
+    expect(first.agents['IMPL-001']).toMatchObject({
+      turn: 1,
+      result: { status: 'completed', findings: 'cart works' },
+    });
+
+    const progress = await p.ok('team_msg', { operation: 'list', session_id: session, type: 'progress' });
+    expect(
+      (progress.messages as { from: string; summary: string; sender_agent_id: string }[]).map((m) => [
+        m.from,
+        m.summary,
+        m.sender_agent_id,
+      ]),
+    ).toEqual([
+      ['IMPL-001', 'context loaded', spawned.agent_id],
+      ['IMPL-001', 'core done', spawned.agent_id],
+    ]);
+
+    // the same completion is not news twice
+    await waitForStatus(p, 'IMPL-001', 'completed');
+    const again = (await p.ok('wait_agent', { timeout_ms: 2000 })) as unknown as Waited;
+    expect(again.message).toBe('nothing to wait for: IMPL-001 completed');
+
+    const follow = await p.ok('followup_task', {
+      target: 'IMPL-001',
+      message: JSON.stringify({ report: { round: 2 } }),
+    });
+    expect(follow).toMatchObject({ status: 'running', turn: 2, queued: false });
+    const second = (await p.ok('wait_agent', { timeout_ms: 20_000, targets: ['IMPL-001'] })) as unknown as Waited;
+    expect(second.agents['IMPL-001']).toMatchObject({ turn: 2, result: { round: 2 } });
+
+    const listed = await p.ok('list_agents', {});
+    const [view] = listed.agents as { pid: number | null; turns: number; latest_progress: string }[];
+    expect(view).toMatchObject({ turns: 2, latest_progress: 'MSG-002 core done' });
+    const pid = view!.pid;
+
+    const closed = await p.ok('close_agent', { target: 'IMPL-001' });
+    expect(closed.closed).toEqual(['IMPL-001']);
+    if (pid) expect(alive(pid)).toBe(false);
+    const after = await p.ok('list_agents', {});
+    expect((after.agents as { status: string; pid: number | null }[])[0]).toMatchObject({
+      status: 'shutdown',
+      pid: null,
+    });
+    // the name is free again
+    await p.ok('spawn_agent', worker('IMPL-001', { report: 'again' }));
+  });
+
+  it('returns at once when news is already waiting, and times out when none comes', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', worker('FAST', { report: 'done' }));
+    await waitForStatus(p, 'FAST', 'completed');
+    let started = Date.now();
+    const ready = (await p.ok('wait_agent', { timeout_ms: 10_000 })) as unknown as Waited;
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(ready.agents.FAST).toMatchObject({ status: 'completed', result: 'done' });
+
+    await p.ok('spawn_agent', worker('SLOW', { sleep_ms: 10_000 }));
+    started = Date.now();
+    const timedOut = (await p.ok('wait_agent', { timeout_ms: 400, targets: ['SLOW'] })) as unknown as Waited;
+    const elapsed = Date.now() - started;
+    expect(timedOut).toMatchObject({ timed_out: true, message: 'timed out after 400 ms; still running: SLOW' });
+    expect(elapsed).toBeGreaterThanOrEqual(380);
+    expect(elapsed).toBeLessThan(3000);
+  });
+
+  it('a message sent to the coordinator ends its wait and is returned once', async () => {
+    const p = await startProject();
+    await p.ok(
+      'spawn_agent',
+      worker('SCOUT-001', {
+        send: [{ target: 'coordinator', message: 'found the config in src/app' }],
+        sleep_ms: 5000,
+      }),
+    );
+    const waited = (await p.ok('wait_agent', { timeout_ms: 15_000 })) as unknown as Waited;
+    expect(waited.message).toBe('message from SCOUT-001: found the config in src/app');
+    expect(waited.messages).toEqual([
+      { id: expect.stringMatching(/^MSG-/), from: 'SCOUT-001', text: 'found the config in src/app' },
+    ]);
+    expect(waited.agents['SCOUT-001']!.status).toBe('running');
+    const next = (await p.ok('wait_agent', { timeout_ms: 300 })) as unknown as Waited;
+    expect(next.timed_out).toBe(true);
+  });
+
+  it('a message to a worker that cannot take it mid-turn is queued and read from its mailbox', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', worker('IMPL-002', { wait_mail_ms: 15_000, report: 'read my mail' }));
+    const sent = await p.ok('send_message', { target: 'IMPL-002', message: 'use the fixtures in test/data' });
+    expect(sent).toMatchObject({ target: 'IMPL-002', delivery: 'queued' });
+    await p.ok('wait_agent', { timeout_ms: 20_000 });
+    await waitForStatus(p, 'IMPL-002', 'completed');
+    const transcript = readFileSync(
+      path.join(p.dir, '.maestro', 'agents', await agentId(p, 'IMPL-002'), 'transcript.log'),
+      'utf8',
+    );
+    expect(transcript).toContain('mail: use the fixtures in test/data');
+  });
+
+  it('interrupt ends the turn and leaves the agent open for a follow-up', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', worker('LONG', { sleep_ms: 30_000 }));
+    await waitForStatus(p, 'LONG', 'running');
+    expect(await p.ok('interrupt_agent', { target: 'LONG' })).toEqual({ previous_status: 'running' });
+    await waitForStatus(p, 'LONG', 'interrupted');
+    await p.ok('followup_task', { target: 'LONG', message: JSON.stringify({ report: 'resumed' }) });
+    const waited = (await p.ok('wait_agent', { timeout_ms: 20_000 })) as unknown as Waited;
+    expect(waited.agents.LONG).toMatchObject({ turn: 2, result: 'resumed' });
+  });
+
+  it('a follow-up to a running agent becomes its next turn', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', worker('Q', { sleep_ms: 800, print: 'first' }));
+    const queued = await p.ok('followup_task', { target: 'Q', message: JSON.stringify({ print: 'second' }) });
+    expect(queued).toMatchObject({ queued: true, turn: 2 });
+    await waitForStatus(p, 'Q', 'completed', 2);
+    const turns = (await p.ok('list_agents', {})).agents as { turns: number; result: unknown }[];
+    expect(turns[0]).toMatchObject({ turns: 2, result: 'second' });
+  });
+});
+
+describe('failures become errored, with the reason', () => {
+  it('a missing binary', async () => {
+    const p = await startProject();
+    const spawned = await p.ok('spawn_agent', {
+      task_name: 'GHOST',
+      backend: 'command',
+      command: ['/no/such/program'],
+      message: 'x',
+    });
+    await waitForStatus(p, 'GHOST', 'errored');
+    const waited = (await p.ok('wait_agent', { timeout_ms: 5000 })) as unknown as Waited;
+    expect(waited.agents.GHOST!.error).toBe('/no/such/program: command not found');
+    expect(spawned.task_name).toBe('GHOST');
+  });
+
+  it('a CLI that exits at once with an error', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', {
+      task_name: 'CRASH',
+      backend: 'command',
+      command: [process.execPath, '-e', 'console.error("bad flag --frobnicate"); process.exit(3)'],
+      message: 'x',
+    });
+    const waited = (await p.ok('wait_agent', { timeout_ms: 10_000 })) as unknown as Waited;
+    expect(waited.agents.CRASH).toMatchObject({
+      status: 'errored',
+      error: 'exited with code 3: bad flag --frobnicate',
+    });
+  });
+});
+
+describe('worktrees', () => {
+  it('gives the agent its own checkout on maestro/<session>/<task>, removed on close when clean', async () => {
+    const p = await startProject();
+    const spawned = await p.ok(
+      'spawn_agent',
+      worker('WT-1', { report: 'ok' }, { isolation: 'worktree', session_id: 'wt-session' }),
+    );
+    expect(spawned.branch).toBe('maestro/wt-session/WT-1');
+    expect(spawned.cwd).toBe(path.join(p.dir, '.maestro', 'worktrees', 'wt-session', 'WT-1'));
+    expect(existsSync(path.join(spawned.cwd as string, 'README.md'))).toBe(true);
+    await p.ok('wait_agent', { timeout_ms: 20_000 });
+    const closed = await p.ok('close_agent', { target: 'WT-1' });
+    expect(closed.worktrees).toEqual([
+      { path: spawned.cwd, branch: 'maestro/wt-session/WT-1', kept: false, branch_kept: false },
+    ]);
+    expect(existsSync(spawned.cwd as string)).toBe(false);
+    expect(execFileSync('git', ['branch', '--list', 'maestro/*'], { cwd: p.dir }).toString().trim()).toBe('');
+  });
+
+  it('keeps a dirty worktree and reports its branch', async () => {
+    const p = await startProject();
+    const spawned = await p.ok('spawn_agent', {
+      task_name: 'WT-2',
+      backend: 'command',
+      command: ['sh', '-c', 'echo change > notes.txt'],
+      message: 'write notes',
+      isolation: 'worktree',
+      session_id: 'wt2',
+    });
+    await waitForStatus(p, 'WT-2', 'completed', 1, 'wt2');
+    const closed = await p.ok('close_agent', { target: 'WT-2', session_id: 'wt2' });
+    expect(closed.worktrees).toEqual([
+      { path: spawned.cwd, branch: 'maestro/wt2/WT-2', kept: true, branch_kept: true },
+    ]);
+    expect(readFileSync(path.join(spawned.cwd as string, 'notes.txt'), 'utf8')).toBe('change\n');
+  });
+});
+
+describe('rules and limits', () => {
+  it('rejects what it cannot do with errors that say what is allowed', async () => {
+    const p = await startProject({ config: { limits: { max_open_agents: 2 } } });
+    expect(await p.fails('spawn_agent', { message: 'x', agent_type: 'wizard' })).toMatch(
+      /unknown agent_type 'wizard'; known types: default, team_supervisor, team_worker/,
+    );
+    expect(
+      await p.fails('spawn_agent', { message: 'x', fork_turns: 'all', backend: 'command', command: ['true'] }),
+    ).toMatch(/fork_turns 'all' is not supported by the command backend/);
+    expect(await p.fails('spawn_agent', { task_name: 'bad name!', message: 'x' })).toMatch(/at task_name/);
+    expect(await p.fails('spawn_agent', { message: 'x', backend: 'command' })).toMatch(
+      /the command backend needs an argv/,
+    );
+    expect(await p.fails('spawn_agent', { message: 'x', items: [{ type: 'text', text: 'y' }] })).toMatch(
+      /exactly one of them/,
+    );
+    expect(await p.fails('spawn_agent', { message: 'x', cwd: '../..', backend: 'command', command: ['true'] })).toMatch(
+      /outside the project/,
+    );
+    expect(await p.fails('wait_agent', { timeout_ms: 3_600_001 })).toMatch(/from 0 to 3600000 at timeout_ms/);
+    expect(await p.fails('followup_task', { target: 'NOBODY', message: 'x' })).toMatch(/no agent 'NOBODY' in session/);
+
+    await p.ok('spawn_agent', worker('A', { sleep_ms: 20_000 }));
+    expect(await p.fails('spawn_agent', worker('A', {}))).toMatch(/already named A; close it first/);
+    await p.ok('spawn_agent', worker('B', { sleep_ms: 20_000 }));
+    expect(await p.fails('spawn_agent', worker('C', {}))).toMatch(
+      /already has 2 open agents; the limit is 2 .*close_agent/,
+    );
+    await p.ok('close_agent', { target: 'B' });
+    await p.ok('spawn_agent', worker('C', { report: 'fits now' }));
+  });
+
+  it('accepts the older items form and the ids alias', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', {
+      ...worker('OLD', { report: 'ok' }),
+      message: undefined,
+      items: [{ type: 'text', text: `go\n${JSON.stringify({ report: 'ok' })}` }],
+    });
+    const waited = (await p.ok('wait_agent', { ids: ['OLD'], timeout_ms: 20_000 })) as unknown as Waited;
+    expect(waited.agents.OLD!.result).toBe('ok');
+  });
+
+  it('report_agent_job_result is bound to the worker; the coordinator has nothing to report', async () => {
+    const p = await startProject();
+    expect(await p.fails('report_agent_job_result', { result: { forged: true } })).toMatch(/for worker agents/);
+  });
+
+  it('a worker may spawn below itself up to the depth limit, and not control a sibling', async () => {
+    const p = await startProject({ config: { limits: { max_depth: 2 } } });
+    const grandchild = {
+      task_name: 'GRANDCHILD',
+      backend: 'command',
+      command: [process.execPath, '-e', '0'],
+      message: 'x',
+    };
+    const childPlan = {
+      spawn: worker('CHILD', { spawn: grandchild }),
+      wait: true,
+      calls: [{ name: 'close_agent', args: { target: 'SIBLING' } }],
+      report: 'parent done',
+    };
+    await p.ok('spawn_agent', worker('SIBLING', { sleep_ms: 20_000 }));
+    await p.ok('spawn_agent', worker('PARENT', childPlan));
+    const waited = (await p.ok('wait_agent', { targets: ['PARENT'], timeout_ms: 30_000 })) as unknown as Waited;
+    expect(waited.agents.PARENT!.result).toBe('parent done');
+    const agents = (await p.ok('list_agents', {})).agents as {
+      task_name: string;
+      depth: number;
+      parent: string | null;
+      path: string;
+      status: string;
+      result: unknown;
+    }[];
+    const child = agents.find((a) => a.task_name === 'CHILD');
+    expect(child).toMatchObject({ depth: 2, parent: 'PARENT', path: '/PARENT/CHILD', status: 'errored' });
+    expect(child!.result).toMatch(/spawn_agent: .*nest agents 3 deep; the limit is 2/);
+    expect(agents.find((a) => a.task_name === 'GRANDCHILD')).toBeUndefined();
+    const parentLog = readFileSync(
+      path.join(p.dir, '.maestro', 'agents', await agentId(p, 'PARENT'), 'transcript.log'),
+      'utf8',
+    );
+    expect(parentLog).toMatch(/close_agent error: .*PARENT may close only agents it started/);
+    expect(agents.find((a) => a.task_name === 'SIBLING')!.status).toBe('running');
+    expect((await p.ok('list_agents', { path_prefix: '/PARENT' })).agents).toHaveLength(2);
+  });
+});
+
+describe('lifetime', () => {
+  it('stopping the server stops every worker it started', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', worker('W1', { sleep_ms: 60_000 }));
+    await p.ok('spawn_agent', worker('W2', { sleep_ms: 60_000 }));
+    await waitForStatus(p, 'W1', 'running');
+    const pids = ((await p.ok('list_agents', {})).agents as { pid: number }[]).map((a) => a.pid);
+    expect(pids.every((pid) => alive(pid))).toBe(true);
+    await p.client.close();
+    await until(() => pids.every((pid) => !alive(pid)), 10_000);
+  });
+});
+
+async function agentId(p: Awaited<ReturnType<typeof startProject>>, task: string): Promise<string> {
+  const agents = (await p.ok('list_agents', {})).agents as { task_name: string; agent_id: string }[];
+  return agents.find((a) => a.task_name === task)!.agent_id;
+}
+
+async function waitForStatus(
+  p: Awaited<ReturnType<typeof startProject>>,
+  task: string,
+  status: string,
+  turn?: number,
+  session?: string,
+): Promise<void> {
+  await until(async () => {
+    const agents = (await p.ok('list_agents', session ? { session_id: session } : {})).agents as {
+      task_name: string;
+      status: string;
+      turns: number;
+    }[];
+    const agent = agents.find((a) => a.task_name === task && a.status !== 'shutdown');
+    return agent?.status === status && (turn === undefined || agent.turns === turn);
+  }, 20_000);
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,75 @@
+/** A temporary project (a git repository with one commit) with a maestro server started in it. */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { expect } from 'vitest';
+import { FIXTURES } from './paths.js';
+import { startServer, text, type ServerUnderTest } from './mcp.js';
+import { tempDir } from './temp.js';
+
+export const MCP_WORKER = path.join(FIXTURES, 'mcp-worker.js');
+
+export function gitProject(): string {
+  const dir = tempDir('maestro-project-');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  git('config', 'user.email', 'test@example.com');
+  git('config', 'user.name', 'test');
+  writeFileSync(path.join(dir, 'README.md'), '# sample\n');
+  git('add', '.');
+  git('commit', '-q', '-m', 'init');
+  return dir;
+}
+
+export interface Project extends ServerUnderTest {
+  dir: string;
+  /** Calls a tool and fails the test on an error result. */
+  ok(name: string, args: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Calls a tool that must fail, and returns its message. */
+  fails(name: string, args: Record<string, unknown>): Promise<string>;
+}
+
+export async function startProject(options: { config?: object; dir?: string } = {}): Promise<Project> {
+  const dir = options.dir ?? gitProject();
+  if (options.config) {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path.join(dir, '.maestro'), { recursive: true });
+    writeFileSync(path.join(dir, '.maestro', 'config.json'), JSON.stringify(options.config));
+  }
+  const server = await startServer(tempDir(), { cwd: dir, projectDb: true });
+  return {
+    ...server,
+    dir,
+    async ok(name, args) {
+      const result: CallToolResult = await server.call(name, args);
+      expect(result.isError, `${name}: ${text(result)}`).toBeFalsy();
+      return result.structuredContent as Record<string, unknown>;
+    },
+    async fails(name, args) {
+      const result = await server.call(name, args);
+      expect(result.isError, `${name} should have failed: ${text(result)}`).toBe(true);
+      return text(result);
+    },
+  };
+}
+
+/** spawn_agent arguments for an mcp-worker running `plan`. */
+export function worker(taskName: string, plan: object, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    task_name: taskName,
+    backend: 'command',
+    command: [process.execPath, MCP_WORKER],
+    message: `Scripted task for ${taskName}\n${JSON.stringify(plan)}`,
+    ...extra,
+  };
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
