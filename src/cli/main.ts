@@ -16,6 +16,7 @@ with a shared SQLite message bus.
 Commands:
   mcp        Serve the maestro-tools MCP server over stdio (what clients start)
   msg        Read and write the team message bus ('maestro msg --help')
+  agents     List, inspect and close worker agents ('maestro agents --help')
 
 Options:
   -h, --help       Show this help
@@ -70,6 +71,10 @@ async function main(argv: string[]): Promise<number> {
     case 'msg': {
       const { runMsg } = await import('./msg.js');
       return runMsg(rest);
+    }
+    case 'agents': {
+      const { runAgents } = await import('./agents.js');
+      return runAgents(rest);
     }
     default:
       throw new UsageError(`maestro: unknown command '${command}' (see 'maestro --help')`);

@@ -15,7 +15,7 @@ import { createMessageStore } from '../bus/message-store.js';
 import { createBackendRegistry, type BackendRegistry } from '../backends/registry.js';
 import type { Logger } from '../log.js';
 import { serverCommand } from '../package-root.js';
-import { COORDINATOR } from '../ops/caller.js';
+import { COORDINATOR, type Caller } from '../ops/caller.js';
 import type { ToolDeps } from './deps.js';
 
 export interface RuntimeOptions {
@@ -23,6 +23,8 @@ export interface RuntimeOptions {
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   backends?: BackendRegistry;
+  /** Who this process acts for when it is not a worker: the coordinator (a server) or a person (the CLI). */
+  fallbackCaller?: Caller;
 }
 
 export interface Runtime {
@@ -39,7 +41,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const agents = createAgentStore(db);
   const config = loadConfig({ dataDir, env });
   const waker = createWaker(db);
-  const caller = resolveCaller(env, agents, COORDINATOR);
+  const caller = resolveCaller(env, agents, options.fallbackCaller ?? COORDINATOR);
   const supervisor = new Supervisor({
     agents,
     bus,

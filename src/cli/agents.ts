@@ -1,0 +1,123 @@
+/**
+ * `maestro agents`: the agents of the project from a shell — a table of them, one in detail
+ * (result, usage, the end of its transcript), and closing one.
+ */
+import path from 'node:path';
+import { readTranscriptTail } from '../agents/transcript.js';
+import { resolveDbPath } from '../bus/paths.js';
+import { silentLogger } from '../log.js';
+import { createRuntime } from '../mcp/runtime.js';
+import { closeAgent } from '../ops/agents/control.js';
+import { findAgent } from '../ops/agents/targets.js';
+import { agentView, latestTurn, resultPreview } from '../ops/agents/view.js';
+import { SHELL_USER } from '../ops/caller.js';
+import { MaestroError } from '../errors.js';
+import { UsageError, flag, int, parse, str } from './args.js';
+import { paint, table, useColor } from './output.js';
+
+const HELP = `Usage: maestro agents [list] [-s <session>] [--json]
+       maestro agents show <target> [-s <session>] [--lines N] [--json]
+       maestro agents close <target> [-s <session>]
+
+The project's worker agents: a table of them, one in detail (its result,
+usage and the end of its transcript), or close one and everything below it.
+A target is a task name (e.g. IMPL-001) or an agent id.
+
+Options:
+  -s, --session <id>   Only this session (default: $MAESTRO_SESSION, else every session)
+      --lines <N>      Transcript lines to show (default 20)
+      --db <file>      Database (default: $MAESTRO_DB, else <git top-level>/.maestro/maestro.db)
+      --json           Machine-readable output
+  -h, --help           Show this help`;
+
+const OPTIONS = {
+  session: { type: 'string', short: 's' },
+  db: { type: 'string' },
+  json: { type: 'boolean' },
+  lines: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export async function runAgents(argv: string[]): Promise<number> {
+  const known = ['list', 'show', 'close'];
+  const verb = argv[0] && known.includes(argv[0]) ? argv[0] : 'list';
+  const rest = argv[0] && known.includes(argv[0]) ? argv.slice(1) : argv;
+  const cmd = `maestro agents${verb === 'list' ? '' : ` ${verb}`}`;
+  const parsed = parse(cmd, rest, OPTIONS, true);
+  if (flag(parsed, 'help')) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const color = useColor() && !flag(parsed, 'json');
+  const dbFile = resolveDbPath({ db: str(parsed, 'db') }).file;
+  const runtime = createRuntime({ dbFile, logger: silentLogger(), fallbackCaller: SHELL_USER });
+  const deps = runtime.deps.agents;
+  const session = str(parsed, 'session') ?? process.env.MAESTRO_SESSION;
+  try {
+    if (verb === 'list') {
+      if (parsed.positionals.length) throw new UsageError(`${cmd}: unexpected '${parsed.positionals[0]}' (see 'maestro agents --help')`);
+      const views = deps.agents.list({ sessionId: session }).map((a) => ({ ...agentView(deps, a), session_id: a.session_id }));
+      if (flag(parsed, 'json')) return (out(JSON.stringify({ agents: views }, null, 2)), 0);
+      if (views.length === 0) {
+        process.stderr.write(`no agents${session ? ` in session ${session}` : ''}\n`);
+        return 0;
+      }
+      const rows = views.map((v) => [
+        v.session_id,
+        v.task_name,
+        v.status,
+        `${v.agent_type}/${v.backend}`,
+        String(v.turns),
+        v.pid === null ? '-' : String(v.pid),
+        v.latest_progress ?? '-',
+      ]);
+      for (const line of table(['SESSION', 'TASK', 'STATUS', 'TYPE', 'TURNS', 'PID', 'LATEST PROGRESS'], rows, color)) out(line);
+      return 0;
+    }
+
+    const target = parsed.positionals[0];
+    if (!target || parsed.positionals.length > 1) throw new UsageError(`${cmd}: give one agent (task name or id)`);
+    const agent = session ? findAgent(deps, session, target) : (deps.agents.get(target) ?? findAcrossSessions(deps, target));
+
+    if (verb === 'close') {
+      const result = await closeAgent(deps, runtime.deps.caller, { target: agent.id, session_id: agent.session_id });
+      out(`closed ${result.closed.join(', ')} (was ${result.previous_status})`);
+      for (const w of result.worktrees.filter((w) => w.kept)) out(`kept worktree ${w.path} on branch ${w.branch}: it has changes`);
+      return 0;
+    }
+
+    const lines = int(cmd, parsed, 'lines') ?? 20;
+    const view = agentView(deps, agent);
+    const turn = latestTurn(deps, agent);
+    const full = resultPreview(agent, turn, 1_000_000);
+    const transcript = readTranscriptTail(path.join(deps.dataDir, 'agents', agent.id), lines);
+    if (flag(parsed, 'json')) {
+      out(JSON.stringify({ agent: { ...view, result: full }, turns: deps.agents.turns(agent.id), transcript }, null, 2));
+      return 0;
+    }
+    out(`${paint(color, 'bold', agent.task_name)} ${agent.status}${view.error ? ` (${view.error})` : ''}`);
+    out(`  agent ${agent.id} · session ${agent.session_id} · ${agent.agent_type}/${agent.backend}${agent.model ? ` · ${agent.model}` : ''}`);
+    out(`  turns ${agent.turn} · pid ${agent.pid ?? '-'} · cwd ${agent.cwd}${agent.branch ? ` · branch ${agent.branch}` : ''}`);
+    out(
+      `  usage ${agent.input_tokens} in (${agent.cached_input_tokens} cached) / ${agent.output_tokens} out tokens · $${agent.cost_usd.toFixed(4)}`,
+    );
+    out(`  task: ${agent.last_task_message ?? '-'}`);
+    out(`  result: ${full === null ? '-' : typeof full === 'string' ? full : JSON.stringify(full, null, 2)}`);
+    out(`  transcript (last ${transcript.length} lines):`);
+    for (const line of transcript) out(`    ${line}`);
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+}
+
+function findAcrossSessions(deps: Parameters<typeof agentView>[0], target: string) {
+  const matches = deps.agents.list({}).filter((a) => a.task_name === target);
+  const open = matches.filter((a) => a.status !== 'shutdown');
+  const pick = open.length === 1 ? open[0] : matches.length === 1 ? matches[0] : undefined;
+  if (pick) return pick;
+  if (matches.length === 0) throw new MaestroError('not_found', `no agent named ${target}`);
+  const sessions = [...new Set(matches.map((a) => a.session_id))].join(', ');
+  throw new UsageError(`maestro agents: ${target} names agents in several sessions (${sessions}); add -s <session>`);
+}
