@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RESULTS_DIR, median, round } from './common.js';
 import { LIST_ROWS, ensureListDb, listCli, listInProcess } from './list.js';
+import { concurrentAgents, spawnOverhead, wakeLatency } from './agents.js';
 import { mcpLogRoundTrip } from './mcp.js';
 import { bareCeiling, rawCeiling, storeConcurrent, storeSingle, type ConcurrentRun } from './writes.js';
 
@@ -23,6 +24,9 @@ const CONFIG = {
   cli_warmup: 3,
   mcp_calls: 2_000,
   mcp_warmup: 200,
+  spawn_runs: 100,
+  wake_runs: 40,
+  concurrent_agents: 100,
 };
 
 interface Row {
@@ -87,6 +91,12 @@ async function main() {
   const cli = listCli(CONFIG.cli_runs, CONFIG.cli_warmup);
   log(`(c) MCP: ${fmt(CONFIG.mcp_calls)} team_msg log calls over stdio`);
   const mcp = await mcpLogRoundTrip(CONFIG.mcp_calls, CONFIG.mcp_warmup);
+  log(
+    `(d) agents: ${CONFIG.spawn_runs} spawns, ${CONFIG.wake_runs} reports, ${CONFIG.concurrent_agents} concurrent agents`,
+  );
+  const spawn = await spawnOverhead(CONFIG.spawn_runs);
+  const wake = await wakeLatency(CONFIG.wake_runs);
+  const hundred = await concurrentAgents(CONFIG.concurrent_agents);
 
   const p = CONFIG.processes;
   const noLoss = a.lost === 0 && a.duplicates === 0 && a.contiguous;
@@ -140,6 +150,43 @@ async function main() {
     },
     { figure: '(c) MCP team_msg log, p95', measured: `${fmt(mcp.p95_ms, 3)} ms`, target: '-', pass: null },
     { figure: '(c) MCP team_msg log, p99', measured: `${fmt(mcp.p99_ms, 3)} ms`, target: '-', pass: null },
+    {
+      figure: '(d) spawn: call to worker running, p50',
+      measured: `${fmt(spawn.p50_ms, 1)} ms`,
+      target: '<= 20 ms',
+      pass: spawn.p50_ms <= 20,
+    },
+    {
+      figure: '(d) spawn: call to worker running, p99',
+      measured: `${fmt(spawn.p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    { figure: '(d) spawn_agent round trip, p50', measured: `${fmt(spawn.call_p50_ms, 1)} ms`, target: '-', pass: null },
+    {
+      figure: '(d) wake: report to wait_agent return, p50',
+      measured: `${fmt(wake.p50_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(d) wake: report to wait_agent return, p99',
+      measured: `${fmt(wake.p99_ms, 1)} ms`,
+      target: '<= 50 ms',
+      pass: wake.p99_ms <= 50,
+    },
+    {
+      figure: `(d) ${hundred.agents} concurrent agents completed`,
+      measured: `${hundred.completed} in ${fmt(hundred.seconds, 1)} s`,
+      target: `${hundred.agents}`,
+      pass: hundred.completed === hundred.agents,
+    },
+    {
+      figure: '(d) server peak RSS with them',
+      measured: `${fmt(hundred.server_peak_rss_mb, 0)} MB`,
+      target: '<= 200 MB',
+      pass: hundred.server_peak_rss_mb <= 200,
+    },
   ];
 
   const widths = [
@@ -173,6 +220,7 @@ async function main() {
     writes: a,
     list: { rows: LIST_ROWS, build_ms: buildMs, in_process: inProcess, cli },
     mcp,
+    agents: { spawn, wake, concurrent: hundred },
     table: rows,
   };
   const file = path.join(RESULTS_DIR, 'bench.json');
