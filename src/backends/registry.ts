@@ -1,12 +1,19 @@
 /** The only module that knows the concrete backends. */
 import { MaestroError } from '../errors.js';
+import { claudeBackend } from './claude.js';
+import { codexBackend } from './codex.js';
 import { commandBackend } from './command.js';
 import { BACKEND_NAMES, type Backend, type BackendName } from './types.js';
 
 export type BackendRegistry = (name: string) => Backend;
 
 export function createBackendRegistry(extra: Partial<Record<BackendName, Backend>> = {}): BackendRegistry {
-  const backends: Partial<Record<BackendName, Backend>> = { command: commandBackend, ...extra };
+  const backends: Partial<Record<BackendName, Backend>> = {
+    claude: claudeBackend,
+    codex: codexBackend,
+    command: commandBackend,
+    ...extra,
+  };
   return (name) => {
     const backend = backends[name as BackendName];
     if (!backend) {
