@@ -35,9 +35,9 @@ export function serverEnv(dir: string): Record<string, string> {
  */
 export async function startServer(
   dir = tempDir(),
-  options: { cwd?: string; projectDb?: boolean } = {},
+  options: { cwd?: string; projectDb?: boolean; env?: Record<string, string> } = {},
 ): Promise<ServerUnderTest> {
-  const env = serverEnv(dir);
+  const env: Record<string, string> = { ...serverEnv(dir), ...options.env };
   if (options.projectDb) delete env.MAESTRO_DB;
   const client = new Client({ name: 'maestro-test', version: '0.0.0' });
   await client.connect(

@@ -30,14 +30,16 @@ export interface Project extends ServerUnderTest {
   fails(name: string, args: Record<string, unknown>): Promise<string>;
 }
 
-export async function startProject(options: { config?: object; dir?: string } = {}): Promise<Project> {
+export async function startProject(
+  options: { config?: object; dir?: string; env?: Record<string, string> } = {},
+): Promise<Project> {
   const dir = options.dir ?? gitProject();
   if (options.config) {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(path.join(dir, '.maestro'), { recursive: true });
     writeFileSync(path.join(dir, '.maestro', 'config.json'), JSON.stringify(options.config));
   }
-  const server = await startServer(tempDir(), { cwd: dir, projectDb: true });
+  const server = await startServer(tempDir(), { cwd: dir, projectDb: true, env: options.env });
   return {
     ...server,
     dir,

@@ -48,6 +48,7 @@ export const agentViewShape = z.object({
   depth: z.number(),
   path: z.string(),
   pid: z.number().nullable(),
+  backend_session_id: z.string().nullable(),
   turns: z.number(),
   last_task_message: z.string().nullable(),
   latest_progress: z.string().nullable(),

@@ -28,6 +28,8 @@ export interface AgentView {
   depth: number;
   path: string;
   pid: number | null;
+  /** The backend's own session or thread id (what a resumed process continues). */
+  backend_session_id: string | null;
   turns: number;
   last_task_message: string | null;
   latest_progress: string | null;
@@ -57,6 +59,7 @@ export function agentView(deps: AgentDeps, agent: AgentRecord): AgentView {
     depth: agent.depth,
     path: agent.path,
     pid: agent.pid,
+    backend_session_id: agent.backend_session_id,
     turns: agent.turn,
     last_task_message: agent.last_task_message,
     latest_progress: progress ? `${progress.id} ${progress.summary}` : null,
