@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { CLI } from './helpers/paths.js';
 import { alive, startProject, worker } from './helpers/project.js';
 
 type Outcome = { status: string; turn: number; result?: unknown; error?: string; agent_id: string };
@@ -352,3 +353,55 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs: num
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+describe('identity', () => {
+  it('a worker server started with a wrong secret refuses to serve', async () => {
+    const p = await startProject();
+    const spawned = await p.ok('spawn_agent', worker('REAL', { sleep_ms: 20_000 }));
+    const { writeFileSync } = await import('node:fs');
+    const forged = path.join(p.dir, 'forged-secret');
+    writeFileSync(forged, 'not-the-secret\n');
+    const { execFile } = await import('node:child_process');
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [CLI, 'mcp'],
+        {
+          cwd: p.dir,
+          env: {
+            PATH: process.env.PATH,
+            MAESTRO_AGENT_ID: spawned.agent_id as string,
+            MAESTRO_AGENT_SECRET_FILE: forged,
+          },
+        },
+        (error, _stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+      child.stdin?.end();
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`the secret does not match agent ${spawned.agent_id}`);
+  });
+
+  it('transcripts rotate at their size bound', async () => {
+    const { openTranscript, readTranscriptTail } = await import('../src/agents/transcript.js');
+    const { mkdtempSync, statSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(path.join(tmpdir(), 'transcript-'));
+    const transcript = openTranscript(dir, 10_000);
+    for (let i = 0; i < 500; i++) transcript.append('out', `line ${i} ${'x'.repeat(80)}`);
+    expect(statSync(path.join(dir, 'transcript.log')).size).toBeLessThanOrEqual(10_000);
+    expect(statSync(path.join(dir, 'transcript.log.1')).size).toBeLessThanOrEqual(10_000);
+    expect(readTranscriptTail(dir, 1)[0]).toContain('line 499');
+  });
+});
+
+describe('lifetime on signals', () => {
+  it('SIGTERM to the server stops its workers first', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', worker('T1', { sleep_ms: 60_000 }));
+    const pid = ((await p.ok('list_agents', {})).agents as { pid: number }[])[0]!.pid;
+    expect(alive(pid)).toBe(true);
+    process.kill(p.serverPid, 'SIGTERM');
+    await until(() => !alive(p.serverPid) && !alive(pid), 10_000);
+  });
+});

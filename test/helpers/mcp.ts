@@ -15,6 +15,7 @@ afterEach(async () => {
 
 export interface ServerUnderTest {
   client: Client;
+  serverPid: number;
   dbFile: string;
   logFile: string;
   call(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
@@ -40,12 +41,18 @@ export async function startServer(
   const env: Record<string, string> = { ...serverEnv(dir), ...options.env };
   if (options.projectDb) delete env.MAESTRO_DB;
   const client = new Client({ name: 'maestro-test', version: '0.0.0' });
-  await client.connect(
-    new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp'], env, stderr: 'pipe', cwd: options.cwd }),
-  );
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'mcp'],
+    env,
+    stderr: 'pipe',
+    cwd: options.cwd,
+  });
+  await client.connect(transport);
   open.push(client);
   return {
     client,
+    serverPid: transport.pid!,
     dbFile: env.MAESTRO_DB ?? path.join(options.cwd ?? dir, '.maestro', 'maestro.db'),
     logFile: env.MAESTRO_LOG_FILE!,
     call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
