@@ -405,3 +405,66 @@ describe('lifetime on signals', () => {
     await until(() => !alive(p.serverPid) && !alive(pid), 10_000);
   });
 });
+
+describe('waiting', () => {
+  it('sends MCP progress notifications while it waits, when the request asks for them', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', worker('PROG', { sleep_ms: 2500, report: 'done' }));
+    const notes: { progress: number; total?: number; message?: string }[] = [];
+    const result = await p.client.callTool({ name: 'wait_agent', arguments: { timeout_ms: 20_000 } }, undefined, {
+      onprogress: (progress) => notes.push(progress),
+    });
+    expect(result.isError).toBeFalsy();
+    expect(notes.length).toBeGreaterThanOrEqual(1);
+    expect(notes[0]).toMatchObject({ total: 20_000, message: 'waiting for PROG' });
+  });
+});
+
+describe('a restarted server', () => {
+  it('finds the session’s agents again and can follow them up', async () => {
+    const first = await startProject();
+    await first.ok('spawn_agent', worker('KEEP', { report: 'turn one' }, { session_id: 'restart' }));
+    await first.ok('wait_agent', { session_id: 'restart', timeout_ms: 20_000 });
+    await first.client.close();
+
+    const second = await startProject({ dir: first.dir });
+    const listed = await second.ok('list_agents', { session_id: 'restart' });
+    expect(listed.agents).toEqual([expect.objectContaining({ task_name: 'KEEP', parent: null })]);
+    await second.ok('followup_task', {
+      target: 'KEEP',
+      session_id: 'restart',
+      message: JSON.stringify({ report: 'turn two' }),
+    });
+    const waited = (await second.ok('wait_agent', { session_id: 'restart', timeout_ms: 20_000 })) as unknown as Waited;
+    expect(waited.agents.KEEP).toMatchObject({ turn: 2, result: 'turn two' });
+  });
+});
+
+describe('maestro agents', () => {
+  it('lists, shows and closes agents from a shell', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', worker('SHOWN', { progress: ['halfway'], report: { ok: true } }, { session_id: 'cli' }));
+    await p.ok('spawn_agent', worker('SLEEPY', { sleep_ms: 60_000 }, { session_id: 'cli' }));
+    await p.ok('wait_agent', { session_id: 'cli', targets: ['SHOWN'], timeout_ms: 20_000 });
+    const run = (...args: string[]) =>
+      execFileSync(process.execPath, [CLI, 'agents', ...args], {
+        cwd: p.dir,
+        env: { PATH: process.env.PATH },
+      }).toString();
+    const table = run('-s', 'cli').split('\n');
+    expect(table[0]).toMatch(/^SESSION +TASK +STATUS +TYPE +TURNS +PID +LATEST PROGRESS$/);
+    expect(table.find((l) => l.includes('SHOWN'))).toMatch(
+      /cli +SHOWN +(running|completed) +default\/command +1 .*MSG-001 halfway$/,
+    );
+    const shown = run('show', 'SHOWN');
+    expect(shown).toContain('"ok": true');
+    expect(shown).toMatch(/transcript \(last \d+ lines\):/);
+    const sleepyPid = (
+      (await p.ok('list_agents', { session_id: 'cli' })).agents as { task_name: string; pid: number }[]
+    ).find((a) => a.task_name === 'SLEEPY')!.pid;
+    expect(run('close', 'SLEEPY', '-s', 'cli').trim()).toBe('closed SLEEPY (was running)');
+    await until(() => !alive(sleepyPid), 10_000);
+    const json = JSON.parse(run('-s', 'cli', '--json')) as { agents: { task_name: string; status: string }[] };
+    expect(json.agents.find((a) => a.task_name === 'SLEEPY')!.status).toBe('shutdown');
+  });
+});
