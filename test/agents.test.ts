@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CLI } from './helpers/paths.js';
-import { alive, startProject, worker } from './helpers/project.js';
+import { alive, startProject, until, worker } from './helpers/project.js';
 
 type Outcome = { status: string; turn: number; result?: unknown; error?: string; agent_id: string };
 type Waited = {
@@ -344,14 +344,6 @@ async function waitForStatus(
     const agent = agents.find((a) => a.task_name === task && a.status !== 'shutdown');
     return agent?.status === status && (turn === undefined || agent.turns === turn);
   }, 20_000);
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('identity', () => {

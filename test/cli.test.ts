@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maestro, spawnMaestro } from './helpers/cli.js';
 import { startServer } from './helpers/mcp.js';
+import { until } from './helpers/project.js';
 import { tempDir, tempDbFile } from './helpers/temp.js';
 
 const ANSI = /\u001b\[/;
@@ -301,10 +302,3 @@ describe('maestro msg tail --json', () => {
   });
 });
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for output');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}

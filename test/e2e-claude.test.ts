@@ -6,11 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Script } from '../src/scripted/script.js';
 import { claudeProject } from './helpers/offline.js';
-import { alive } from './helpers/project.js';
+import { agentRows, alive, until } from './helpers/project.js';
 
 const IDENTITY = /task name (?<task>[A-Za-z0-9_.-]+), agent type \S+, team session (?<session>[A-Za-z0-9_.-]+)/;
-
-type View = { task_name: string; status: string; pid: number | null; turns: number; backend_session_id: string | null };
 
 function worker(steps: Script['conversations'][number]['steps'], final = 'Done.'): Script {
   return { conversations: [{ name: 'worker', match: { system: IDENTITY }, steps, final }] };
@@ -76,15 +74,15 @@ describe('Claude Code worker', () => {
     expect(first.view!.system).toMatch(/task name IMPL-001, agent type default, team session cc/);
     expect(first.view!.firstUser).toContain('Find where the cart total is computed.');
 
-    await until(async () => (await views(p))[0]!.status === 'completed');
-    const before = (await views(p))[0]!;
+    await until(async () => (await agentRows(p))[0]!.status === 'completed');
+    const before = (await agentRows(p))[0]!;
     expect(before.backend_session_id).toMatch(/[0-9a-f-]{36}/);
     await p.ok('followup_task', { target: 'IMPL-001', message: 'Now write the tests.' });
     const second = (await p.ok('wait_agent', { timeout_ms: 60_000 })) as {
       agents: Record<string, { result: unknown; turn: number }>;
     };
     expect(second.agents['IMPL-001']).toMatchObject({ turn: 2, result: 'Second task done.' });
-    const after = (await views(p))[0]!;
+    const after = (await agentRows(p))[0]!;
     expect(after).toMatchObject({ turns: 2, pid: before.pid, backend_session_id: before.backend_session_id });
     const last = p.model.modelRequests('worker').at(-1)!;
     expect(JSON.stringify(last.body.messages)).toContain('Find where the cart total is computed.');
@@ -136,8 +134,8 @@ describe('Claude Code worker', () => {
       session_id: 'res',
     });
     await p.ok('wait_agent', { timeout_ms: 60_000 });
-    const first = (await views(p))[0]!;
-    await until(async () => (await views(p))[0]!.pid === null, 15_000); // idle: its process let go
+    const first = (await agentRows(p))[0]!;
+    await until(async () => (await agentRows(p))[0]!.pid === null, 15_000); // idle: its process let go
     expect(alive(first.pid!)).toBe(false);
 
     await p.ok('followup_task', { target: 'MEM-1', message: 'What was the number?' });
@@ -145,7 +143,7 @@ describe('Claude Code worker', () => {
       agents: Record<string, { result: unknown }>;
     };
     expect(waited.agents['MEM-1']!.result).toBe('I still remember: 42.');
-    const second = (await views(p))[0]!;
+    const second = (await agentRows(p))[0]!;
     expect(second.backend_session_id).toBe(first.backend_session_id);
     expect(second.pid).not.toBe(first.pid);
     const resumed = p.model.modelRequests('worker').at(-1)!;
@@ -175,23 +173,9 @@ describe('Claude Code worker', () => {
     await p.model.waitForRequest((r) => r.plan?.conversation === 'worker' && r.plan.step === 0, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(await p.ok('interrupt_agent', { target: 'LONG-1' })).toEqual({ previous_status: 'running' });
-    await until(async () => (await views(p))[0]!.status === 'interrupted', 20_000);
+    await until(async () => (await agentRows(p))[0]!.status === 'interrupted', 20_000);
     await p.ok('followup_task', { target: 'LONG-1', message: 'Continue differently.' });
-    await until(async () => ['completed', 'errored'].includes((await views(p))[0]!.status), 60_000);
-    expect((await views(p))[0]!).toMatchObject({ status: 'completed', turns: 2 });
+    await until(async () => ['completed', 'errored'].includes((await agentRows(p))[0]!.status), 60_000);
+    expect((await agentRows(p))[0]!).toMatchObject({ status: 'completed', turns: 2 });
   });
 });
-
-async function views(p: {
-  ok: (n: string, a: Record<string, unknown>) => Promise<Record<string, unknown>>;
-}): Promise<View[]> {
-  return (await p.ok('list_agents', {})).agents as View[];
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Script } from '../src/scripted/script.js';
 import { codexProject } from './helpers/offline.js';
-import { alive } from './helpers/project.js';
+import { agentRows, alive, until } from './helpers/project.js';
 
 const IDENTITY = /task name (?<task>[A-Za-z0-9_.-]+), agent type \S+, team session (?<session>[A-Za-z0-9_.-]+)/;
 
@@ -39,8 +39,6 @@ const script: Script = {
   ],
 };
 
-type View = { status: string; pid: number | null; turns: number; backend_session_id: string | null };
-
 describe('Codex worker', () => {
   it('logs progress, reports, is followed up by resuming its thread, and leaves no process when closed', async () => {
     const p = await codexProject(script);
@@ -57,8 +55,8 @@ describe('Codex worker', () => {
       expect.objectContaining({ from: 'IMPL-003', summary: '[IMPL-003] scanned (50%)' }),
     ]);
 
-    await until(async () => (await views(p))[0]!.status === 'completed');
-    const first = (await views(p))[0]!;
+    await until(async () => (await agentRows(p))[0]!.status === 'completed');
+    const first = (await agentRows(p))[0]!;
     expect(first.backend_session_id).toMatch(/[0-9a-f-]{36}/);
 
     await p.ok('followup_task', { target: 'IMPL-003', message: 'Now fix it.' });
@@ -66,7 +64,7 @@ describe('Codex worker', () => {
       agents: Record<string, { result: unknown; turn: number }>;
     };
     expect(second.agents['IMPL-003']).toMatchObject({ turn: 2, result: 'Second task done.' });
-    const after = (await views(p))[0]!;
+    const after = (await agentRows(p))[0]!;
     expect(after.backend_session_id).toBe(first.backend_session_id);
     const resumed = p.model.modelRequests('worker').at(-1)!;
     expect(JSON.stringify(resumed.body.input)).toContain('Find the bug.');
@@ -77,17 +75,3 @@ describe('Codex worker', () => {
     if (pid) expect(alive(pid)).toBe(false);
   });
 });
-
-async function views(p: {
-  ok: (n: string, a: Record<string, unknown>) => Promise<Record<string, unknown>>;
-}): Promise<View[]> {
-  return (await p.ok('list_agents', {})).agents as View[];
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

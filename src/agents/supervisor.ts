@@ -276,8 +276,11 @@ export class Supervisor {
         case 'exit': {
           this.clearTurnTimer(live);
           this.clearIdle(live);
-          if (this.live.get(live.agentId) === live) this.live.delete(live.agentId);
-          agents.setProcess(live.agentId, { pid: null, owner_pid: null });
+          // A later turn may already run in a newer process: only the current one's record is cleared.
+          if (this.live.get(live.agentId) === live) {
+            this.live.delete(live.agentId);
+            agents.setProcess(live.agentId, { pid: null, owner_pid: null });
+          }
           if (live.turnOpen) {
             live.turnOpen = false;
             const why = live.stopReason ?? event.error ?? `the worker exited (${event.signal ?? `code ${event.code}`})`;

@@ -75,3 +75,27 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** Polls `condition` until it holds, failing the test after `timeoutMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface AgentRow {
+  agent_id: string;
+  task_name: string;
+  status: string;
+  pid: number | null;
+  turns: number;
+  backend_session_id: string | null;
+  result: unknown;
+}
+
+/** list_agents of the project's (current or given) session. */
+export async function agentRows(p: Pick<Project, 'ok'>, sessionId?: string): Promise<AgentRow[]> {
+  return (await p.ok('list_agents', sessionId ? { session_id: sessionId } : {})).agents as AgentRow[];
+}
