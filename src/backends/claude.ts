@@ -82,6 +82,7 @@ export const claudeBackend: Backend = {
     let interruptRequested = false;
     let lastText: string | null = null;
     let costSoFar = 0;
+    let sessionId: string | null = null;
 
     const onLine = (raw: string) => {
       let line: StreamLine;
@@ -91,7 +92,11 @@ export const claudeBackend: Backend = {
         emit({ kind: 'activity', text: raw });
         return;
       }
-      if (line.session_id && (line.type === 'system' || line.type === 'result')) emit({ kind: 'session', id: line.session_id });
+      // Claude Code repeats its init line at every turn: report the session id once.
+      if (line.session_id && line.session_id !== sessionId && (line.type === 'system' || line.type === 'result')) {
+        sessionId = line.session_id;
+        emit({ kind: 'session', id: line.session_id });
+      }
       switch (line.type) {
         case 'assistant':
           for (const block of blocks(line)) {

@@ -15,8 +15,17 @@ const tomlTable = (entries: Record<string, string>) =>
     .map(([k, v]) => `${k} = ${toml(v)}`)
     .join(', ')}}`;
 
-/** How calls to maestro's own tools are approved; see CODEX_FACTS in the tests. */
-export const CODEX_APPROVAL_ARGS: string[] = ['-c', 'mcp_servers.maestro-tools.default_tools_approval_mode="approve"'];
+/**
+ * Calls to maestro's own tools are approved (exec always runs with approval policy "never", so
+ * an unapproved MCP call is refused), and the server is required: otherwise a server slower than
+ * about a second to start is silently left out of the first request (test/fixtures/recorded/FACTS.md).
+ */
+export const CODEX_SERVER_ARGS: string[] = [
+  '-c',
+  'mcp_servers.maestro-tools.default_tools_approval_mode="approve"',
+  '-c',
+  'mcp_servers.maestro-tools.required=true',
+];
 
 export function codexArgs(spec: LaunchSpec, resumeThreadId: string | null): string[] {
   const server = 'mcp_servers.maestro-tools';
@@ -33,7 +42,7 @@ export function codexArgs(spec: LaunchSpec, resumeThreadId: string | null): stri
     `${server}.args=${toml(spec.mcp.args)}`,
     '-c',
     `${server}.env=${tomlTable(spec.mcp.env)}`,
-    ...CODEX_APPROVAL_ARGS,
+    ...CODEX_SERVER_ARGS,
     ...(spec.model ? ['-m', spec.model] : []),
     ...(spec.reasoningEffort ? ['-c', `model_reasoning_effort=${toml(spec.reasoningEffort)}`] : []),
     ...(resumeThreadId ? ['resume', resumeThreadId] : []),

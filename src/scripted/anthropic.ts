@@ -33,18 +33,10 @@ function textOf(content: string | Block[] | undefined): string {
     .join('\n');
 }
 
-/** Text blocks and tool results' text, for `latest`. */
-function allText(content: string | Block[] | undefined): string {
-  return blocks(content)
-    .map((b) =>
-      b.type === 'tool_result'
-        ? typeof b.content === 'string'
-          ? b.content
-          : textOf(b.content as Block[])
-        : (b.text ?? ''),
-    )
-    .filter(Boolean)
-    .join('\n');
+/** A block's text, a tool result's included (for `latest`). */
+function blockText(block: Block): string {
+  if (block.type !== 'tool_result') return block.text ?? '';
+  return textOf(block.content as string | Block[] | undefined);
 }
 
 /** Counts runs of consecutive assistant messages (the API merges such runs into one turn). */
@@ -56,7 +48,7 @@ export function viewAnthropic(body: any): RequestView {
   const messages: Message[] = Array.isArray(body?.messages) ? body.messages : [];
   // Claude Code also sends `role: "system"` messages (environment, MCP instructions) between turns.
   const system = [body?.system, ...messages.filter((m) => m.role === 'system').map((m) => m.content)]
-    .map((content) => (typeof content === 'string' ? content : textOf(content)))
+    .map(textOf)
     .join('\n');
   const users = messages.filter((m) => m.role === 'user');
   const userTexts = users.map((m) => textOf(m.content)).filter((t) => t !== '');
@@ -68,7 +60,8 @@ export function viewAnthropic(body: any): RequestView {
     userTexts,
     latest: messages
       .slice(lastAssistant + 1)
-      .map((m) => allText(m.content))
+      .flatMap((m) => blocks(m.content).map(blockText))
+      .filter(Boolean)
       .join('\n'),
     step: assistantTurns(messages.map((m) => m.role).filter((role) => role !== 'system')),
     tools: Array.isArray(body?.tools) ? body.tools.map((t: { name: string }) => t.name) : [],

@@ -88,7 +88,6 @@ async function readBody(req: IncomingMessage): Promise<any> {
 }
 
 export async function startScriptedServer(script: Script, api: Api): Promise<ScriptedServer> {
-  const started = Date.now();
   const requests: RecordedRequest[] = [];
   const waiters = new Set<(r: RecordedRequest) => void>();
   let current = script;

@@ -32,7 +32,7 @@ function textOf(content: unknown): string {
 /** Items that come from the model; a run of them is one assistant turn. */
 function fromModel(item: Item): boolean {
   if (item.type === 'message') return item.role === 'assistant';
-  return item.type === 'reasoning' || (item.type.endsWith('_call') && !item.type.endsWith('_output'));
+  return item.type === 'reasoning' || item.type.endsWith('_call'); // function_call, custom_tool_call, …
 }
 
 /** Codex puts context (environment, AGENTS.md, permissions) in user messages before the task. */
