@@ -11,7 +11,7 @@ import { claudeOfflineEnv, codexOfflineEnv } from '../../src/scripted/offline-en
 import { startOpenAIServer } from '../../src/scripted/openai.js';
 import type { Script } from '../../src/scripted/script.js';
 import { ROOT } from './paths.js';
-import { gitProject, startProject, type Project } from './project.js';
+import { alive, gitProject, startProject, until, type Project } from './project.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -30,6 +30,7 @@ export async function claudeProject(script: Script, config: object = {}): Promis
   const offline = claudeOfflineEnv({ baseUrl: model.url, extra: { PATH: `${BIN}:${process.env.PATH}` } });
   cleanups.push(offline.cleanup);
   const project = await startProject({ dir: gitProject(), config, env: offline.env });
+  cleanups.push(() => stopServer(project));
   return { ...project, model };
 }
 
@@ -39,5 +40,12 @@ export async function codexProject(script: Script, config: object = {}): Promise
   const offline = codexOfflineEnv({ baseUrl: model.url, extra: { PATH: `${BIN}:${process.env.PATH}` } });
   cleanups.push(offline.cleanup);
   const project = await startProject({ dir: gitProject(), config, env: offline.env });
+  cleanups.push(() => stopServer(project));
   return { ...project, model };
+}
+
+/** Closes the server and waits until it has stopped its workers, before their home is removed. */
+async function stopServer(project: Project): Promise<void> {
+  await project.client.close();
+  await until(() => !alive(project.serverPid), 15_000);
 }
