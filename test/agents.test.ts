@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CLI } from './helpers/paths.js';
-import { alive, startProject, until, worker } from './helpers/project.js';
+import { agentRows, alive, startProject, until, worker } from './helpers/project.js';
 
 type Outcome = { status: string; turn: number; result?: unknown; error?: string; agent_id: string };
 type Waited = {
@@ -181,6 +181,27 @@ describe('failures become errored, with the reason', () => {
       status: 'errored',
       error: 'exited with code 3: bad flag --frobnicate',
     });
+  });
+});
+
+describe('time limits and missing CLIs', () => {
+  it('a turn over the time limit is ended: errored, timed out', async () => {
+    const p = await startProject({ config: { limits: { turn_timeout_ms: 1000, stop_grace_ms: 200 } } });
+    await p.ok('spawn_agent', worker('HUNG', { sleep_ms: 60_000 }));
+    const waited = (await p.ok('wait_agent', { timeout_ms: 20_000 })) as unknown as Waited;
+    expect(waited.agents.HUNG).toMatchObject({ status: 'errored', error: 'timed out after 1000 ms' });
+  });
+
+  it('a Claude Code or Codex binary that is not installed leaves the agent errored, saying so', async () => {
+    const p = await startProject({
+      config: { backends: { claude: { command: ['/opt/none/claude'] }, codex: { command: ['/opt/none/codex'] } } },
+    });
+    await p.ok('spawn_agent', { task_name: 'NO-CLAUDE', backend: 'claude', message: 'x' });
+    await p.ok('spawn_agent', { task_name: 'NO-CODEX', backend: 'codex', message: 'x' });
+    await until(async () => (await agentRows(p)).every((a) => a.status === 'errored'), 10_000);
+    const waited = (await p.ok('wait_agent', { timeout_ms: 5000 })) as unknown as Waited;
+    expect(waited.agents['NO-CLAUDE']!.error).toBe('/opt/none/claude: command not found');
+    expect(waited.agents['NO-CODEX']!.error).toBe('/opt/none/codex: command not found');
   });
 });
 

@@ -262,13 +262,17 @@ export class Supervisor {
           this.clearTurnTimer(live);
           live.turnOpen = false;
           if (event.result) agents.report(live.agentId, event.result);
+          // A turn we cut short (time limit, server stopping) ended for that reason, however the CLI put it.
+          const cut = live.stopReason !== null && live.stopReason !== 'idle';
+          const status = cut ? 'errored' : event.outcome;
+          const error = cut ? live.stopReason : event.error;
           agents.endTurn(live.agentId, live.turn, {
-            status: event.outcome,
+            status,
             final_message: event.final_message,
-            error: event.error,
+            error,
             usage: event.usage,
           });
-          live.transcript.append('end', `${live.turn} ${event.outcome}${event.error ? `: ${event.error}` : ''}`);
+          live.transcript.append('end', `${live.turn} ${status}${error ? `: ${error}` : ''}`);
           waker.notify();
           this.afterTurn(live);
           return;
