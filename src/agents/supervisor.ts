@@ -66,12 +66,11 @@ export function secretFile(dataDir: string, agentId: string): string {
 
 export class Supervisor {
   private readonly live = new Map<string, Live>();
-  private readonly unsubscribe: () => void;
+  /** Set while some worker here can take mail mid-turn: only then is the database watched for it. */
+  private unwatchMail: (() => void) | null = null;
   private stopping = false;
 
-  constructor(private readonly deps: SupervisorDeps) {
-    this.unsubscribe = deps.waker.subscribe(() => this.deliverPendingMail());
-  }
+  constructor(private readonly deps: SupervisorDeps) {}
 
   backend(name: string): Backend {
     return this.deps.backends(name);
@@ -113,6 +112,7 @@ export class Supervisor {
       live.transcript.append('turn', `${current.turn} ${record}`);
       live.process.nextTurn(text);
       this.armTurnTimer(live);
+      this.syncMailWatch();
     } else {
       this.launch(current, text);
     }
@@ -161,7 +161,8 @@ export class Supervisor {
   /** Stops every worker this server started; their agents stay open and resume on a follow-up. */
   async shutdown(reason = 'the maestro server stopped'): Promise<void> {
     this.stopping = true;
-    this.unsubscribe();
+    this.unwatchMail?.();
+    this.unwatchMail = null;
     await Promise.all([...this.live.keys()].map((id) => this.stop(id, reason)));
   }
 
@@ -197,6 +198,7 @@ export class Supervisor {
     this.live.set(agent.id, live);
     this.deps.agents.setProcess(agent.id, { pid: process.pid ?? null, owner_pid: globalThis.process.pid });
     this.armTurnTimer(live);
+    this.syncMailWatch();
     this.deps.logger.info(
       { agent: agent.id, task: agent.task_name, backend: agent.backend, pid: process.pid },
       'worker started',
@@ -275,6 +277,7 @@ export class Supervisor {
           live.transcript.append('end', `${live.turn} ${status}${error ? `: ${error}` : ''}`);
           waker.notify();
           this.afterTurn(live);
+          this.syncMailWatch();
           return;
         }
         case 'exit': {
@@ -293,6 +296,7 @@ export class Supervisor {
           }
           live.transcript.append('exit', event.error ?? `${event.signal ?? `code ${event.code}`}`);
           waker.notify();
+          this.syncMailWatch();
           const next = live.queue.shift();
           const agent = agents.get(live.agentId);
           if (next !== undefined && agent && agent.status !== 'shutdown' && !this.stopping) this.runTurn(agent, next);
@@ -340,6 +344,17 @@ export class Supervisor {
   private clearIdle(live: Live): void {
     if (live.idleTimer) clearTimeout(live.idleTimer);
     live.idleTimer = null;
+  }
+
+  /** Watches for mail exactly while a turn that can take it mid-turn is running here. */
+  private syncMailWatch(): void {
+    const needed = [...this.live.values()].some((l) => l.turnOpen && l.backend.capabilities.midTurnInput);
+    if (needed && !this.unwatchMail && !this.stopping) {
+      this.unwatchMail = this.deps.waker.subscribe(() => this.deliverPendingMail());
+    } else if (!needed && this.unwatchMail) {
+      this.unwatchMail();
+      this.unwatchMail = null;
+    }
   }
 
   private deliverPendingMail(): void {
