@@ -481,3 +481,19 @@ describe('maestro agents', () => {
     expect(json.agents.find((a) => a.task_name === 'SLEEPY')!.status).toBe('shutdown');
   });
 });
+
+describe('news and new work', () => {
+  it('an earlier turn’s completion, never waited for, does not end a wait for the next turn', async () => {
+    const p = await startProject();
+    await p.ok('spawn_agent', worker('RESIDENT', { print: 'standing by' }));
+    await p.ok('spawn_agent', worker('OTHER', { report: 'other done' }));
+    await p.ok('wait_agent', { targets: ['OTHER'], timeout_ms: 20_000 });
+    await until(async () => (await agentRows(p)).find((a) => a.task_name === 'RESIDENT')!.status === 'completed');
+    await p.ok('followup_task', {
+      target: 'RESIDENT',
+      message: JSON.stringify({ sleep_ms: 500, report: { verdict: 'pass' } }),
+    });
+    const waited = (await p.ok('wait_agent', { targets: ['RESIDENT'], timeout_ms: 20_000 })) as unknown as Waited;
+    expect(waited.agents.RESIDENT).toMatchObject({ turn: 2, result: { verdict: 'pass' } });
+  });
+});

@@ -223,6 +223,9 @@ export function createAgentStore(db: Db): AgentStore {
   const setSessionRow = db.prepare<[string, string, string]>(
     'UPDATE agents SET backend_session_id = ?, updated_at = ? WHERE id = ?',
   );
+  const supersedeNews = db.prepare<[string, string]>(
+    `UPDATE news SET consumed_at = ? WHERE agent_id = ? AND kind = 'final' AND consumed_at IS NULL`,
+  );
   const consume = db.prepare<[string, number]>('UPDATE news SET consumed_at = ? WHERE id = ?');
 
   /** The one way a status changes; `set` adds columns to change in the same UPDATE. */
@@ -296,6 +299,8 @@ export function createAgentStore(db: Db): AgentStore {
     if (!outcome.ok) return outcome;
     if (first) markFirstTurnRunning.run(id);
     else insertTurn.run(id, outcome.agent.turn, task, 'running', now());
+    // Once the agent has new work, how its earlier turns ended is no longer news to wait for.
+    supersedeNews.run(now(), id);
     return outcome;
   });
 
