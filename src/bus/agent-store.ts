@@ -93,6 +93,19 @@ export interface News {
   created_at: string;
 }
 
+export interface AgentEvent {
+  id: number;
+  agent_id: string;
+  task_name: string;
+  agent_type: string;
+  session_id: string;
+  ts: string;
+  from_status: AgentStatus | null;
+  to_status: AgentStatus;
+  turn: number;
+  reason: string | null;
+}
+
 export type TransitionOutcome =
   | { ok: true; from: AgentStatus; agent: AgentRecord }
   | { ok: false; reason: 'not_found' }
@@ -131,6 +144,8 @@ export interface AgentStore {
   setProcess(id: string, process: { pid: number | null; owner_pid: number | null }): void;
   setBackendSession(id: string, backendSessionId: string): void;
   turns(id: string): TurnRecord[];
+  /** Status changes after event `sinceId`, oldest first (for live displays). */
+  events(sinceId: number, sessionId?: string): AgentEvent[];
   /** The agent whose secret this is, or null. */
   authenticate(id: string, secret: string): AgentRecord | null;
   addMessageNews(sessionId: string, recipient: string, fromAgentId: string, messageSeq: number): void;
@@ -222,6 +237,11 @@ export function createAgentStore(db: Db): AgentStore {
   );
   const setSessionRow = db.prepare<[string, string, string]>(
     'UPDATE agents SET backend_session_id = ?, updated_at = ? WHERE id = ?',
+  );
+  const eventsSince = db.prepare<[number, string | null, string | null], AgentEvent>(
+    `SELECT e.id, e.agent_id, a.task_name, a.agent_type, e.session_id, e.ts, e.from_status, e.to_status, e.turn, e.reason
+       FROM agent_events e JOIN agents a ON a.id = e.agent_id
+      WHERE e.id > ? AND (? IS NULL OR e.session_id = ?) ORDER BY e.id`,
   );
   const supersedeNews = db.prepare<[string, string]>(
     `UPDATE news SET consumed_at = ? WHERE agent_id = ? AND kind = 'final' AND consumed_at IS NULL`,
@@ -372,6 +392,8 @@ export function createAgentStore(db: Db): AgentStore {
       busyRetry(() => setSessionRow.run(backendSessionId, now(), id));
     },
     turns: (id) => allTurns.all(id).map(rowToTurn),
+    events: (sinceId, sessionId) =>
+      eventsSince.all(sinceId, sessionId ?? null, sessionId ?? null),
     authenticate: (id, secret) => {
       const row = db.prepare<[string], { secret_hash: string }>('SELECT secret_hash FROM agents WHERE id = ?').get(id);
       if (!row) return null;
