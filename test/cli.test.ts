@@ -37,6 +37,13 @@ describe('help', () => {
     [],
     ['mcp'],
     ['msg'],
+    ['agents'],
+    ['agents', 'show'],
+    ['agents', 'close'],
+    ['install'],
+    ['uninstall'],
+    ['doctor'],
+    ['demo'],
     ...[
       'list',
       'log',
@@ -301,4 +308,3 @@ describe('maestro msg tail --json', () => {
     expect(messages.map((m) => m.id)).toEqual(['MSG-003', 'MSG-004']);
   });
 });
-

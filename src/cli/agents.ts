@@ -56,8 +56,11 @@ export async function runAgents(argv: string[]): Promise<number> {
   const session = str(parsed, 'session') ?? process.env.MAESTRO_SESSION;
   try {
     if (verb === 'list') {
-      if (parsed.positionals.length) throw new UsageError(`${cmd}: unexpected '${parsed.positionals[0]}' (see 'maestro agents --help')`);
-      const views = deps.agents.list({ sessionId: session }).map((a) => ({ ...agentView(deps, a), session_id: a.session_id }));
+      if (parsed.positionals.length)
+        throw new UsageError(`${cmd}: unexpected '${parsed.positionals[0]}' (see 'maestro agents --help')`);
+      const views = deps.agents
+        .list({ sessionId: session })
+        .map((a) => ({ ...agentView(deps, a), session_id: a.session_id }));
       if (flag(parsed, 'json')) return (out(JSON.stringify({ agents: views }, null, 2)), 0);
       if (views.length === 0) {
         process.stderr.write(`no agents${session ? ` in session ${session}` : ''}\n`);
@@ -72,18 +75,22 @@ export async function runAgents(argv: string[]): Promise<number> {
         v.pid === null ? '-' : String(v.pid),
         v.latest_progress ?? '-',
       ]);
-      for (const line of table(['SESSION', 'TASK', 'STATUS', 'TYPE', 'TURNS', 'PID', 'LATEST PROGRESS'], rows, color)) out(line);
+      for (const line of table(['SESSION', 'TASK', 'STATUS', 'TYPE', 'TURNS', 'PID', 'LATEST PROGRESS'], rows, color))
+        out(line);
       return 0;
     }
 
     const target = parsed.positionals[0];
     if (!target || parsed.positionals.length > 1) throw new UsageError(`${cmd}: give one agent (task name or id)`);
-    const agent = session ? findAgent(deps, session, target) : (deps.agents.get(target) ?? findAcrossSessions(deps, target));
+    const agent = session
+      ? findAgent(deps, session, target)
+      : (deps.agents.get(target) ?? findAcrossSessions(deps, target));
 
     if (verb === 'close') {
       const result = await closeAgent(deps, runtime.deps.caller, { target: agent.id, session_id: agent.session_id });
       out(`closed ${result.closed.join(', ')} (was ${result.previous_status})`);
-      for (const w of result.worktrees.filter((w) => w.kept)) out(`kept worktree ${w.path} on branch ${w.branch}: it has changes`);
+      for (const w of result.worktrees.filter((w) => w.kept))
+        out(`kept worktree ${w.path} on branch ${w.branch}: it has changes`);
       return 0;
     }
 
@@ -93,12 +100,18 @@ export async function runAgents(argv: string[]): Promise<number> {
     const full = resultPreview(agent, turn, 1_000_000);
     const transcript = readTranscriptTail(path.join(deps.dataDir, 'agents', agent.id), lines);
     if (flag(parsed, 'json')) {
-      out(JSON.stringify({ agent: { ...view, result: full }, turns: deps.agents.turns(agent.id), transcript }, null, 2));
+      out(
+        JSON.stringify({ agent: { ...view, result: full }, turns: deps.agents.turns(agent.id), transcript }, null, 2),
+      );
       return 0;
     }
     out(`${paint(color, 'bold', agent.task_name)} ${agent.status}${view.error ? ` (${view.error})` : ''}`);
-    out(`  agent ${agent.id} · session ${agent.session_id} · ${agent.agent_type}/${agent.backend}${agent.model ? ` · ${agent.model}` : ''}`);
-    out(`  turns ${agent.turn} · pid ${agent.pid ?? '-'} · cwd ${agent.cwd}${agent.branch ? ` · branch ${agent.branch}` : ''}`);
+    out(
+      `  agent ${agent.id} · session ${agent.session_id} · ${agent.agent_type}/${agent.backend}${agent.model ? ` · ${agent.model}` : ''}`,
+    );
+    out(
+      `  turns ${agent.turn} · pid ${agent.pid ?? '-'} · cwd ${agent.cwd}${agent.branch ? ` · branch ${agent.branch}` : ''}`,
+    );
     out(
       `  usage ${agent.input_tokens} in (${agent.cached_input_tokens} cached) / ${agent.output_tokens} out tokens · $${agent.cost_usd.toFixed(4)}`,
     );

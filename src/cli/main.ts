@@ -14,9 +14,13 @@ maestro runs a team of real coding agents from one coordinating agent, over MCP,
 with a shared SQLite message bus.
 
 Commands:
+  demo       Watch a coordinator run a team of real Claude Code workers (offline)
   mcp        Serve the maestro-tools MCP server over stdio (what clients start)
   msg        Read and write the team message bus ('maestro msg --help')
   agents     List, inspect and close worker agents ('maestro agents --help')
+  install    Install the skills and the server for Claude Code and Codex
+  uninstall  Take back what 'maestro install' added
+  doctor     Check the set-up: Node, database, clients, registration, skills
 
 Options:
   -h, --help       Show this help
@@ -75,6 +79,22 @@ async function main(argv: string[]): Promise<number> {
     case 'agents': {
       const { runAgents } = await import('./agents.js');
       return runAgents(rest);
+    }
+    case 'install': {
+      const { runInstall } = await import('./install.js');
+      return runInstall(rest);
+    }
+    case 'uninstall': {
+      const { runUninstall } = await import('./install.js');
+      return runUninstall(rest);
+    }
+    case 'doctor': {
+      const { runDoctor } = await import('./doctor.js');
+      return runDoctor(rest);
+    }
+    case 'demo': {
+      const { runDemoCommand } = await import('./demo.js');
+      return runDemoCommand(rest);
     }
     default:
       throw new UsageError(`maestro: unknown command '${command}' (see 'maestro --help')`);

@@ -50,9 +50,8 @@ export function liveView(dbFile: string, out: (line: string) => void, color: boo
     const style =
       m.type === 'blocker' ? 'red' : m.type === 'task_complete' ? 'green' : m.type === 'progress' ? 'cyan' : 'dim';
     const mark = m.type === 'blocker' ? '!' : m.type === 'task_complete' ? '✔' : '·';
-    out(
-      `${stamp(m.ts)}  ${paint(color, style, mark)} ${m.from.padEnd(12)} ${paint(color, style, `(${m.type})`)} ${m.summary}`,
-    );
+    const who = m.to === 'coordinator' ? m.from.padEnd(12) : `${m.from} → ${m.to}`;
+    out(`${stamp(m.ts)}  ${paint(color, style, mark)} ${who} ${paint(color, style, `(${m.type})`)} ${m.summary}`);
   };
 
   return {

@@ -51,14 +51,15 @@ export interface DemoSummary {
 const COORDINATOR_TOOLS = 'mcp__maestro-tools,Read,Write,Edit,Glob,Grep';
 
 /** The `claude` to run: on PATH, else the one this package was developed with. */
-export function findClaude(env: NodeJS.ProcessEnv = process.env): string {
-  const candidates = [
-    ...(env.PATH ?? '')
-      .split(path.delimiter)
-      .filter(Boolean)
-      .map((dir) => path.join(dir, 'claude')),
-    path.join(PACKAGE_ROOT, 'node_modules', '.bin', 'claude'),
-  ];
+export function findClaude(
+  env: NodeJS.ProcessEnv = process.env,
+  fallbacks: string[] = [path.join(PACKAGE_ROOT, 'node_modules', '.bin', 'claude')],
+): string {
+  const onPath = (env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, 'claude'));
+  const candidates = [...onPath, ...fallbacks];
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -71,6 +72,17 @@ export function findClaude(env: NodeJS.ProcessEnv = process.env): string {
     'unavailable',
     'maestro demo runs a real Claude Code, and no `claude` was found on PATH. Install it with: npm install -g @anthropic-ai/claude-code',
   );
+}
+
+/** The project's changed and new files, maestro's own set-up left out. */
+function gitChanges(project: string): string[] {
+  try {
+    return execFileSync('git', ['status', '--short', '--untracked-files=all'], { cwd: project, encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.trim() && !/ (\.claude|\.mcp\.json|\.maestro|\.workflow)/.test(line));
+  } catch {
+    return [];
+  }
 }
 
 function today(): string {
@@ -94,7 +106,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   if (session) view.sessions.add(session);
 
   try {
-    writeSampleProject(project);
+    try {
+      writeSampleProject(project);
+    } catch (error) {
+      throw new MaestroError(
+        'unavailable',
+        `maestro demo needs git to set up its sample project: ${(error as Error).message}`,
+      );
+    }
     execFileSync(process.execPath, [MAESTRO_BIN, 'install', '--claude', '--project', project], { stdio: 'ignore' });
     out(`${paint(color, 'bold', 'maestro demo')} — ${options.live ? 'live model' : 'offline, scripted model'}`);
     out(`project  ${project} (tiny-shop, with maestro installed)`);
@@ -234,6 +253,12 @@ function summarise(args: {
   out(`  messages  ${messages}`);
   out(`  time      ${seconds.toFixed(1)} s`);
   out(`  processes left behind: ${leftover.length}`);
+  const changes = gitChanges(args.project);
+  if (changes.length) {
+    out('');
+    out(paint(color, 'bold', 'What the team changed in the project'));
+    for (const line of changes) out(`  ${line}`);
+  }
   if (args.result) {
     out('');
     out(paint(color, 'bold', 'The coordinator’s report'));

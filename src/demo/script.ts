@@ -1,6 +1,6 @@
 /**
  * What the scripted model says in the offline demo, for each agent: the coordinator follows the
- * team-coordinate skill (reads it, writes the task graph, spawns, waits, passes findings on,
+ * team-coordinate skill (reads its role, writes the task graph, spawns, waits, passes findings on,
  * wakes the supervisor for a checkpoint, closes everyone, reports); three workers and the
  * supervisor log milestones, write their deliverables and report. Conversations are matched by
  * the identity maestro puts in each worker's system prompt; the coordinator is everyone else.
@@ -128,8 +128,12 @@ export function demoScript(options: { session: string; requirement: string }): S
 
   const coordinator: Array<(ctx: StepContext) => Step> = [
     (ctx) => ({
-      text: 'I will coordinate a team for this requirement. First, the skill.',
-      calls: [call('Read', { file_path: path.join(root(ctx), '.claude', 'skills', 'team-coordinate', 'SKILL.md') })],
+      text: 'I will coordinate a team for this requirement. First, the coordinator’s rules.',
+      calls: [
+        call('Read', {
+          file_path: path.join(root(ctx), '.claude', 'skills', 'team-coordinate', 'roles', 'coordinator', 'role.md'),
+        }),
+      ],
     }),
     (ctx) => ({
       text: `Analysis: three tasks and a checkpoint. Session ${session}.`,
@@ -292,8 +296,10 @@ export function demoScript(options: { session: string; requirement: string }): S
         'TEST-001',
         [
           (ctx) => ({
-            text: 'I need the exact signature first.',
-            calls: [progress(ctx, 10, 'waiting for cartTotal signature from upstream', 'blocker')],
+            text: 'src/cart.js has no cartTotal yet.',
+            calls: [
+              progress(ctx, 10, 'cartTotal is not in src/cart.js yet: testing against the plan’s signature', 'blocker'),
+            ],
           }),
           (ctx) => ({ calls: [progress(ctx, 40, 'test plan ready')] }),
           (ctx) => ({

@@ -1,0 +1,247 @@
+/**
+ * `maestro doctor` through the real binary: a good set-up (only ok and warn, exit 0) and broken
+ * ones — a stale skill copy, a registration pointing at a missing file, a data directory that
+ * cannot be written — each a `fail` line with its hint and exit 1. Temporary HOME and project;
+ * a fake package (MAESTRO_PACKAGE_ROOT) provides the skills.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { maestro, type CliResult } from './helpers/cli.js';
+import { CLI, ROOT } from './helpers/paths.js';
+import { tempDir } from './helpers/temp.js';
+
+const BIN = path.join(ROOT, 'node_modules', '.bin');
+
+function write(file: string, content: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, content);
+}
+
+interface Setup {
+  home: string;
+  project: string;
+  pkg: string;
+  env: Record<string, string | undefined>;
+  run(args: string[]): Promise<CliResult>;
+}
+
+function setup(): Setup {
+  const home = tempDir('maestro-home-');
+  const project = tempDir('maestro-proj-');
+  execFileSync('git', ['init', '-q'], { cwd: project });
+  const pkg = tempDir('maestro-pkg-');
+  write(
+    path.join(pkg, 'skills', 'team-coordinate', 'SKILL.md'),
+    '---\nname: team-coordinate\n---\nmcp__maestro-tools__team_msg\n',
+  );
+  write(path.join(pkg, 'skills', 'team-coordinate', 'roles', 'worker.md'), 'work\n');
+  write(path.join(pkg, '.claude', 'commands', 'team-coordinate.md'), 'command\n');
+  write(path.join(pkg, '.claude', 'agents', 'team-worker.md'), 'agent\n');
+  const env = {
+    HOME: home,
+    CODEX_HOME: undefined,
+    CLAUDE_CONFIG_DIR: undefined,
+    MAESTRO_PACKAGE_ROOT: pkg,
+    // The devDependencies' claude and codex, so their version checks run too.
+    PATH: `${BIN}${path.delimiter}${process.env.PATH}`,
+  };
+  return { home, project, pkg, env, run: (args) => maestro(args, { env, cwd: project }) };
+}
+
+interface Line {
+  status: string;
+  name: string;
+  rest: string;
+}
+
+function parseLines(stdout: string): Line[] {
+  return stdout.split('\n').map((line) => {
+    const match = /^(ok|warn|fail)\s+(\S+(?: mcp| skills)?)\s+(.*)$/.exec(line);
+    expect(match, `doctor line: ${line}`).not.toBeNull();
+    return { status: match![1]!, name: match![2]!, rest: match![3]! };
+  });
+}
+
+const NAMES = ['node', 'database', 'claude', 'codex', 'claude mcp', 'codex mcp', 'claude skills', 'codex skills'];
+
+describe('maestro doctor', () => {
+  it('on a good set-up: every line ok or warn, exit 0', async () => {
+    const s = setup();
+    expect((await s.run(['install'])).code).toBe(0);
+    const result = await s.run(['doctor']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const checks = parseLines(result.stdout);
+    expect(checks.map((c) => c.name)).toEqual(NAMES);
+    expect(
+      checks.every((c) => c.status === 'ok'),
+      result.stdout,
+    ).toBe(true);
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c.rest]));
+    expect(byName.node).toBe(`Node.js ${process.version}`);
+    expect(byName.database).toBe(`${path.join(s.project, '.maestro')} is writable`);
+    expect(byName.claude).toMatch(/^\d+\.\d+\.\d+ \(Claude Code\) \(/);
+    expect(byName.codex).toMatch(/^codex-cli \d+\.\d+\.\d+ \(/);
+    expect(byName['claude mcp']).toBe(`maestro-tools in .mcp.json: ${process.execPath} ${CLI} mcp`);
+    expect(byName['codex mcp']).toBe(`maestro-tools in ~/.codex/config.toml: ${process.execPath} ${CLI} mcp`);
+    expect(byName['claude skills']).toBe('team-coordinate current in .claude/skills (project)');
+    expect(byName['codex skills']).toBe('team-coordinate current in .agents/skills (project)');
+
+    const json = JSON.parse((await s.run(['doctor', '--json'])).stdout);
+    expect(json.ok).toBe(true);
+    expect(json.project).toBe(s.project);
+    expect(json.checks.map((c: { name: string }) => c.name)).toEqual(NAMES);
+  });
+
+  it('with nothing installed and no clients on PATH: warnings with hints, exit 0', async () => {
+    const s = setup();
+    s.env.PATH =
+      path.dirname(process.execPath) === '/usr/bin'
+        ? '/usr/bin:/bin'
+        : `${path.dirname(process.execPath)}:/usr/bin:/bin`;
+    const result = await s.run(['doctor']);
+    expect(result.code).toBe(0);
+    const checks = parseLines(result.stdout);
+    expect(checks.filter((c) => c.status === 'warn').map((c) => c.name)).toEqual(
+      expect.arrayContaining(['claude mcp', 'codex mcp', 'claude skills', 'codex skills']),
+    );
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    if (byName.claude!.status === 'warn') {
+      expect(byName.claude!.rest).toBe('claude (Claude Code) not found on PATH  → npm i -g @anthropic-ai/claude-code');
+    }
+    if (byName.codex!.status === 'warn') {
+      expect(byName.codex!.rest).toBe('codex (Codex) not found on PATH  → npm i -g @openai/codex');
+    }
+    expect(byName['claude skills']!.rest).toBe('not installed (team-coordinate)  → run maestro install --claude');
+    expect(byName['codex mcp']!.rest).toBe(
+      'no maestro-tools server registered for Codex  → run maestro install --codex',
+    );
+  });
+
+  it('a stale skill copy fails, with the hint to reinstall', async () => {
+    const s = setup();
+    expect((await s.run(['install', '--user'])).code).toBe(0);
+    write(path.join(s.home, '.agents', 'skills', 'team-coordinate', 'roles', 'worker.md'), 'old\n');
+    const result = await s.run(['doctor']);
+    expect(result.code).toBe(1);
+    const line = result.stdout.split('\n').find((l) => l.includes('codex skills'));
+    expect(line).toBe(
+      "fail  codex skills   ~/.agents/skills/team-coordinate/roles/worker.md differs from the package's copy" +
+        '  → run maestro install --codex --user (add --force to replace copies you edited)',
+    );
+    expect(result.stdout).toMatch(/^ok {4}claude skills +team-coordinate current in ~\/\.claude\/skills \(user\)$/m);
+
+    // A newer package makes the installed copies stale as well.
+    write(path.join(s.pkg, '.claude', 'agents', 'team-worker.md'), 'agent, improved\n');
+    const newer = await s.run(['doctor', '--json']);
+    expect(newer.code).toBe(1);
+    const claude = JSON.parse(newer.stdout).checks.find((c: { name: string }) => c.name === 'claude skills');
+    expect(claude).toMatchObject({
+      status: 'fail',
+      message: "~/.claude/agents/team-worker.md differs from the package's copy",
+    });
+  });
+
+  it('an installed copy that was deleted fails too', async () => {
+    const s = setup();
+    expect((await s.run(['install', '--claude'])).code).toBe(0);
+    rmSync(path.join(s.project, '.claude', 'commands', 'team-coordinate.md'));
+    const result = await s.run(['doctor']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /^fail  claude skills  \.claude\/commands\/team-coordinate\.md is missing  → run maestro install --claude /m,
+    );
+    expect(result.stdout).toMatch(/^warn  codex skills   not installed/m);
+  });
+
+  it('a registration pointing at a missing file fails, for Claude Code and for Codex', async () => {
+    const s = setup();
+    const missing = path.join(s.project, 'gone', 'dist', 'bin', 'main.js');
+    write(
+      path.join(s.project, '.mcp.json'),
+      JSON.stringify({ mcpServers: { 'maestro-tools': { command: process.execPath, args: [missing, 'mcp'] } } }),
+    );
+    write(
+      path.join(s.home, '.codex', 'config.toml'),
+      `[mcp_servers.maestro-tools]\ncommand = "node"\nargs = [${JSON.stringify(missing)}, "mcp"]\ndefault_tools_approval_mode = "approve"\n`,
+    );
+    const result = await s.run(['doctor']);
+    expect(result.code).toBe(1);
+    const checks = parseLines(result.stdout);
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    expect(byName['claude mcp']).toEqual({
+      status: 'fail',
+      name: 'claude mcp',
+      rest:
+        `maestro-tools in .mcp.json cannot start: ${missing} does not exist` +
+        "  → run maestro install --claude to register this installation (--force if that entry is not maestro's)",
+    });
+    expect(byName['codex mcp']!.status).toBe('fail');
+    expect(byName['codex mcp']!.rest).toMatch(
+      new RegExp(
+        `^maestro-tools in ~/.codex/config.toml cannot start: ${missing.replace(/[.]/g, '\\.')} does not exist  → run maestro install --codex`,
+      ),
+    );
+  });
+
+  it('a registration whose command is not found fails; a user-level one is checked too', async () => {
+    const s = setup();
+    write(
+      path.join(s.home, '.claude.json'),
+      JSON.stringify({ mcpServers: { 'maestro-tools': { type: 'stdio', command: 'no-such-maestro', args: ['mcp'] } } }),
+    );
+    const result = await s.run(['doctor', '--json']);
+    expect(result.code).toBe(1);
+    const check = JSON.parse(result.stdout).checks.find((c: { name: string }) => c.name === 'claude mcp');
+    expect(check).toMatchObject({
+      status: 'fail',
+      message: 'maestro-tools in ~/.claude.json (user) cannot start: its command no-such-maestro is not found',
+    });
+  });
+
+  it('a Codex entry without tool approval is a warning', async () => {
+    const s = setup();
+    write(
+      path.join(s.home, '.codex', 'config.toml'),
+      `[mcp_servers.maestro-tools]\ncommand = ${JSON.stringify(process.execPath)}\nargs = [${JSON.stringify(CLI)}, "mcp"]\n`,
+    );
+    const result = await s.run(['doctor']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^warn  codex mcp .*its tools need approval/m);
+  });
+
+  it('a data directory that cannot be written fails, with the hint (MAESTRO_DB honoured)', async () => {
+    const s = setup();
+    const blocker = path.join(s.project, 'not-a-dir');
+    write(blocker, 'a file\n');
+    s.env.MAESTRO_DB = path.join(blocker, 'data', 'maestro.db');
+    const result = await s.run(['doctor']);
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').find((l) => l.includes('database'))).toBe(
+      `fail  database       cannot create ${path.join(blocker, 'data')} (from MAESTRO_DB): ${blocker} is not a directory` +
+        '  → make it writable, or set MAESTRO_DB to a file in a writable directory',
+    );
+  });
+
+  it.skipIf(process.getuid?.() === 0)('a read-only data directory fails (not as root)', async () => {
+    const s = setup();
+    const dir = path.join(s.project, '.maestro');
+    mkdirSync(dir);
+    chmodSync(dir, 0o555);
+    try {
+      const result = await s.run(['doctor']);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/^fail  database +cannot write .*\.maestro: EACCES/m);
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+  });
+
+  it('a usage error exits 2', async () => {
+    const s = setup();
+    expect((await s.run(['doctor', '--bogus'])).code).toBe(2);
+    expect((await s.run(['doctor', 'extra'])).code).toBe(2);
+  });
+});
