@@ -497,3 +497,30 @@ describe('news and new work', () => {
     expect(waited.agents.RESIDENT).toMatchObject({ turn: 2, result: { verdict: 'pass' } });
   });
 });
+
+describe('after the server is killed', () => {
+  it('the next server stops the orphaned worker, ends its turn with the reason, and a follow-up resumes the agent', async () => {
+    const first = await startProject();
+    await first.ok('spawn_agent', worker('ORPHAN', { sleep_ms: 60_000 }, { session_id: 'crash' }));
+    const [before] = await agentRows(first, 'crash');
+    expect(before!.status).toBe('running');
+    process.kill(first.serverPid, 'SIGKILL');
+    await until(() => !alive(first.serverPid), 5000);
+    expect(alive(before!.pid!)).toBe(true); // left running by the dead server, in its own process group
+
+    const second = await startProject({ dir: first.dir });
+    expect(alive(before!.pid!)).toBe(false);
+    const [after] = await agentRows(second, 'crash');
+    expect(after).toMatchObject({ status: 'errored', pid: null });
+    expect((await second.ok('list_agents', { session_id: 'crash' })).agents).toEqual([
+      expect.objectContaining({ error: expect.stringMatching(/its maestro server \(pid \d+\) stopped unexpectedly/) }),
+    ]);
+    await second.ok('followup_task', {
+      target: 'ORPHAN',
+      session_id: 'crash',
+      message: JSON.stringify({ report: 'back' }),
+    });
+    const waited = (await second.ok('wait_agent', { session_id: 'crash', timeout_ms: 20_000 })) as unknown as Waited;
+    expect(waited.agents.ORPHAN).toMatchObject({ turn: 2, result: 'back' });
+  });
+});

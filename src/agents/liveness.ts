@@ -1,5 +1,24 @@
-/** Whether a process is alive, and stopping a process group that this server did not start. */
+/**
+ * Telling processes apart. A pid alone can be reused once its process is gone, so maestro
+ * records each worker's and each server's start token beside its pid and acts on a process
+ * (calls it alive, signals it) only when both match: cleanup never reaches a stranger.
+ */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * When the process started, as the OS reports it (Linux: field 22 of /proc/<pid>/stat, in clock
+ * ticks since boot). Null where that cannot be read; then the pid alone is all there is.
+ */
+export function startToken(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
 
 export function processAlive(pid: number): boolean {
   try {
@@ -10,6 +29,17 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Whether `pid` is still the process that had `token` when it was recorded. */
+export function sameProcess(pid: number, token: string | null): boolean {
+  if (!processAlive(pid)) return false;
+  if (token === null) return true;
+  const now = startToken(pid);
+  return now === null || now === token;
+}
+
+/** This server's own identity, as recorded for the agents it supervises. */
+export const SELF = { pid: process.pid, start: startToken(process.pid) };
+
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
@@ -19,8 +49,13 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-/** SIGTERM to the group, then SIGKILL to whatever is left after `graceMs`. */
-export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
+/**
+ * SIGTERM to the worker's process group, then SIGKILL to whatever is left after `graceMs`; only
+ * when the group leader is still the recorded process (a group whose leader has exited is left
+ * to its own server, which is the one that knows it).
+ */
+export async function terminateGroup(pgid: number, token: string | null, graceMs: number): Promise<boolean> {
+  if (!sameProcess(pgid, token)) return false;
   const signal = (sig: NodeJS.Signals) => {
     try {
       process.kill(-pgid, sig);
@@ -32,4 +67,5 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<voi
   const deadline = Date.now() + graceMs;
   while (groupAlive(pgid) && Date.now() < deadline) await sleep(25);
   if (groupAlive(pgid)) signal('SIGKILL');
+  return true;
 }

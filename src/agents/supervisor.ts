@@ -15,6 +15,7 @@ import { MaestroError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProjectConfig } from './config.js';
 import { mailText, systemInstructions } from './prompt.js';
+import { SELF, startToken } from './liveness.js';
 import { agentDir, openTranscript, type Transcript } from './transcript.js';
 import type { Waker } from './waker.js';
 
@@ -59,6 +60,8 @@ const NOT_INHERITED = [
   'CLAUDE_CODE_ENTRYPOINT',
   'CLAUDE_CODE_SSE_PORT',
 ];
+
+export const NO_PROCESS = { pid: null, pid_start: null, owner_pid: null, owner_start: null };
 
 export function secretFile(dataDir: string, agentId: string): string {
   return path.join(agentDir(dataDir, agentId), 'secret');
@@ -196,7 +199,12 @@ export class Supervisor {
     }
     live.process = process;
     this.live.set(agent.id, live);
-    this.deps.agents.setProcess(agent.id, { pid: process.pid ?? null, owner_pid: globalThis.process.pid });
+    this.deps.agents.setProcess(agent.id, {
+      pid: process.pid ?? null,
+      pid_start: process.pid === undefined ? null : startToken(process.pid),
+      owner_pid: SELF.pid,
+      owner_start: SELF.start,
+    });
     this.armTurnTimer(live);
     this.syncMailWatch();
     this.deps.logger.info(
@@ -286,7 +294,7 @@ export class Supervisor {
           // A later turn may already run in a newer process: only the current one's record is cleared.
           if (this.live.get(live.agentId) === live) {
             this.live.delete(live.agentId);
-            agents.setProcess(live.agentId, { pid: null, owner_pid: null });
+            agents.setProcess(live.agentId, NO_PROCESS);
           }
           if (live.turnOpen) {
             live.turnOpen = false;

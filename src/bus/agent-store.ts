@@ -33,7 +33,10 @@ export interface AgentRecord {
   last_task_message: string | null;
   backend_session_id: string | null;
   pid: number | null;
+  /** The worker process's start token (see agents/liveness.ts): pid + this name one process. */
+  pid_start: string | null;
   owner_pid: number | null;
+  owner_start: string | null;
   input_tokens: number;
   cached_input_tokens: number;
   output_tokens: number;
@@ -61,7 +64,16 @@ export type NewAgent = Pick<
   | 'worktree'
   | 'branch'
   | 'owner_pid'
+  | 'owner_start'
 > & { secret_hash: string; task: string };
+
+/** Which worker process runs an agent and which server supervises it; nulls when none does. */
+export interface ProcessIdentity {
+  pid: number | null;
+  pid_start: string | null;
+  owner_pid: number | null;
+  owner_start: string | null;
+}
 
 export interface TurnRecord {
   agent_id: string;
@@ -141,7 +153,7 @@ export interface AgentStore {
   endTurn(id: string, turn: number, end: TurnEnd): TransitionOutcome | null;
   /** Records the worker's reported result for its current turn; the parent hears of it at once. */
   report(id: string, result: unknown): { turn: number; accepted: boolean };
-  setProcess(id: string, process: { pid: number | null; owner_pid: number | null }): void;
+  setProcess(id: string, process: ProcessIdentity): void;
   setBackendSession(id: string, backendSessionId: string): void;
   turns(id: string): TurnRecord[];
   /** Status changes after event `sinceId`, oldest first (for live displays). */
@@ -185,9 +197,9 @@ export function createAgentStore(db: Db): AgentStore {
   );
   const insertAgent = db.prepare(
     `INSERT INTO agents (id, session_id, task_name, nickname, agent_type, parent_id, depth, path, backend, command, model,
-       reasoning_effort, cwd, worktree, branch, status, turn, last_task_message, owner_pid, secret_hash, created_at, updated_at)
+       reasoning_effort, cwd, worktree, branch, status, turn, last_task_message, owner_pid, owner_start, secret_hash, created_at, updated_at)
      VALUES (@id, @session_id, @task_name, @nickname, @agent_type, @parent_id, @depth, @path, @backend, @command, @model,
-       @reasoning_effort, @cwd, @worktree, @branch, 'pending_init', 1, @task, @owner_pid, @secret_hash, @ts, @ts)`,
+       @reasoning_effort, @cwd, @worktree, @branch, 'pending_init', 1, @task, @owner_pid, @owner_start, @secret_hash, @ts, @ts)`,
   );
   const insertTurn = db.prepare(
     `INSERT INTO agent_turns (agent_id, turn, task, status, started_at) VALUES (?, ?, ?, ?, ?)`,
@@ -232,8 +244,9 @@ export function createAgentStore(db: Db): AgentStore {
   const markFirstTurnRunning = db.prepare<[string]>(
     `UPDATE agent_turns SET status = 'running' WHERE agent_id = ? AND turn = 1`,
   );
-  const setProcessRow = db.prepare<[number | null, number | null, string, string]>(
-    'UPDATE agents SET pid = ?, owner_pid = ?, updated_at = ? WHERE id = ?',
+  const setProcessRow = db.prepare(
+    `UPDATE agents SET pid = @pid, pid_start = @pid_start, owner_pid = @owner_pid, owner_start = @owner_start,
+       updated_at = @ts WHERE id = @id`,
   );
   const setSessionRow = db.prepare<[string, string, string]>(
     'UPDATE agents SET backend_session_id = ?, updated_at = ? WHERE id = ?',
@@ -385,15 +398,14 @@ export function createAgentStore(db: Db): AgentStore {
     beginTurn: (id, task) => busyRetry(() => beginTurnTx.immediate(id, task)),
     endTurn: (id, turn, end) => busyRetry(() => endTurnTx.immediate(id, turn, end)),
     report: (id, result) => busyRetry(() => reportTx.immediate(id, result)),
-    setProcess: (id, { pid, owner_pid }) => {
-      busyRetry(() => setProcessRow.run(pid, owner_pid, now(), id));
+    setProcess: (id, identity) => {
+      busyRetry(() => setProcessRow.run({ ...identity, id, ts: now() }));
     },
     setBackendSession: (id, backendSessionId) => {
       busyRetry(() => setSessionRow.run(backendSessionId, now(), id));
     },
     turns: (id) => allTurns.all(id).map(rowToTurn),
-    events: (sinceId, sessionId) =>
-      eventsSince.all(sinceId, sessionId ?? null, sessionId ?? null),
+    events: (sinceId, sessionId) => eventsSince.all(sinceId, sessionId ?? null, sessionId ?? null),
     authenticate: (id, secret) => {
       const row = db.prepare<[string], { secret_hash: string }>('SELECT secret_hash FROM agents WHERE id = ?').get(id);
       if (!row) return null;

@@ -198,6 +198,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX news_one_final_per_turn ON news (agent_id, turn) WHERE kind = 'final';
     `,
   },
+  {
+    version: 3,
+    description: 'process identity: the start time of a worker and of its supervising server, against pid reuse',
+    sql: `
+      -- what the OS reports as the process's start (Linux: /proc/<pid>/stat field 22); with the pid
+      -- it names one process, so a recycled pid is never taken for the worker or its server
+      ALTER TABLE agents ADD COLUMN pid_start TEXT;
+      ALTER TABLE agents ADD COLUMN owner_start TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

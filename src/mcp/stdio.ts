@@ -6,6 +6,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { createLogger, logFilePath } from '../log.js';
+import { reconcileOrphans } from '../agents/reconcile.js';
 import { createRuntime } from './runtime.js';
 import { createServer } from './server.js';
 
@@ -13,6 +14,8 @@ export async function serveStdio(options: { db?: string | undefined }): Promise<
   const location = resolveDbPath({ db: options.db });
   const logger = createLogger({ file: logFilePath(location.file), name: 'maestro-mcp' });
   const runtime = createRuntime({ dbFile: location.file, logger });
+  // Workers a dead server left behind are stopped and their turns closed before anything else.
+  await reconcileOrphans(runtime.deps.agents.agents, logger, runtime.deps.agents.config.config.limits.stop_grace_ms);
   const { server, cleanup } = createServer(runtime.deps);
 
   let closing = false;

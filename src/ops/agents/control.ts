@@ -3,7 +3,8 @@
  * does. A follow-up runs in the agent's live process if this server has one, else in a new
  * process that resumes the backend's own session; a close stops the whole subtree, deepest first.
  */
-import { processAlive, terminateGroup } from '../../agents/liveness.js';
+import { SELF, sameProcess, terminateGroup } from '../../agents/liveness.js';
+import { NO_PROCESS } from '../../agents/supervisor.js';
 import { nextTurnText } from '../../agents/prompt.js';
 import { removeWorktree, type WorktreeOutcome } from '../../agents/worktree.js';
 import type { AgentRecord } from '../../bus/agent-store.js';
@@ -28,7 +29,8 @@ export interface FollowupResult {
 /** An agent marked running whose server is gone is not running: its turn ended with that server. */
 function reconcile(deps: AgentDeps, agent: AgentRecord): AgentRecord {
   if (agent.status !== 'running' || deps.supervisor.owns(agent.id)) return agent;
-  if (agent.owner_pid !== null && agent.owner_pid !== process.pid && processAlive(agent.owner_pid)) return agent;
+  if (agent.owner_pid !== null && agent.owner_pid !== SELF.pid && sameProcess(agent.owner_pid, agent.owner_start))
+    return agent;
   deps.agents.endTurn(agent.id, agent.turn, { status: 'errored', error: 'its maestro server stopped during the turn' });
   return deps.agents.get(agent.id)!;
 }
@@ -103,6 +105,6 @@ async function stopProcess(deps: AgentDeps, agent: AgentRecord): Promise<void> {
   }
   // Run by another server (or left by one that is gone): signal the worker's process group.
   if (agent.pid === null) return;
-  await terminateGroup(agent.pid, deps.config.config.limits.stop_grace_ms);
-  deps.agents.setProcess(agent.id, { pid: null, owner_pid: null });
+  await terminateGroup(agent.pid, agent.pid_start, deps.config.config.limits.stop_grace_ms);
+  deps.agents.setProcess(agent.id, NO_PROCESS);
 }

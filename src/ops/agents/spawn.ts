@@ -8,6 +8,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
 import { hashSecret } from '../../bus/agent-store.js';
+import { SELF } from '../../agents/liveness.js';
 import { firstTurnText } from '../../agents/prompt.js';
 import { secretFile } from '../../agents/supervisor.js';
 import { createWorktree, removeWorktree, type Worktree } from '../../agents/worktree.js';
@@ -109,7 +110,8 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
         cwd,
         worktree: worktree?.path ?? null,
         branch: worktree?.branch ?? null,
-        owner_pid: process.pid,
+        owner_pid: SELF.pid,
+        owner_start: SELF.start,
         secret_hash: hashSecret(secret),
         task: input.message,
       },
