@@ -214,9 +214,6 @@ export function createAgentStore(db: Db): AgentStore {
   const insertMessageNews = db.prepare(
     `INSERT INTO news (session_id, recipient, kind, agent_id, message_seq, created_at) VALUES (?, ?, 'message', ?, ?, ?)`,
   );
-  const turnRow = db.prepare<[string, number], Record<string, unknown>>(
-    'SELECT * FROM agent_turns WHERE agent_id = ? AND turn = ?',
-  );
   const allTurns = db.prepare<[string], Record<string, unknown>>(
     'SELECT * FROM agent_turns WHERE agent_id = ? ORDER BY turn',
   );

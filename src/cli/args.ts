@@ -2,7 +2,11 @@
  * Flag parsing for every `maestro` command: node's parseArgs in strict mode, with failures
  * turned into a UsageError (exit 2) that says what was wrong and where to look.
  */
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { projectRoot } from '../bus/paths.js';
+import { MaestroError } from '../errors.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -53,4 +57,19 @@ export function int(command: string, parsed: Parsed, name: string): number | und
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw)) throw new UsageError(`${command}: --${name} expects a whole number, got '${raw}'`);
   return Number(raw);
+}
+
+/** The project a command works on: --project DIR (which must exist), else the git top-level of the working directory. */
+export function projectDirOption(parsed: Parsed): string {
+  const given = str(parsed, 'project');
+  if (given === undefined) return projectRoot(process.cwd());
+  const dir = path.resolve(given);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new MaestroError('not_found', `no such project directory: ${dir}`);
+  return dir;
 }

@@ -2,12 +2,8 @@
  * `maestro doctor`: one line per check of the set-up — ok, warn or fail, what was found, and
  * how to fix it. Exit 1 when any check fails; --json for scripts.
  */
-import { statSync } from 'node:fs';
-import path from 'node:path';
-import { projectRoot } from '../bus/paths.js';
-import { MaestroError } from '../errors.js';
 import { runChecks, type Status } from '../install/doctor.js';
-import { flag, parse, str, UsageError } from './args.js';
+import { flag, parse, projectDirOption, UsageError } from './args.js';
 import { paint, useColor } from './output.js';
 
 const HELP = `Usage: maestro doctor [--project <dir>] [--json]
@@ -40,18 +36,7 @@ export async function runDoctor(argv: string[]): Promise<number> {
   if (parsed.positionals.length) {
     throw new UsageError(`maestro doctor: unexpected '${parsed.positionals[0]}' (see 'maestro doctor --help')`);
   }
-  const projectFlag = str(parsed, 'project');
-  let project = projectRoot(process.cwd());
-  if (projectFlag !== undefined) {
-    project = path.resolve(projectFlag);
-    let isDir = false;
-    try {
-      isDir = statSync(project).isDirectory();
-    } catch {
-      isDir = false;
-    }
-    if (!isDir) throw new MaestroError('not_found', `no such project directory: ${project}`);
-  }
+  const project = projectDirOption(parsed);
   const checks = await runChecks({ project, env: process.env });
   const failed = checks.some((c) => c.status === 'fail');
   if (flag(parsed, 'json')) {

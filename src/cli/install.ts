@@ -4,15 +4,12 @@
  * them (a project, or the user's home), and take back exactly that. One line per change;
  * --dry-run prints the same lines without writing anything.
  */
-import { statSync } from 'node:fs';
-import path from 'node:path';
-import { projectRoot } from '../bus/paths.js';
 import { MaestroError } from '../errors.js';
 import { install } from '../install/install.js';
 import { PAST, visibleSteps, type Plan, type PlanOptions } from '../install/plan.js';
 import { COMMANDS, packageRoot, skillNames, type Client } from '../install/sources.js';
 import { uninstall } from '../install/uninstall.js';
-import { UsageError, flag, parse, str } from './args.js';
+import { UsageError, flag, parse, projectDirOption, str } from './args.js';
 import { paint, useColor } from './output.js';
 
 const INSTALL_HELP = `Usage: maestro install [--claude] [--codex] [--project <dir> | --user] [--dry-run] [--force]
@@ -91,17 +88,7 @@ function options(command: 'install' | 'uninstall', argv: string[]): PlanOptions 
   if (projectFlag !== undefined && flag(parsed, 'user')) {
     throw new UsageError(`${cmd}: --project and --user exclude each other (see '${cmd} --help')`);
   }
-  let project: string;
-  if (projectFlag !== undefined) {
-    project = path.resolve(projectFlag);
-    let isDir = false;
-    try {
-      isDir = statSync(project).isDirectory();
-    } catch {
-      isDir = false;
-    }
-    if (!isDir) throw new MaestroError('not_found', `no such project directory: ${project}`);
-  } else project = projectRoot(process.cwd());
+  const project = projectDirOption(parsed);
   const chosen = (['claude', 'codex'] as const).filter((c) => flag(parsed, c));
   return {
     scope: flag(parsed, 'user') ? 'user' : 'project',
