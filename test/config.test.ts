@@ -42,4 +42,35 @@ describe('project configuration', () => {
       /unknown agent_type 'wizard'; known types: default, team_supervisor, team_worker/,
     );
   });
+
+  it('takes worker_env: names and prefixes to pass, values to set; never an identity or a parent session’s variable', () => {
+    const config = loadConfig({
+      dataDir: dataDirWith({ worker_env: { pass: ['DATABASE_URL', 'MYAPP_*'], set: { NODE_ENV: 'test' } } }),
+      env: {},
+    });
+    expect(config.config.worker_env).toEqual({ pass: ['DATABASE_URL', 'MYAPP_*'], set: { NODE_ENV: 'test' } });
+    expect(loadConfig({ dataDir: dataDirWith({}), env: {} }).config.worker_env).toEqual({ pass: [], set: {} });
+
+    const rejects = (workerEnv: unknown, message: RegExp) =>
+      expect(() => loadConfig({ dataDir: dataDirWith({ worker_env: workerEnv }), env: {} })).toThrow(message);
+    rejects(
+      { pass: ['MAESTRO_AGENT_ID'] },
+      /config.json: worker_env.pass.0: MAESTRO_AGENT_ID is a worker's identity, which maestro sets for each worker: it cannot be passed or set/,
+    );
+    rejects(
+      { set: { MAESTRO_SESSION: 'TC-other' } },
+      /worker_env.set.MAESTRO_SESSION: MAESTRO_SESSION is a worker's identity/,
+    );
+    rejects({ set: { MAESTRO_DB: '/tmp/x.db' } }, /worker_env.set.MAESTRO_DB: /);
+    rejects({ pass: ['MAESTRO_LOG_FILE'] }, /MAESTRO_LOG_FILE is set by maestro for each worker/);
+    rejects({ pass: ['CLAUDECODE'] }, /CLAUDECODE belongs to a parent agent's session/);
+    rejects(
+      { pass: ['*'] },
+      /worker_env.pass.0: '\*' is not a variable name or a prefix ending in \* \(letters, digits and _/,
+    );
+    rejects({ pass: ['MY-VAR'] }, /'MY-VAR' is not a variable name or a prefix ending in \*/);
+    rejects({ set: { 'A B': 'x' } }, /worker_env.set.A B: 'A B' is not a variable name/);
+    rejects({ set: { PORT: 8080 } }, /worker_env.set.PORT: /);
+    rejects({ passs: [] }, /worker_env: /);
+  });
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MaestroError } from '../errors.js';
 import { BACKEND_NAMES, type BackendName } from '../backends/types.js';
+import { ENV_NAME, ENV_PATTERN, reservedReason } from './worker-env.js';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -30,9 +31,48 @@ export type AgentTypeConfig = z.infer<typeof agentType>;
 
 const executable = z.strictObject({ command: z.array(z.string().min(1)).min(1) });
 
+const NAME_RULE = 'letters, digits and _, not starting with a digit';
+
+/** A name the configuration may not pass or set, with why; patterns only ever add. */
+function checkEnvName(name: string, ctx: z.RefinementCtx, path: (string | number)[] = []): void {
+  const reason = reservedReason(name);
+  if (reason) ctx.addIssue({ code: 'custom', path, message: `${reason}: it cannot be passed or set` });
+}
+
+/** More of the server's environment for workers (see src/agents/worker-env.ts). */
+const workerEnvSchema = z
+  .strictObject({
+    /** Names, or prefixes ending in `*`, passed from the server's environment. */
+    pass: z
+      .array(
+        z.string().superRefine((value, ctx) => {
+          if (!ENV_PATTERN.test(value)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `'${value}' is not a variable name or a prefix ending in * (${NAME_RULE})`,
+            });
+          } else if (!value.endsWith('*')) checkEnvName(value, ctx);
+        }),
+      )
+      .default([]),
+    /** Variables set to these values in every worker. */
+    set: z
+      .record(z.string(), z.string())
+      .superRefine((values, ctx) => {
+        for (const name of Object.keys(values)) {
+          if (!ENV_NAME.test(name)) {
+            ctx.addIssue({ code: 'custom', path: [name], message: `'${name}' is not a variable name (${NAME_RULE})` });
+          } else checkEnvName(name, ctx, [name]);
+        }
+      })
+      .default({}),
+  })
+  .default({ pass: [], set: {} });
+
 const configSchema = z.strictObject({
   agent_types: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), agentType).default({}),
   backends: z.strictObject({ claude: executable.optional(), codex: executable.optional() }).default({}),
+  worker_env: workerEnvSchema,
   limits: z
     .strictObject({
       max_open_agents: z.number().int().min(1).max(1000).default(8),

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { AgentStore } from '../bus/agent-store.js';
 import { MaestroError } from '../errors.js';
+import { addSecret } from '../secrets.js';
 import type { Caller } from '../ops/caller.js';
 
 export function resolveCaller(env: NodeJS.ProcessEnv, agents: AgentStore, fallback: Caller): Caller {
@@ -16,6 +17,7 @@ export function resolveCaller(env: NodeJS.ProcessEnv, agents: AgentStore, fallba
   let secret: string;
   try {
     secret = readFileSync(file, 'utf8').trim();
+    addSecret(secret); // this worker's server never logs it
   } catch (error) {
     throw new MaestroError('forbidden', `cannot read the agent secret ${file}: ${(error as Error).message}`);
   }

@@ -5,7 +5,7 @@
  * running workers between tool calls, enforces the turn time limit, lets idle persistent workers
  * go, and stops every worker when the server stops. Expected outcomes are returned, not thrown.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentRecord, AgentStore } from '../bus/agent-store.js';
 import type { MessageStore } from '../bus/message-store.js';
@@ -13,11 +13,13 @@ import type { BackendRegistry } from '../backends/registry.js';
 import type { Backend, BackendEvent, LaunchSpec, WorkerProcess } from '../backends/types.js';
 import { MaestroError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import { addSecret, addSecretsFrom } from '../secrets.js';
 import type { ProjectConfig } from './config.js';
 import { mailText, systemInstructions } from './prompt.js';
 import { SELF, startToken } from './liveness.js';
 import { agentDir, openTranscript, type Transcript } from './transcript.js';
 import type { Waker } from './waker.js';
+import { workerEnv } from './worker-env.js';
 
 export interface SupervisorDeps {
   agents: AgentStore;
@@ -49,17 +51,6 @@ interface Live {
   /** Why the process is being stopped, for the record of a turn it cuts short. */
   stopReason: string | null;
 }
-
-/** Variables a parent's environment must not pass on: identities and a parent Claude Code's own. */
-const NOT_INHERITED = [
-  'MAESTRO_AGENT_ID',
-  'MAESTRO_AGENT_SECRET_FILE',
-  'MAESTRO_SESSION',
-  'MAESTRO_LOG_FILE',
-  'CLAUDECODE',
-  'CLAUDE_CODE_ENTRYPOINT',
-  'CLAUDE_CODE_SSE_PORT',
-];
 
 export const NO_PROCESS = { pid: null, pid_start: null, owner_pid: null, owner_start: null };
 
@@ -227,11 +218,12 @@ export class Supervisor {
       MAESTRO_AGENT_SECRET_FILE: secretFile(this.deps.dataDir, agent.id),
       MAESTRO_SESSION: agent.session_id,
     };
-    const inherited = Object.fromEntries(
-      Object.entries(this.deps.env).filter(
-        (entry): entry is [string, string] => entry[1] !== undefined && !NOT_INHERITED.includes(entry[0]),
-      ),
-    );
+    // Only what a worker needs (worker-env.ts); identity is added last, so nothing overrides it.
+    const inherited = workerEnv(this.deps.env, this.deps.config.config.worker_env);
+    // Whatever the worker prints is scrubbed of its keys and of its secret (made by an earlier server if resumed).
+    addSecretsFrom(inherited);
+    if (existsSync(identity.MAESTRO_AGENT_SECRET_FILE))
+      addSecret(readFileSync(identity.MAESTRO_AGENT_SECRET_FILE, 'utf8').trim());
     const command =
       agent.backend === 'command'
         ? agent.command

@@ -1,9 +1,11 @@
 /**
  * Per-agent transcripts under `.maestro/agents/<id>/`: every line a worker prints, appended with
  * a timestamp, owner-only, rotated at a size bound so a chatty worker cannot fill the disk.
+ * Known secret values (an API key a worker prints, its own secret) are replaced before writing.
  */
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { scrub } from '../secrets.js';
 
 export const TRANSCRIPT_MAX_BYTES = 8 * 1024 * 1024;
 
@@ -25,7 +27,7 @@ export function openTranscript(dir: string, maxBytes = TRANSCRIPT_MAX_BYTES): Tr
   let size = existsSync(file) ? statSync(file).size : 0;
   return {
     append(kind, text) {
-      const line = `${new Date().toISOString()} ${kind} ${text.replace(/\n/g, '\\n')}\n`;
+      const line = `${new Date().toISOString()} ${kind} ${scrub(text).replace(/\n/g, '\\n')}\n`;
       if (size + line.length > maxBytes && size > 0) {
         renameSync(file, `${file}.1`); // one previous generation is kept
         size = 0;
