@@ -8,32 +8,23 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
-import { startProcess } from './process.js';
+import { asNumber, asObject, asText, jsonObject, startProcess } from './process.js';
 import type { Backend, BackendEvent, LaunchSpec, TurnInput, Usage, WorkerProcess } from './types.js';
 
 export const MAESTRO_TOOLS = 'mcp__maestro-tools';
 const DEFAULT_PERMISSION_MODE = 'acceptEdits';
 
-interface StreamLine {
-  type?: string;
-  subtype?: string;
-  session_id?: string;
-  is_error?: boolean;
-  result?: string;
-  total_cost_usd?: number;
-  usage?: { input_tokens?: number; output_tokens?: number; cache_read_input_tokens?: number; cache_creation_input_tokens?: number };
-  message?: { content?: unknown };
-}
-
-interface ContentBlock {
-  type?: string;
-  text?: string;
-  name?: string;
-  input?: unknown;
-}
+/** A stream-json line (type, session_id, message.content, result fields): read with the `as…` checks. */
+type StreamLine = Record<string, unknown>;
+type ContentBlock = Record<string, unknown>;
 
 function userLine(text: string): string {
-  return JSON.stringify({ type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null, session_id: 'default' });
+  return JSON.stringify({
+    type: 'user',
+    message: { role: 'user', content: text },
+    parent_tool_use_id: null,
+    session_id: 'default',
+  });
 }
 
 export function claudeArgs(spec: LaunchSpec, configFile: string, resumeSessionId: string | null): string[] {
@@ -60,8 +51,8 @@ export function claudeArgs(spec: LaunchSpec, configFile: string, resumeSessionId
 }
 
 function blocks(line: StreamLine): ContentBlock[] {
-  const content = line.message?.content;
-  return Array.isArray(content) ? (content as ContentBlock[]) : [];
+  const content = asObject(line.message)?.content;
+  return Array.isArray(content) ? content.map(asObject).filter((block): block is ContentBlock => block !== null) : [];
 }
 
 export const claudeBackend: Backend = {
@@ -73,7 +64,11 @@ export const claudeBackend: Backend = {
     const configFile = path.join(spec.agentDir, 'mcp.json');
     writeFileSync(
       configFile,
-      JSON.stringify({ mcpServers: { 'maestro-tools': { type: 'stdio', command: spec.mcp.command, args: spec.mcp.args, env: spec.mcp.env } } }),
+      JSON.stringify({
+        mcpServers: {
+          'maestro-tools': { type: 'stdio', command: spec.mcp.command, args: spec.mcp.args, env: spec.mcp.env },
+        },
+      }),
       { mode: 0o600 },
     );
 
@@ -85,54 +80,66 @@ export const claudeBackend: Backend = {
     let sessionId: string | null = null;
 
     const onLine = (raw: string) => {
-      let line: StreamLine;
-      try {
-        line = JSON.parse(raw) as StreamLine;
-      } catch {
+      const line = jsonObject(raw);
+      if (!line) {
         emit({ kind: 'activity', text: raw });
         return;
       }
       // Claude Code repeats its init line at every turn: report the session id once.
-      if (line.session_id && line.session_id !== sessionId && (line.type === 'system' || line.type === 'result')) {
-        sessionId = line.session_id;
-        emit({ kind: 'session', id: line.session_id });
+      const lineSession = asText(line.session_id);
+      if (lineSession && lineSession !== sessionId && (line.type === 'system' || line.type === 'result')) {
+        sessionId = lineSession;
+        emit({ kind: 'session', id: lineSession });
       }
       switch (line.type) {
         case 'assistant':
           for (const block of blocks(line)) {
-            if (block.type === 'text' && block.text) {
-              lastText = block.text;
-              emit({ kind: 'activity', text: block.text });
+            const text = asText(block.text);
+            if (block.type === 'text' && text) {
+              lastText = text;
+              emit({ kind: 'activity', text });
             } else if (block.type === 'tool_use') {
               toolsInFlight += 1;
-              emit({ kind: 'activity', text: `→ ${block.name} ${JSON.stringify(block.input ?? {})}`.slice(0, 2000) });
+              emit({
+                kind: 'activity',
+                text: `→ ${asText(block.name)} ${JSON.stringify(block.input ?? {})}`.slice(0, 2000),
+              });
             }
           }
           if (toolsInFlight > 0) emit({ kind: 'input_window' });
           return;
         case 'user':
-          for (const block of blocks(line)) if (block.type === 'tool_result') toolsInFlight = Math.max(0, toolsInFlight - 1);
+          for (const block of blocks(line))
+            if (block.type === 'tool_result') toolsInFlight = Math.max(0, toolsInFlight - 1);
           return;
         case 'result': {
           if (!turnActive) return;
           turnActive = false;
           toolsInFlight = 0;
-          const cost = typeof line.total_cost_usd === 'number' ? Math.max(0, line.total_cost_usd - costSoFar) : 0;
-          costSoFar = line.total_cost_usd ?? costSoFar;
+          const totalCost = asNumber(line.total_cost_usd);
+          const cost = totalCost !== undefined ? Math.max(0, totalCost - costSoFar) : 0;
+          costSoFar = totalCost ?? costSoFar;
+          const tokens = asObject(line.usage) ?? {};
           const usage: Usage = {
-            input_tokens: (line.usage?.input_tokens ?? 0) + (line.usage?.cache_creation_input_tokens ?? 0),
-            cached_input_tokens: line.usage?.cache_read_input_tokens ?? 0,
-            output_tokens: line.usage?.output_tokens ?? 0,
+            input_tokens: (asNumber(tokens.input_tokens) ?? 0) + (asNumber(tokens.cache_creation_input_tokens) ?? 0),
+            cached_input_tokens: asNumber(tokens.cache_read_input_tokens) ?? 0,
+            output_tokens: asNumber(tokens.output_tokens) ?? 0,
             cost_usd: cost,
           };
           const failed = line.is_error === true || (line.subtype !== undefined && line.subtype !== 'success');
           const outcome = interruptRequested ? 'interrupted' : failed ? 'errored' : 'completed';
           interruptRequested = false;
+          const result = asText(line.result);
           emit({
             kind: 'turn_end',
             outcome,
-            final_message: line.result ?? lastText,
-            error: outcome === 'completed' ? null : outcome === 'interrupted' ? 'interrupted' : `${line.subtype ?? 'error'}: ${line.result ?? ''}`.trim(),
+            final_message: result ?? lastText,
+            error:
+              outcome === 'completed'
+                ? null
+                : outcome === 'interrupted'
+                  ? 'interrupted'
+                  : [asText(line.subtype) ?? 'error', result?.trim()].filter(Boolean).join(': '),
             usage,
           });
           lastText = null;
@@ -152,7 +159,21 @@ export const claudeBackend: Backend = {
     child.write(userLine(turn.text));
 
     void child.exited.then((exit) => {
-      const error = exit.error ?? (exit.code !== 0 && exit.signal === null ? `claude exited with code ${exit.code}: ${child.stderrTail().split('\n').slice(-3).join(' | ')}` : null);
+      const stderr = child.stderrTail().split('\n').slice(-3).join(' | ');
+      const how = `claude exited (${exit.signal ?? `code ${exit.code}`})`;
+      // A turn with no result line ends here, saying why (a stop we asked for is told by the supervisor).
+      if (turnActive) {
+        turnActive = false;
+        emit({
+          kind: 'turn_end',
+          outcome: 'errored',
+          final_message: lastText,
+          error: exit.error ?? `${how} before the turn completed${stderr ? `: ${stderr}` : ''}`,
+          usage: null,
+        });
+      }
+      const error =
+        exit.error ?? (exit.code !== 0 && exit.signal === null ? `${how}${stderr ? `: ${stderr}` : ''}` : null);
       emit({ kind: 'exit', code: exit.code, signal: exit.signal, error });
     });
 
@@ -171,7 +192,9 @@ export const claudeBackend: Backend = {
       interrupt() {
         if (!turnActive) return;
         interruptRequested = true;
-        child.write(JSON.stringify({ type: 'control_request', request_id: nanoid(), request: { subtype: 'interrupt' } }));
+        child.write(
+          JSON.stringify({ type: 'control_request', request_id: nanoid(), request: { subtype: 'interrupt' } }),
+        );
       },
       stop: async (graceMs) => {
         await child.stop(graceMs, () => child.closeStdin());

@@ -5,7 +5,7 @@
  * with its tools approved so calls to them are not refused. Codex cannot take input mid-turn, so
  * messages wait for the next turn; an interrupt is SIGINT.
  */
-import { startProcess } from './process.js';
+import { asNumber, asObject, asText, jsonObject, startProcess } from './process.js';
 import type { Backend, BackendEvent, LaunchSpec, TurnInput, Usage, WorkerProcess } from './types.js';
 
 /** TOML for a `-c key=value` override: JSON strings and arrays of strings are valid TOML. */
@@ -50,15 +50,6 @@ export function codexArgs(spec: LaunchSpec, resumeThreadId: string | null): stri
   ];
 }
 
-interface CodexEvent {
-  type?: string;
-  thread_id?: string;
-  item?: { type?: string; text?: string; message?: string; server?: string; tool?: string; status?: string; command?: string };
-  usage?: { input_tokens?: number; cached_input_tokens?: number; output_tokens?: number };
-  error?: { message?: string };
-  message?: string;
-}
-
 export const codexBackend: Backend = {
   name: 'codex',
   capabilities: { persistent: false, midTurnInput: false, resume: true, forkTurns: false },
@@ -76,45 +67,56 @@ export const codexBackend: Backend = {
     };
 
     const onLine = (raw: string) => {
-      let event: CodexEvent;
-      try {
-        event = JSON.parse(raw) as CodexEvent;
-      } catch {
+      // An event (type, thread_id, item, usage, error, message): read with the `as…` checks.
+      const event = jsonObject(raw);
+      if (!event) {
         emit({ kind: 'activity', text: raw });
         return;
       }
       switch (event.type) {
-        case 'thread.started':
-          if (event.thread_id) emit({ kind: 'session', id: event.thread_id });
+        case 'thread.started': {
+          const threadId = asText(event.thread_id);
+          if (threadId) emit({ kind: 'session', id: threadId });
           return;
+        }
         case 'item.completed': {
-          const item = event.item ?? {};
-          if (item.type === 'agent_message' && item.text) {
-            lastMessage = item.text;
-            emit({ kind: 'activity', text: item.text });
+          const item = asObject(event.item) ?? {};
+          const text = asText(item.text);
+          if (item.type === 'agent_message' && text) {
+            lastMessage = text;
+            emit({ kind: 'activity', text });
           } else if (item.type === 'mcp_tool_call') {
-            emit({ kind: 'activity', text: `→ ${item.server}.${item.tool} ${item.status ?? ''}`.trim() });
+            emit({
+              kind: 'activity',
+              text: `→ ${asText(item.server)}.${asText(item.tool)} ${asText(item.status) ?? ''}`.trim(),
+            });
           } else if (item.type === 'command_execution') {
-            emit({ kind: 'activity', text: `$ ${item.command ?? ''}` });
+            emit({ kind: 'activity', text: `$ ${asText(item.command) ?? ''}` });
           } else if (item.type === 'error') {
-            failure = item.message ?? 'error';
+            failure = asText(item.message) ?? 'error';
             emit({ kind: 'activity', text: `error: ${failure}` });
           }
           return;
         }
-        case 'turn.completed':
+        case 'turn.completed': {
+          const usage = asObject(event.usage) ?? {};
           end('completed', null, {
-            input_tokens: event.usage?.input_tokens ?? 0,
-            cached_input_tokens: event.usage?.cached_input_tokens ?? 0,
-            output_tokens: event.usage?.output_tokens ?? 0,
+            input_tokens: asNumber(usage.input_tokens) ?? 0,
+            cached_input_tokens: asNumber(usage.cached_input_tokens) ?? 0,
+            output_tokens: asNumber(usage.output_tokens) ?? 0,
             cost_usd: 0,
           });
           return;
+        }
         case 'turn.failed':
-          end(interrupted ? 'interrupted' : 'errored', event.error?.message ?? failure ?? 'turn failed', null);
+          end(
+            interrupted ? 'interrupted' : 'errored',
+            asText(asObject(event.error)?.message) ?? failure ?? 'turn failed',
+            null,
+          );
           return;
         case 'error':
-          failure = event.message ?? failure;
+          failure = asText(event.message) ?? failure;
           return;
         default:
           return;
@@ -136,7 +138,11 @@ export const codexBackend: Backend = {
       else if (interrupted) end('interrupted', 'interrupted', null);
       else {
         const detail = failure ?? child.stderrTail().split('\n').slice(-3).join(' | ');
-        end('errored', `codex exited (${exit.signal ?? `code ${exit.code}`}) before the turn completed${detail ? `: ${detail}` : ''}`, null);
+        end(
+          'errored',
+          `codex exited (${exit.signal ?? `code ${exit.code}`}) before the turn completed${detail ? `: ${detail}` : ''}`,
+          null,
+        );
       }
       emit({ kind: 'exit', code: exit.code, signal: exit.signal, error: exit.error });
     });

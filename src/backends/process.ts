@@ -55,6 +55,33 @@ export function lineSplitter(onLine: (line: string) => void): { push(chunk: Buff
   };
 }
 
+/**
+ * What a worker prints is not trusted: a line is read as JSON only when it is an object, and
+ * each field as the type it should have or not at all. A `null` line or an object where text
+ * belongs must not throw in a stream handler (that would end the server) nor reach the database.
+ */
+export function jsonObject(line: string): Record<string, unknown> | null {
+  try {
+    return asObject(JSON.parse(line));
+  } catch {
+    return null;
+  }
+}
+
+export function asObject(value: unknown): Record<string, unknown> | null {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
+}
+
+export function asText(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function asNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
 export function startProcess(
   argv: string[],
   options: { cwd: string; env: Record<string, string>; onStdoutLine: (line: string) => void; stdin: 'pipe' | 'ignore' },
