@@ -44,6 +44,9 @@ export const waitAgentOutput = z.object({
   messages: z
     .array(z.object({ id: z.string(), from: z.string(), text: z.string() }))
     .describe('send_message messages to you.'),
+  finished: z
+    .array(z.object({ task_name: z.string(), agent_id: z.string(), turn: z.number() }))
+    .describe('The turns whose ending this wait reports (each reported to one wait, once).'),
   session_id: z.string(),
 });
 

@@ -57,7 +57,11 @@ export interface SessionSummary {
 }
 
 export interface MessageStore extends Mailbox {
-  log(message: NewMessage): Message;
+  /**
+   * Appends a message. `alongside` runs inside the same write transaction, so a record that must
+   * exist exactly when the message does (a waiter's news of it) commits with it or not at all.
+   */
+  log(message: NewMessage, alongside?: (message: Message) => void): Message;
   get(sessionId: string, seq: number): Message | null;
   /** The newest `limit` matches, or with `sinceSeq` the oldest `limit` after it; oldest first either way. */
   list(sessionId: string, filter: MessageFilter, page: { limit: number; sinceSeq?: number | undefined }): Page;
@@ -184,14 +188,14 @@ export function createMessageStore(db: Db): MessageStore {
     'SELECT seq, ts, row_id FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT 1',
   );
 
-  const logTx = db.transaction((message: NewMessage, data: string): Message => {
+  const logTx = db.transaction((message: NewMessage, data: string, alongside?: (message: Message) => void): Message => {
     const ts = new Date().toISOString();
     const { seq } = nextSeq.get(message.session_id, ts)!;
     insert.run({ ...message, seq, ts, data });
     if (message.type === 'state_update') {
       mergeState.run({ session_id: message.session_id, role: message.from, data, ts, seq });
     }
-    return {
+    const logged: Message = {
       id: formatMessageId(seq),
       session_id: message.session_id,
       ts,
@@ -202,6 +206,8 @@ export function createMessageStore(db: Db): MessageStore {
       data: message.data,
       sender_agent_id: message.sender_agent_id,
     };
+    alongside?.(logged);
+    return logged;
   });
 
   const removeTx = db.transaction((sessionId: string, seq: number): Message | null => {
@@ -228,9 +234,9 @@ export function createMessageStore(db: Db): MessageStore {
   return {
     ...createMailbox(db),
 
-    log(message) {
+    log(message, alongside) {
       const data = checkSize(message);
-      return busyRetry(() => logTx.immediate(message, data));
+      return busyRetry(() => logTx.immediate(message, data, alongside));
     },
 
     get(sessionId, seq) {

@@ -44,16 +44,20 @@ export function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): 
   }
 
   const long = input.message.length > LIMITS.summaryChars;
-  const message = deps.bus.log({
-    session_id: sessionId,
-    from: caller.role,
-    to: recipient.role,
-    type: 'message',
-    summary: long ? `${input.message.slice(0, 200)}…` : input.message,
-    data: long ? { text: input.message } : {},
-    sender_agent_id: caller.agentId,
-  });
-  deps.agents.addMessageNews(sessionId, recipient.agentId ?? '', caller.agentId ?? '', Number(message.id.slice(4)));
+  // The message and the recipient's news of it commit together: a wait sees both or neither.
+  const message = deps.bus.log(
+    {
+      session_id: sessionId,
+      from: caller.role,
+      to: recipient.role,
+      type: 'message',
+      summary: long ? `${input.message.slice(0, 200)}…` : input.message,
+      data: long ? { text: input.message } : {},
+      sender_agent_id: caller.agentId,
+    },
+    (logged) =>
+      deps.agents.addMessageNews(sessionId, recipient.agentId ?? '', caller.agentId ?? '', Number(logged.id.slice(4))),
+  );
   deps.waker.notify();
 
   const target = recipient.agentId ? deps.agents.get(recipient.agentId) : null;

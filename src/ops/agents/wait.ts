@@ -36,6 +36,8 @@ export interface WaitResult {
   message: string;
   agents: Record<string, AgentOutcome>;
   messages: { id: string; from: string; text: string }[];
+  /** The turn endings this wait delivered: each is delivered to one wait, once. */
+  finished: { task_name: string; agent_id: string; turn: number }[];
   session_id: string;
 }
 
@@ -87,7 +89,7 @@ export async function waitAgent(
   const started = Date.now();
   let lastProgress = started;
 
-  const snapshot = (timedOut: boolean, message: string, messages: Message[]): WaitResult => ({
+  const snapshot = (timedOut: boolean, message: string, messages: Message[], news: News[] = []): WaitResult => ({
     timed_out: timedOut,
     message,
     agents: Object.fromEntries(
@@ -101,6 +103,13 @@ export async function waitAgent(
       from: m.from,
       text: typeof m.data.text === 'string' ? m.data.text : m.summary,
     })),
+    finished: news
+      .filter((n) => n.kind === 'final' && n.turn !== null)
+      .map((n) => ({
+        task_name: deps.agents.get(n.agent_id)?.task_name ?? n.agent_id,
+        agent_id: n.agent_id,
+        turn: n.turn!,
+      })),
     session_id: sessionId,
   });
 
@@ -111,7 +120,7 @@ export async function waitAgent(
         .filter((n) => n.kind === 'message' && n.message_seq !== null)
         .map((n) => deps.bus.get(sessionId, n.message_seq!))
         .filter((m): m is Message => m !== null);
-      return snapshot(false, describe(deps, news, messages), messages);
+      return snapshot(false, describe(deps, news, messages), messages, news);
     }
     const current = targets.map((t) => deps.agents.get(t.id) ?? t);
     const stillBusy = current.filter((a) => a.status === 'running' || a.status === 'pending_init');

@@ -1,0 +1,117 @@
+/**
+ * The soak run's short form (a few seconds of the same randomised workload `npm run soak` runs
+ * for a minute) and the checks it relies on: a checker that could not see a lost or doubled
+ * message would make every passing soak meaningless.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/paths.js';
+import { Tally, checkDeliveries, checkMessages, overranWaits } from './soak/ledger.js';
+
+interface SoakReport {
+  pass: boolean;
+  operations: number;
+  operations_by_kind: Record<string, number>;
+  faults_by_kind: Record<string, number>;
+  server_starts: number;
+  messages_committed: number;
+  lost: number;
+  duplicates: number;
+  orphans: number;
+  waits: number;
+  waits_overran: number;
+  integrity: string;
+  violations: string[];
+}
+
+function soak(args: string[]): Promise<{ code: number; report: SoakReport; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join(ROOT, 'dist/test/soak/run.js'), ...args],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, report: JSON.parse(stdout) as SoakReport, stderr });
+      },
+    );
+  });
+}
+
+describe('the soak run, short form', () => {
+  it('survives worker and server SIGKILLs with nothing lost, doubled, orphaned or overrun', async () => {
+    const { code, report, stderr } = await soak(['--duration', '8', '--seed', '20261121', '--json']);
+    expect(report.violations, stderr).toEqual([]);
+    expect(report).toMatchObject({
+      pass: true,
+      lost: 0,
+      duplicates: 0,
+      orphans: 0,
+      waits_overran: 0,
+      integrity: 'ok',
+    });
+    expect(code).toBe(0);
+    // It did the work it claims to check: the coordinator's server died twice, workers were killed.
+    expect(report.faults_by_kind['server SIGKILL']).toBe(2);
+    expect(report.server_starts).toBe(3);
+    expect(report.faults_by_kind['worker SIGKILL']).toBeGreaterThanOrEqual(1);
+    expect(report.operations_by_kind.spawn_agent).toBeGreaterThan(5);
+    expect(report.operations_by_kind['cli log']).toBeGreaterThan(5);
+    expect(report.messages_committed).toBeGreaterThan(30);
+    expect(report.waits).toBeGreaterThan(5);
+  }, 90_000);
+
+  it('rejects options it does not know, naming the allowed ones', async () => {
+    const run = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [path.join(ROOT, 'dist/test/soak/run.js'), '--durration', '5'],
+        (error, _out, stderr) => resolve({ code: typeof error?.code === 'number' ? error.code : 0, stderr }),
+      ),
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown option --durration; allowed: --duration, --seed, --json, --keep');
+  });
+});
+
+describe('the soak’s checks', () => {
+  it('see a lost write, a write stored under another id, a doubled write and a skipped id', () => {
+    const committed = new Map([
+      ['t:a', 'MSG-001'],
+      ['t:b', 'MSG-002'],
+      ['t:c', 'MSG-009'],
+      ['t:lost', 'MSG-004'],
+    ]);
+    const check = checkMessages(committed, [
+      { seq: 1, summary: 't:a' },
+      { seq: 2, summary: 't:b' },
+      { seq: 3, summary: 't:c' },
+      { seq: 5, summary: 't:b' },
+    ]);
+    expect(check.lost).toEqual(['t:c (MSG-009)', 't:lost (MSG-004)']);
+    expect(check.duplicates).toEqual(['t:b']);
+    expect(check.gaps).toEqual([4]);
+    expect(checkMessages(new Map([['t:a', 'MSG-001']]), [{ seq: 1, summary: 't:a' }])).toMatchObject({
+      lost: [],
+      duplicates: [],
+      gaps: [],
+    });
+  });
+
+  it('see a delivery missed, one made twice and one never owed; overtaken news may go undelivered', () => {
+    const delivered = new Tally();
+    for (const key of ['a', 'b', 'b', 'x']) delivered.add(key);
+    const check = checkDeliveries(['a', 'b', 'c', 'd'], delivered, new Set(['d']));
+    expect(check).toMatchObject({ expected: 4, lost: ['c'], duplicates: ['b'], strangers: ['x'] });
+  });
+
+  it('count a wait as overrunning only past its timeout plus the slack', () => {
+    const waits = [
+      { timeoutMs: 100, elapsedMs: 50 },
+      { timeoutMs: 100, elapsedMs: 1099 },
+      { timeoutMs: 100, elapsedMs: 1101 },
+    ];
+    expect(overranWaits(waits, 1000)).toEqual({ count: 3, overran: 1, worstMs: 1001 });
+  });
+});
