@@ -331,16 +331,56 @@ describe('rules and limits', () => {
   });
 });
 
-describe('lifetime', () => {
-  it('stopping the server stops every worker it started', async () => {
+/** Whether any process is left in the group a worker leads (the worker, its own maestro server …). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('lifetime: the server going away leaves no worker process behind', () => {
+  const endings: [string, (p: Awaited<ReturnType<typeof startProject>>) => Promise<void> | void][] = [
+    ['the client closing its stdin', (p) => p.client.close()],
+    ['SIGTERM', (p) => void process.kill(p.serverPid, 'SIGTERM')],
+    ['SIGINT', (p) => void process.kill(p.serverPid, 'SIGINT')],
+  ];
+  it.each(endings)('%s stops every worker and everything each one started', async (_name, end) => {
     const p = await startProject();
-    await p.ok('spawn_agent', worker('W1', { sleep_ms: 60_000 }));
-    await p.ok('spawn_agent', worker('W2', { sleep_ms: 60_000 }));
-    await waitForStatus(p, 'W1', 'running');
+    // Each worker runs its own maestro server (a second process in its group) and sleeps in its turn.
+    const { session_id } = await p.ok('spawn_agent', worker('W1', { progress: ['up'], sleep_ms: 60_000 }));
+    await p.ok('spawn_agent', worker('W2', { progress: ['up'], sleep_ms: 60_000 }));
+    await until(async () => {
+      const progress = await p.ok('team_msg', { operation: 'list', session_id, type: 'progress' });
+      return (progress.messages as unknown[]).length === 2;
+    });
     const pids = ((await p.ok('list_agents', {})).agents as { pid: number }[]).map((a) => a.pid);
-    expect(pids.every((pid) => alive(pid))).toBe(true);
-    await p.client.close();
-    await until(() => pids.every((pid) => !alive(pid)), 10_000);
+    expect(pids.every((pid) => groupAlive(pid))).toBe(true);
+    await end(p);
+    await until(() => !alive(p.serverPid) && pids.every((pid) => !groupAlive(pid)), 10_000);
+  });
+});
+
+describe('lifetime: a worker’s leftovers', () => {
+  it('a worker that exits leaving a child behind ends its turn at once, and the child is stopped', async () => {
+    const p = await startProject({ config: { limits: { stop_grace_ms: 200 } } });
+    // The leftover inherits stdout, so the turn would otherwise not end until it exits by itself.
+    const script =
+      "require('child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'inherit' }).unref(); console.log('left a child')";
+    const started = Date.now();
+    await p.ok('spawn_agent', {
+      task_name: 'LEAVER',
+      backend: 'command',
+      command: [process.execPath, '-e', script],
+      message: 'x',
+    });
+    const pid = ((await p.ok('list_agents', {})).agents as { pid: number }[])[0]!.pid;
+    const waited = (await p.ok('wait_agent', { timeout_ms: 20_000 })) as unknown as Waited;
+    expect(waited.agents.LEAVER).toMatchObject({ status: 'completed', result: 'left a child' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await until(() => !groupAlive(pid), 5000);
   });
 });
 
@@ -405,17 +445,6 @@ describe('identity', () => {
     expect(statSync(path.join(dir, 'transcript.log')).size).toBeLessThanOrEqual(10_000);
     expect(statSync(path.join(dir, 'transcript.log.1')).size).toBeLessThanOrEqual(10_000);
     expect(readTranscriptTail(dir, 1)[0]).toContain('line 499');
-  });
-});
-
-describe('lifetime on signals', () => {
-  it('SIGTERM to the server stops its workers first', async () => {
-    const p = await startProject();
-    await p.ok('spawn_agent', worker('T1', { sleep_ms: 60_000 }));
-    const pid = ((await p.ok('list_agents', {})).agents as { pid: number }[])[0]!.pid;
-    expect(alive(pid)).toBe(true);
-    process.kill(p.serverPid, 'SIGTERM');
-    await until(() => !alive(p.serverPid) && !alive(pid), 10_000);
   });
 });
 

@@ -32,7 +32,7 @@ export interface SupervisorDeps {
   dbFile: string;
   /** How a worker starts its own maestro-tools server. */
   server: { command: string; args: string[] };
-  /** The environment workers inherit from (before maestro's own variables are set). */
+  /** The server's environment: workers get only its allow-listed part (see worker-env.ts). */
   env: NodeJS.ProcessEnv;
 }
 
@@ -239,6 +239,7 @@ export class Supervisor {
       instructions: systemInstructions(agent, roleInstructions, parent),
       mcp: { ...this.deps.server, env: { ...identity, MAESTRO_LOG_FILE: path.join(dir, 'server.log') } },
       env: { ...inherited, ...identity },
+      stopGraceMs: this.deps.config.config.limits.stop_grace_ms,
       agentDir: dir,
       settings: { command, permissionMode: type.permission_mode, allowedTools: type.allowed_tools },
     };
@@ -262,7 +263,6 @@ export class Supervisor {
         case 'turn_end': {
           if (!live.turnOpen) return;
           this.clearTurnTimer(live);
-          live.turnOpen = false;
           if (event.result) agents.report(live.agentId, event.result);
           // A turn we cut short (time limit, server stopping) ended for that reason, however the CLI put it.
           const cut = live.stopReason !== null && live.stopReason !== 'idle';
@@ -274,6 +274,8 @@ export class Supervisor {
             error,
             usage: event.usage,
           });
+          // Only once the ending is recorded: if writing it failed, the exit below still ends the turn.
+          live.turnOpen = false;
           live.transcript.append('end', `${live.turn} ${status}${error ? `: ${error}` : ''}`);
           waker.notify();
           this.afterTurn(live);

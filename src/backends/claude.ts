@@ -154,6 +154,7 @@ export const claudeBackend: Backend = {
       cwd: spec.cwd,
       env: spec.env,
       stdin: 'pipe',
+      leftoverGraceMs: spec.stopGraceMs,
       onStdoutLine: onLine,
     });
     child.write(userLine(turn.text));

@@ -127,6 +127,7 @@ export const codexBackend: Backend = {
       cwd: spec.cwd,
       env: spec.env,
       stdin: 'pipe',
+      leftoverGraceMs: spec.stopGraceMs,
       onStdoutLine: onLine,
     });
     // Codex has no flag to add to its system prompt: a new thread gets the role instructions first.

@@ -28,6 +28,7 @@ export const commandBackend: Backend = {
       cwd: spec.cwd,
       env: { ...spec.env, MAESTRO_TASK: turn.text },
       stdin: 'pipe',
+      leftoverGraceMs: spec.stopGraceMs,
       onStdoutLine: (line) => {
         if (!line.trim()) return;
         lastLine = line;

@@ -84,7 +84,14 @@ export function asNumber(value: unknown): number | undefined {
 
 export function startProcess(
   argv: string[],
-  options: { cwd: string; env: Record<string, string>; onStdoutLine: (line: string) => void; stdin: 'pipe' | 'ignore' },
+  options: {
+    cwd: string;
+    env: Record<string, string>;
+    onStdoutLine: (line: string) => void;
+    stdin: 'pipe' | 'ignore';
+    /** After the process itself exits, what it left running in its group is stopped: this long before SIGKILL. */
+    leftoverGraceMs: number;
+  },
 ): ChildProcessHandle {
   const [file, ...args] = argv;
   const child = execa(file!, args, {
@@ -125,6 +132,16 @@ export function startProcess(
   });
   const pid = child.pid;
 
+  const groupAlive = () => {
+    if (pid === undefined) return false;
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+
   const signalGroup = (signal: NodeJS.Signals) => {
     if (pid === undefined) return;
     try {
@@ -133,6 +150,16 @@ export function startProcess(
       // the group is already gone
     }
   };
+
+  // Nothing a worker started may outlive it: when the leader exits, the rest of its group is
+  // stopped too (politely first, so a maestro server in it can stop its own workers). Until then
+  // a leftover holding stdout open would also keep the turn from ending.
+  child.once('exit', () => {
+    signalGroup('SIGTERM');
+    setTimeout(() => {
+      if (groupAlive()) signalGroup('SIGKILL');
+    }, options.leftoverGraceMs + 1000).unref();
+  });
 
   return {
     pid,

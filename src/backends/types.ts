@@ -58,6 +58,8 @@ export interface LaunchSpec {
   mcp: { command: string; args: string[]; env: Record<string, string> };
   /** Environment for the worker process (already filtered). */
   env: Record<string, string>;
+  /** How long a stopped process (and what it leaves behind) gets before SIGKILL. */
+  stopGraceMs: number;
   /** Where this agent's files live: transcript, MCP config. */
   agentDir: string;
   /** Backend-specific settings from the agent type: executable, argv, permissions. */

@@ -152,6 +152,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         cwd: project,
         env,
         stdin: 'ignore',
+        leftoverGraceMs: 3000,
         onStdoutLine: (line) => {
           try {
             const parsed = JSON.parse(line) as { type?: string; result?: string };
