@@ -275,6 +275,32 @@ describe('rules and limits', () => {
     await p.ok('spawn_agent', worker('C', { report: 'fits now' }));
   });
 
+  it('keeps a worker’s cwd inside the project, through symbolic links too, unless allowed_dirs lists the place', async () => {
+    const { mkdirSync, symlinkSync, realpathSync } = await import('node:fs');
+    const { tempDir } = await import('./helpers/temp.js');
+    const outside = realpathSync(tempDir('maestro-outside-'));
+    const project = await startProject();
+    symlinkSync(outside, path.join(project.dir, 'escape'));
+    const spawnIn = (cwd: string) => ({
+      task_name: `PWD-${cwd.length}`,
+      backend: 'command',
+      command: [process.execPath, '-e', 'console.log(process.cwd())'],
+      message: 'x',
+      cwd,
+    });
+    expect(await project.fails('spawn_agent', spawnIn('escape'))).toBe(
+      `cwd ${path.join(project.dir, 'escape')} (really ${outside}) is outside the project ${project.dir}; a worker may work there only if .maestro/config.json lists it in allowed_dirs`,
+    );
+    expect(await project.fails('spawn_agent', spawnIn(outside))).toMatch(/is outside the project .* allowed_dirs/);
+    mkdirSync(path.join(project.dir, '..inside'));
+    await project.ok('spawn_agent', spawnIn('..inside'));
+
+    const allowing = await startProject({ config: { allowed_dirs: [outside] } });
+    await allowing.ok('spawn_agent', spawnIn(outside));
+    const waited = (await allowing.ok('wait_agent', { timeout_ms: 10_000 })) as unknown as Waited;
+    expect(Object.values(waited.agents)[0]).toMatchObject({ status: 'completed', result: outside });
+  });
+
   it('accepts the older items form and the ids alias', async () => {
     const p = await startProject();
     await p.ok('spawn_agent', {

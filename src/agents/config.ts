@@ -73,6 +73,11 @@ const configSchema = z.strictObject({
   agent_types: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), agentType).default({}),
   backends: z.strictObject({ claude: executable.optional(), codex: executable.optional() }).default({}),
   worker_env: workerEnvSchema,
+  /** Directories outside the project that spawn_agent may give a worker as its cwd (absolute or project-relative). */
+  allowed_dirs: z
+    .array(z.string().min(1, { error: 'expected a directory path' }))
+    .max(100)
+    .default([]),
   limits: z
     .strictObject({
       max_open_agents: z.number().int().min(1).max(1000).default(8),

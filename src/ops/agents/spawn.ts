@@ -4,7 +4,7 @@
  * reservation fails; a process that cannot start leaves the agent errored with the reason.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
 import { hashSecret } from '../../bus/agent-store.js';
@@ -41,17 +41,34 @@ export interface SpawnResult {
   branch?: string;
 }
 
+/** Whether `dir` is `root` or below it (both already real paths). */
+function within(root: string, dir: string): boolean {
+  const relative = path.relative(root, dir);
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
+}
+
+/**
+ * A worker's cwd stays inside the project, or inside a directory the configuration allows.
+ * Symbolic links are resolved first, so a link in the project cannot lead a worker out of it.
+ */
 function workingDirectory(deps: AgentDeps, requested: string | undefined): string {
   const root = deps.config.projectRoot;
   const dir = path.resolve(root, requested ?? '.');
-  const relative = path.relative(root, dir);
-  if (relative.startsWith('..') || path.isAbsolute(relative)) {
-    throw new MaestroError('forbidden', `cwd ${dir} is outside the project ${root}`);
-  }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new MaestroError('invalid_input', `cwd ${dir} is not a directory`);
   }
-  return dir;
+  const real = realpathSync(dir);
+  const allowed = [root, ...deps.config.config.allowed_dirs.map((d) => path.resolve(root, d))]
+    .filter((d) => existsSync(d))
+    .map((d) => realpathSync(d));
+  if (!allowed.some((d) => within(d, real))) {
+    const where = real === dir ? dir : `${dir} (really ${real})`;
+    throw new MaestroError(
+      'forbidden',
+      `cwd ${where} is outside the project ${root}; a worker may work there only if .maestro/config.json lists it in allowed_dirs`,
+    );
+  }
+  return real;
 }
 
 export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnInput): Promise<SpawnResult> {
