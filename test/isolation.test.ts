@@ -12,6 +12,7 @@ import { workerEnv } from '../src/agents/worker-env.js';
 import { createLogger } from '../src/log.js';
 import { addSecret, isSecretName } from '../src/secrets.js';
 import { agentRows, startProject, until, worker, type Project } from './helpers/project.js';
+import { ROOT } from './helpers/paths.js';
 import { tempDir } from './helpers/temp.js';
 
 type Waited = { agents: Record<string, { status: string; result?: unknown; error?: string }> };
@@ -253,3 +254,52 @@ describe('secrets stay out of logs and transcripts', () => {
 function listFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).map((f) => path.join(dir, f)) : [];
 }
+
+describe('a Codex worker’s own maestro server', () => {
+  it('gets the worker’s environment from the real Codex, passed by name so no value is on a command line', async () => {
+    const { codexArgs } = await import('../src/backends/codex.js');
+    const { execFile } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const dir = tempDir('maestro-codex-env-');
+    const dump = path.join(dir, 'dump.cjs');
+    const seen = path.join(dir, 'seen.json');
+    // Stands in for `maestro mcp`: records its environment; Codex then gives up on it, which is fine here.
+    writeFileSync(dump, `require('fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify(process.env))`);
+    const key = `sk-codex-${randomBytes(8).toString('hex')}`;
+    const env = {
+      PATH: process.env.PATH!,
+      HOME: dir,
+      OPENAI_API_KEY: key,
+      ANTHROPIC_API_KEY: key,
+      PASSED_BY_CONFIG: 'yes',
+    };
+    const argv = codexArgs(
+      {
+        agentId: 'a1',
+        taskName: 'T',
+        cwd: dir,
+        model: null,
+        reasoningEffort: null,
+        instructions: '',
+        mcp: { command: process.execPath, args: [dump], env: { MAESTRO_AGENT_ID: 'a1' } },
+        env,
+        stopGraceMs: 200,
+        agentDir: dir,
+        settings: { command: [path.join(ROOT, 'node_modules/.bin/codex')] },
+      },
+      null,
+    );
+    expect(argv.join(' ')).not.toContain(key);
+    await new Promise<void>((resolve) => {
+      const child = execFile(argv[0]!, argv.slice(1), { env, cwd: dir, timeout: 30_000 }, () => resolve());
+      child.stdin?.end('hello');
+    });
+    const got = JSON.parse(readFileSync(seen, 'utf8')) as Record<string, string>;
+    expect(got).toMatchObject({
+      OPENAI_API_KEY: key,
+      ANTHROPIC_API_KEY: key,
+      PASSED_BY_CONFIG: 'yes',
+      MAESTRO_AGENT_ID: 'a1',
+    });
+  });
+});

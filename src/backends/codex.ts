@@ -42,6 +42,11 @@ export function codexArgs(spec: LaunchSpec, resumeThreadId: string | null): stri
     `${server}.args=${toml(spec.mcp.args)}`,
     '-c',
     `${server}.env=${tomlTable(spec.mcp.env)}`,
+    // Codex gives MCP servers only a few variables of its own. The worker's server needs the rest
+    // of the worker's environment (provider keys, to start workers of its own): passed by name,
+    // so no value ever appears on a command line.
+    '-c',
+    `${server}.env_vars=${toml(Object.keys(spec.env).filter((name) => !(name in spec.mcp.env)))}`,
     ...CODEX_SERVER_ARGS,
     ...(spec.model ? ['-m', spec.model] : []),
     ...(spec.reasoningEffort ? ['-c', `model_reasoning_effort=${toml(spec.reasoningEffort)}`] : []),
