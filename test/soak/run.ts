@@ -193,8 +193,10 @@ async function main(): Promise<number> {
     readerLoop(shell, () => stopping),
     readerLoop(shell, () => stopping),
   ];
-  // The server dies at least twice in a run, wherever the random walk has got to.
-  const serverKills = [0.3, 0.7].map((f) => started + f * options.durationS * 1000);
+  // The server dies about every 15 s (at least twice a run), at a random moment in each stretch.
+  const kills = Math.max(2, Math.floor(options.durationS / 15));
+  const stretch = (options.durationS * 1000) / (kills + 1);
+  const serverKills = Array.from({ length: kills }, (_, i) => started + stretch * (i + 0.5) + random.next() * stretch);
   while (Date.now() < deadline) {
     if (serverKills.length && Date.now() >= serverKills[0]!) {
       serverKills.shift();
@@ -298,7 +300,7 @@ async function main(): Promise<number> {
     const lines = [
       `maestro soak: ${report.duration_s} s, seed ${report.seed}`,
       `operations done       ${n(operations)}  (${kinds(report.operations_by_kind)})`,
-      `refused by the rules  ${n(Object.values(report.refused_by_rule).reduce((a, b) => a + b, 0))}  (${kinds(report.refused_by_rule)})`,
+      `refused by the rules  ${n(Object.values(report.refused_by_rule).reduce((a, b) => a + b, 0))}  (${kinds(report.refused_by_rule) || 'none'})`,
       `faults injected       ${n(faults)}  (${kinds(report.faults_by_kind)})`,
       `messages committed    ${n(report.messages_committed)}  (stored ${n(report.messages_stored)})`,
       `deliveries checked    mailbox ${n(report.mailbox_deliveries)}, completions ${n(report.completions_delivered)}, messages to coordinator ${n(report.messages_to_coordinator_delivered)}, worker mail ${n(report.worker_mail_delivered)}`,
