@@ -5,7 +5,7 @@
  * log or a transcript.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { workerEnv } from '../src/agents/worker-env.js';
@@ -205,6 +205,14 @@ describe('secrets stay out of logs and transcripts', () => {
         expect(text.includes(value), `${file} contains ${value.slice(0, 12)}…`).toBe(false);
       }
     }
+    // and nobody but the owner can read any of it: database, logs, transcripts, secrets
+    const everything = listAll(dataDir);
+    expect(everything.length).toBeGreaterThan(15);
+    for (const entry of everything) {
+      const mode = lstatSync(entry).mode;
+      if (lstatSync(entry).isSymbolicLink()) continue;
+      expect(mode & 0o077, `${entry} is ${(mode & 0o777).toString(8)}`).toBe(0);
+    }
   }, 90_000);
 
   it('createLogger redacts secret fields at any of the first three levels, and known secret values anywhere', () => {
@@ -303,3 +311,12 @@ describe('a Codex worker’s own maestro server', () => {
     });
   });
 });
+
+/** Every file and directory under `dir`, the configuration a person wrote by hand aside. */
+function listAll(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.name === 'config.json') return [];
+    return entry.isDirectory() ? [full, ...listAll(full)] : [full];
+  });
+}
