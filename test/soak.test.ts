@@ -15,6 +15,7 @@ interface SoakReport {
   operations_by_kind: Record<string, number>;
   faults_by_kind: Record<string, number>;
   server_starts: number;
+  agents_spawned: { by_coordinator: number; by_workers: number };
   messages_committed: number;
   lost: number;
   duplicates: number;
@@ -56,7 +57,7 @@ describe('the soak run, short form', () => {
     expect(report.faults_by_kind['server SIGKILL']).toBe(2);
     expect(report.server_starts).toBe(3);
     expect(report.faults_by_kind['worker SIGKILL']).toBeGreaterThanOrEqual(1);
-    expect(report.operations_by_kind.spawn_agent).toBeGreaterThan(5);
+    expect(report.agents_spawned.by_coordinator).toBeGreaterThan(5);
     expect(report.operations_by_kind['cli log']).toBeGreaterThan(5);
     expect(report.messages_committed).toBeGreaterThan(30);
     expect(report.waits).toBeGreaterThan(5);

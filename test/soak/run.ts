@@ -62,7 +62,8 @@ function project(): { dir: string; dbFile: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-soak-'));
   execFileSync('git', ['init', '-q'], { cwd: dir });
   mkdirSync(path.join(dir, '.maestro'), { recursive: true });
-  const limits = { max_open_agents: MAX_OPEN_AGENTS + 2, turn_timeout_ms: 6000, stop_grace_ms: 300 };
+  // Room for the workers' own sub-workers beside the coordinator's.
+  const limits = { max_open_agents: MAX_OPEN_AGENTS * 2, turn_timeout_ms: 6000, stop_grace_ms: 300 };
   writeFileSync(path.join(dir, '.maestro', 'config.json'), JSON.stringify({ limits }));
   return { dir, dbFile: path.join(dir, '.maestro', 'maestro.db') };
 }
@@ -72,7 +73,15 @@ function collectWorkerAcks(ackDir: string, ledger: Ledger): void {
   for (const file of readdirSync(ackDir)) {
     for (const line of readFileSync(path.join(ackDir, file), 'utf8').split('\n')) {
       if (!line.trim()) continue;
-      const ack = JSON.parse(line) as { agent: string; op: string; id?: string; summary?: string; ids?: string[] };
+      const ack = JSON.parse(line) as {
+        agent: string;
+        op: string;
+        id?: string;
+        summary?: string;
+        ids?: string[];
+        finished?: string[];
+      };
+      if (ack.op === 'wait') for (const key of ack.finished ?? []) ledger.waitFinished.add(key);
       if ((ack.op === 'log' || ack.op === 'send') && ack.id && ack.summary) ledger.commit(ack.summary, ack.id, ack.op);
       // Per reader: a broadcast reaches every worker's mailbox, once each.
       if (ack.op === 'mail') for (const id of ack.ids ?? []) ledger.workerMailReads.add(`${ack.agent} ${id}`);
@@ -105,13 +114,15 @@ function audit(dbFile: string, session: string, ledger: Ledger) {
       .all(session)
       .map((m) => formatId(m.seq));
     // A turn's ending is owed to a wait unless the agent had already moved on to its next turn.
+    // News for a worker (about its own sub-worker) is checked for doubles only: a worker killed
+    // between its wait and writing down what it got cannot say what it was given.
     const finals = db
-      .prepare<[string], { key: string; superseded: number }>(
-        `SELECT n.agent_id || '#' || n.turn AS key, n.turn < a.turn AS superseded FROM news n JOIN agents a ON a.id = n.agent_id
-          WHERE n.session_id = ? AND n.kind = 'final' AND n.recipient = ''`,
+      .prepare<[string], { key: string; excused: number }>(
+        `SELECT n.agent_id || '#' || n.turn AS key, (n.turn < a.turn OR n.recipient <> '') AS excused
+           FROM news n JOIN agents a ON a.id = n.agent_id WHERE n.session_id = ? AND n.kind = 'final'`,
       )
       .all(session);
-    const superseded = new Set(finals.filter((f) => f.superseded).map((f) => f.key));
+    const superseded = new Set(finals.filter((f) => f.excused).map((f) => f.key));
     const reportsWithoutNews = db
       .prepare<[], { n: number }>(
         `SELECT count(*) AS n FROM agent_turns t WHERE t.reported_at IS NOT NULL
@@ -125,6 +136,11 @@ function audit(dbFile: string, session: string, ledger: Ledger) {
       .get(session)!.n;
     const integrity = db.pragma('integrity_check', { simple: true }) as string;
     const foreignKeys = (db.pragma('foreign_key_check') as unknown[]).length;
+    const spawned = db
+      .prepare<[string], { depth: number; n: number }>(
+        'SELECT depth, count(*) AS n FROM agents WHERE session_id = ? GROUP BY depth',
+      )
+      .all(session);
     const openAgents = db
       .prepare<[], { n: number }>(`SELECT count(*) AS n FROM agents WHERE status <> 'shutdown' OR pid IS NOT NULL`)
       .get()!.n;
@@ -145,6 +161,8 @@ function audit(dbFile: string, session: string, ledger: Ledger) {
       },
       workerMail: { delivered: ledger.workerMailReads.size, duplicates: ledger.workerMailReads.repeated() },
       unconsumed,
+      byCoordinator: spawned.find((r) => r.depth === 1)?.n ?? 0,
+      byWorkers: spawned.filter((r) => r.depth > 1).reduce((sum, r) => sum + r.n, 0),
       integrity,
       foreignKeys,
       openAgents,
@@ -252,6 +270,7 @@ async function main(): Promise<number> {
     faults,
     faults_by_kind: Object.fromEntries([...ledger.faults.keys()].map((k) => [k, ledger.faults.count(k)])),
     server_starts: coordinator.starts,
+    agents_spawned: { by_coordinator: result.byCoordinator, by_workers: result.byWorkers },
     messages_committed: result.messages.committed,
     messages_stored: result.messages.stored,
     mailbox_deliveries: ledger.inboxReads.size,
@@ -301,6 +320,7 @@ async function main(): Promise<number> {
       `maestro soak: ${report.duration_s} s, seed ${report.seed}`,
       `operations done       ${n(operations)}  (${kinds(report.operations_by_kind)})`,
       `refused by the rules  ${n(Object.values(report.refused_by_rule).reduce((a, b) => a + b, 0))}  (${kinds(report.refused_by_rule) || 'none'})`,
+      `agents spawned        ${n(result.byCoordinator)} by the coordinator, ${n(result.byWorkers)} by workers`,
       `faults injected       ${n(faults)}  (${kinds(report.faults_by_kind)})`,
       `messages committed    ${n(report.messages_committed)}  (stored ${n(report.messages_stored)})`,
       `deliveries checked    mailbox ${n(report.mailbox_deliveries)}, completions ${n(report.completions_delivered)}, messages to coordinator ${n(report.messages_to_coordinator_delivered)}, worker mail ${n(report.worker_mail_delivered)}`,

@@ -46,6 +46,7 @@ export class Workload {
   private readonly agents: Tracked[] = [];
   private tokens = 0;
   private plans = 0;
+  private subAgents = 0;
 
   constructor(private readonly o: WorkloadOptions) {}
 
@@ -57,15 +58,30 @@ export class Workload {
     return this.agents.filter((a) => !a.closed);
   }
 
-  /** A worker's script for one turn: progress, maybe a message up, maybe mail, a result or a failure. */
-  private plan(): Record<string, unknown> {
+  /**
+   * A worker's script for one turn: progress, maybe a message up, maybe mail, maybe a worker of
+   * its own to wait for, a result or a failure.
+   */
+  private plan(depth = 1): Record<string, unknown> {
     const r = this.o.random;
     const long = r.chance(0.1);
+    const nested = depth === 1 && r.chance(0.25);
     return {
+      ...(nested
+        ? {
+            spawn: {
+              task_name: `S${++this.subAgents}`,
+              backend: 'command',
+              command: [process.execPath, this.o.workerScript],
+              message: `soak sub-turn\n${JSON.stringify(this.plan(2))}`,
+            },
+            wait: true,
+          }
+        : {}),
       progress: Array.from({ length: r.int(0, 3) }, () => this.token('w')),
       send: r.chance(0.4) ? [{ target: 'coordinator', message: this.token('up') }] : [],
       wait_mail_ms: r.chance(0.25) ? 300 : 0,
-      sleep_ms: long ? r.int(3000, 9000) : r.int(0, 800),
+      sleep_ms: long && depth === 1 ? r.int(3000, 9000) : r.int(0, 800),
       ...(r.chance(0.85) ? { report: { token: this.token('r') } } : {}),
       ...(r.chance(0.08) ? { exit_code: 1 } : {}),
       ack_file: path.join(this.o.ackDir, `plan-${++this.plans}.jsonl`),
