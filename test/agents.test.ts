@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { groupAlive } from '../src/agents/liveness.js';
 import { CLI } from './helpers/paths.js';
 import { agentRows, alive, startProject, until, worker } from './helpers/project.js';
 
@@ -356,16 +357,6 @@ describe('rules and limits', () => {
     expect((await p.ok('list_agents', { path_prefix: '/PARENT' })).agents).toHaveLength(2);
   });
 });
-
-/** Whether any process is left in the group a worker leads (the worker, its own maestro server …). */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('lifetime: the server going away leaves no worker process behind', () => {
   const endings: [string, (p: Awaited<ReturnType<typeof startProject>>) => Promise<void> | void][] = [

@@ -40,7 +40,8 @@ export function sameProcess(pid: number, token: string | null): boolean {
 /** This server's own identity, as recorded for the agents it supervises. */
 export const SELF = { pid: process.pid, start: startToken(process.pid) };
 
-function groupAlive(pgid: number): boolean {
+/** Whether any process is left in process group `pgid`. */
+export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
     return true;

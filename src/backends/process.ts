@@ -5,6 +5,7 @@
  */
 import { execa } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { groupAlive } from '../agents/liveness.js';
 
 /** Longer lines are cut: a worker cannot make the server hold an unbounded line. */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
@@ -132,16 +133,6 @@ export function startProcess(
   });
   const pid = child.pid;
 
-  const groupAlive = () => {
-    if (pid === undefined) return false;
-    try {
-      process.kill(-pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
-  };
-
   const signalGroup = (signal: NodeJS.Signals) => {
     if (pid === undefined) return;
     try {
@@ -157,7 +148,7 @@ export function startProcess(
   child.once('exit', () => {
     signalGroup('SIGTERM');
     setTimeout(() => {
-      if (groupAlive()) signalGroup('SIGKILL');
+      if (pid !== undefined && groupAlive(pid)) signalGroup('SIGKILL');
     }, options.leftoverGraceMs + 1000).unref();
   });
 
