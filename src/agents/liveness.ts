@@ -7,17 +7,25 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
+ * Field `n` (1-based, as `man proc` numbers them, from 3 on) of /proc/<pid>/stat; null where it
+ * cannot be read.
+ */
+export function procStatField(pid: number, n: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * When the process started, as the OS reports it (Linux: field 22 of /proc/<pid>/stat, in clock
  * ticks since boot). Null where that cannot be read; then the pid alone is all there is.
  */
 export function startToken(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
+  return procStatField(pid, 22);
 }
 
 export function processAlive(pid: number): boolean {

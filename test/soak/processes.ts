@@ -6,19 +6,11 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { procStatField } from '../../src/agents/liveness.js';
 
 export interface Leftover {
   pid: number;
   command: string;
-}
-
-function state(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 function belongs(pid: number, projectDir: string, dbFile: string): boolean {
@@ -41,7 +33,7 @@ export function processesOf(projectDir: string, dbFile: string): Leftover[] {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     // A zombie has already exited; it only waits for its parent to collect it.
-    if (state(pid) === 'Z' || !belongs(pid, projectDir, dbFile)) continue;
+    if (procStatField(pid, 3) === 'Z' || !belongs(pid, projectDir, dbFile)) continue;
     let command = '';
     try {
       command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
