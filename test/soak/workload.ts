@@ -190,6 +190,39 @@ export class Workload {
     }
   }
 
+  /**
+   * A worker that is sure to be running when it is killed: spawned on a long turn, killed once
+   * the server reports its pid. For a run that chance has not yet given a worker SIGKILL.
+   */
+  async killALongWorker(): Promise<void> {
+    if (this.open().length >= this.o.maxOpenAgents) await this.close();
+    const task = `W${this.agents.length + 1}`;
+    const plan = { ...this.plan(2), sleep_ms: 30_000 };
+    const out = await this.call('spawn_agent', {
+      task_name: task,
+      backend: 'command',
+      command: [process.execPath, this.o.workerScript],
+      message: `soak turn\n${JSON.stringify(plan)}`,
+    });
+    if (!out.ok) return;
+    this.agents.push({ task, closed: false });
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const list = await this.call('list_agents', { session_id: this.o.session });
+      const agents = (list.structured.agents ?? []) as { task_name: string; pid: number | null }[];
+      const pid = agents.find((a) => a.task_name === task)?.pid;
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL');
+          this.o.ledger.faults.add('worker SIGKILL');
+        } catch {
+          // gone already: the next round tries again
+        }
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   /** SIGKILL to the coordinator's server mid-run, and a new one started in its place. */
   async killServer(): Promise<void> {
     await this.o.coordinator.kill();
