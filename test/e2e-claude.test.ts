@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Script } from '../src/scripted/script.js';
 import { claudeProject } from './helpers/offline.js';
 import { agentRows, alive, until } from './helpers/project.js';
+import { pidsWith } from './scripted/harness.js';
 
 const IDENTITY = /task name (?<task>[A-Za-z0-9_.-]+), agent type \S+, team session (?<session>[A-Za-z0-9_.-]+)/;
 
@@ -171,7 +172,8 @@ describe('Claude Code worker', () => {
       session_id: 'int',
     });
     await p.model.waitForRequest((r) => r.plan?.conversation === 'worker' && r.plan.step === 0, 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // The interrupt must land while the long tool call runs: wait for its process, not for a time.
+    await until(() => pidsWith('setTimeout(() => {}, 30000)').length > 0, 60_000);
     expect(await p.ok('interrupt_agent', { target: 'LONG-1' })).toEqual({ previous_status: 'running' });
     await until(async () => (await agentRows(p))[0]!.status === 'interrupted', 20_000);
     await p.ok('followup_task', { target: 'LONG-1', message: 'Continue differently.' });

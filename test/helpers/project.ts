@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { FIXTURES } from './paths.js';
 import { startServer, text, type ServerUnderTest } from './mcp.js';
 import { tempDir } from './temp.js';
+import { PATIENCE } from './patience.js';
 
 export const MCP_WORKER = path.join(FIXTURES, 'mcp-worker.js');
 
@@ -76,11 +77,11 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Polls `condition` until it holds, failing the test after `timeoutMs`. */
+/** Polls `condition` until it holds, failing the test after `timeoutMs` (times PATIENCE). */
 export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs * PATIENCE;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    if (Date.now() > deadline) throw new Error(`timed out waiting for a condition (${timeoutMs * PATIENCE} ms)`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../helpers/project.js';
 import {
   claudeOfflineEnv,
   startAnthropicServer,
@@ -325,8 +326,7 @@ describe('Claude Code headless worker', () => {
       stop_reason: null,
     });
     expect(interrupted).not.toHaveProperty('result'); // no final text on an interrupted turn
-    await sleep(50);
-    expect(pending.aborted).toBe(true); // the HTTP request to the model was dropped
+    await until(() => pending.aborted === true, 15_000); // the HTTP request to the model was dropped
     w.r.write(userLine('next turn please'));
     const next = await w.r.next(isResult);
     expect(next).toMatchObject({ subtype: 'success', result: 'back again', session_id: interrupted.session_id });
@@ -479,7 +479,8 @@ describe('Claude Code headless worker', () => {
       else w.r.proc.kill(how);
       const exit = await w.r.exited;
       const ms = Date.now() - at;
-      await sleep(200);
+      // The MCP child goes after its parent; a loaded machine may take a moment to show it.
+      await until(() => pidsWith(w.db).length === 0, 15_000).catch(() => undefined);
       return { exit, ms, results: w.r.lines.filter(isResult), mcpLeft: pidsWith(w.db).length };
     };
     const closed = await outcome('close stdin');

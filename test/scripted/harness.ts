@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PATIENCE } from '../helpers/patience.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLAUDE = path.join(ROOT, 'node_modules/.bin/claude');
@@ -133,6 +134,7 @@ export function run(
     exited,
     write: (obj) => void proc.stdin.write(`${JSON.stringify(obj)}\n`),
     next(test, timeoutMs = 20_000) {
+      const patient = timeoutMs * PATIENCE;
       return new Promise((resolve, reject) => {
         const check = () => {
           for (let i = cursor; i < lines.length; i++)
@@ -150,11 +152,9 @@ export function run(
         const timer = setTimeout(() => {
           done();
           reject(
-            new Error(
-              `no expected line within ${timeoutMs} ms; got ${lines.length} lines; stderr: ${err.slice(-2000)}`,
-            ),
+            new Error(`no expected line within ${patient} ms; got ${lines.length} lines; stderr: ${err.slice(-2000)}`),
           );
-        }, timeoutMs);
+        }, patient);
         const done = () => {
           clearTimeout(timer);
           listeners.delete(check);
