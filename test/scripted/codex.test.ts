@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../helpers/project.js';
 import { codexOfflineEnv, startOpenAIServer, type Script, type ScriptedServer } from '../../src/scripted/index.js';
 import {
   CODEX,
@@ -283,13 +284,12 @@ describe('codex exec worker', () => {
       const s = await setup({ conversations: [] }, { server });
       const r = s.exec([...APPROVE, `task IMPL-010 ${signal}`]);
       const pending = await server.waitForRequest((q) => q.view?.firstUser.includes(signal) ?? false);
-      await sleep(100);
-      expect(pidsWith(s.db).length).toBeGreaterThan(0);
+      await until(() => pidsWith(s.db).length > 0, 15_000); // its MCP server is up
       const at = Date.now();
       r.proc.kill(signal);
       const exit = await r.exited;
       const ms = Date.now() - at;
-      await sleep(200);
+      await until(() => pidsWith(s.db).length === 0 && pending.aborted === true, 15_000).catch(() => undefined);
       return { exit, ms, last: r.lines.at(-1)!.type, aborted: pending.aborted, mcpLeft: pidsWith(s.db).length };
     };
     const sigint = await stopWith('SIGINT');
@@ -323,7 +323,7 @@ describe('codex exec worker', () => {
     expect(pidsWith(s.db).length).toBeGreaterThan(0); // and its MCP server
     process.kill(-shim, 'SIGKILL'); // the whole group
     await r.exited;
-    await sleep(200);
+    await until(() => pidsWith(marker).length === 0 && pidsWith(s.db).length === 0, 15_000).catch(() => undefined);
     expect(pidsWith(marker)).toEqual([]);
     expect(pidsWith(s.db)).toEqual([]);
   });
@@ -430,9 +430,8 @@ describe('codex exec worker', () => {
   it('13. with stdin left open codex waits for it ("Reading additional input from stdin...") before any request', async () => {
     const s = await setup({ conversations: [] });
     const r = s.exec(['hello'], { keepStdin: true });
-    await sleep(1500);
+    await until(() => r.stderr().includes('Reading additional input from stdin...'), 20_000);
     expect(s.server.requests).toHaveLength(0);
-    expect(r.stderr()).toContain('Reading additional input from stdin...');
     r.proc.stdin.end();
     expect(await r.exited).toEqual({ code: 0, signal: null });
     expect(s.server.requests).toHaveLength(1);
