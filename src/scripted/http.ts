@@ -135,7 +135,9 @@ export async function startScriptedServer(script: Script, api: Api): Promise<Scr
     requests,
     setScript: (next) => void (current = next),
     modelRequests: (name) => requests.filter((r) => r.plan && (name === undefined || r.plan.conversation === name)),
-    waitForRequest(test, timeoutMs = 20_000) {
+    // A guard against a request that never comes, not a speed check: a CLI starting on a loaded
+    // machine can take many seconds before its first request.
+    waitForRequest(test, timeoutMs = 120_000) {
       const done = requests.find(test);
       if (done) return Promise.resolve(done);
       return new Promise((resolve, reject) => {
