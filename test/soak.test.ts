@@ -62,7 +62,7 @@ describe('the soak run, short form', () => {
     expect(report.operations_by_kind['wait_agent']).toBeGreaterThanOrEqual(6);
     expect(report.operations_by_kind['cli log']).toBeGreaterThanOrEqual(6);
     expect(report.messages_committed).toBeGreaterThan(0);
-  }, 240_000);
+  }, 400_000);
 
   it('rejects options it does not know, naming the allowed ones', async () => {
     const run = await new Promise<{ code: number; stderr: string }>((resolve) =>

@@ -240,7 +240,7 @@ async function main(): Promise<number> {
   // The duration is a minimum: a slow machine gets through fewer steps in it, so the run goes on
   // until it has also done the work it promises to check (bounded, so a broken run still ends).
   const floor = coverageFloor(options.durationS);
-  const hardStop = deadline + Math.max(60_000, options.durationS * 4000);
+  const hardStop = deadline + Math.max(150_000, options.durationS * 10_000);
   let overtime = false;
   while (Date.now() < hardStop) {
     const missing = shortOf(floor, ledger, kills - serverKills.length);
