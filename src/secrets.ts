@@ -3,8 +3,8 @@
  * Redacting by field name (log.ts) only catches a secret logged under a known key; the same
  * value also arrives inside strings — an error message or stack, a worker's output, a task's
  * text — so the values themselves are replaced wherever they appear. Known are the values of
- * this process's secret-looking environment variables (an API key the workers also get) and the
- * worker secrets it creates or reads.
+ * this process's secret-looking environment variables (an API key the workers also get) and any
+ * value a caller adds.
  */
 
 export const CENSOR = '[redacted]';

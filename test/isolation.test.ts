@@ -1,18 +1,25 @@
 /**
  * Identity and isolation: a worker's environment holds only what it needs (an allow list, plus
- * what `worker_env` in .maestro/config.json passes or sets), its identity always comes from
- * maestro, and neither an API key from the server's environment nor a worker's secret reaches a
- * log or a transcript.
+ * what `worker_env` in .maestro/config.json passes or sets); a worker is known by the process it
+ * runs in, so a hostile worker that copies a sibling's environment, or drops its own identity,
+ * acts as itself or not at all; `delete` and `clear` are not a worker's; a worker never works in
+ * `.git` or `.maestro`; and no API key from the server's environment reaches a log or a transcript.
  */
+import { spawn as spawnProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveCaller } from '../src/agents/identity.js';
+import { SELF, startToken } from '../src/agents/liveness.js';
 import { workerEnv } from '../src/agents/worker-env.js';
+import { createAgentStore } from '../src/bus/agent-store.js';
+import { openDatabase } from '../src/bus/db.js';
 import { createLogger } from '../src/log.js';
+import { COORDINATOR } from '../src/ops/caller.js';
 import { addSecret, isSecretName } from '../src/secrets.js';
 import { agentRows, startProject, until, worker, type Project } from './helpers/project.js';
-import { ROOT } from './helpers/paths.js';
+import { CLI, FIXTURES, ROOT } from './helpers/paths.js';
 import { tempDir } from './helpers/temp.js';
 
 type Waited = { agents: Record<string, { status: string; result?: unknown; error?: string }> };
@@ -76,7 +83,6 @@ describe('a worker’s environment', () => {
       'FROM_CONFIG',
       'LC_ALL',
       'MAESTRO_AGENT_ID',
-      'MAESTRO_AGENT_SECRET_FILE',
       'MAESTRO_DB',
       'MAESTRO_SESSION',
       'MAESTRO_TASK',
@@ -100,7 +106,6 @@ describe('a worker’s environment', () => {
       CODEX_HOME: '/x',
       MAESTRO_LOG_LEVEL: 'debug',
       MAESTRO_AGENT_ID: 'forged',
-      MAESTRO_AGENT_SECRET_FILE: '/tmp/forged',
       MAESTRO_SESSION: 'TC-outer',
       MAESTRO_DB: '/tmp/other.db',
       MAESTRO_LOG_FILE: '/tmp/log',
@@ -133,7 +138,7 @@ describe('a worker’s environment', () => {
 });
 
 describe('secrets stay out of logs and transcripts', () => {
-  it('API keys from the server’s environment and worker secrets appear in no log, server.log or transcript', async () => {
+  it('API keys from the server’s environment appear in no log, server.log or transcript', async () => {
     const anthropic = `sk-ant-isolation-${randomBytes(12).toString('hex')}`;
     const openai = `sk-openai-isolation-${randomBytes(12).toString('hex')}`;
     const p = await startProject({
@@ -151,7 +156,7 @@ describe('secrets stay out of logs and transcripts', () => {
         report: { status: 'completed' },
       }),
     );
-    // a careless worker that prints its keys and its secret, and fails with a key on stderr
+    // a careless worker that prints its keys, and fails with a key on stderr
     await p.ok('spawn_agent', {
       task_name: 'LEAKY-001',
       backend: 'command',
@@ -161,7 +166,6 @@ describe('secrets stay out of logs and transcripts', () => {
         `const e = process.env;
          console.log('anthropic ' + e.ANTHROPIC_API_KEY);
          console.log('openai ' + e.OPENAI_API_KEY);
-         console.log('secret ' + require('fs').readFileSync(e.MAESTRO_AGENT_SECRET_FILE, 'utf8').trim());
          console.error('failed with ' + e.ANTHROPIC_API_KEY);
          process.exit(3);`,
       ],
@@ -180,7 +184,6 @@ describe('secrets stay out of logs and transcripts', () => {
     const dataDir = path.join(p.dir, '.maestro');
     const agentIds = readdirSync(path.join(dataDir, 'agents'));
     expect(agentIds).toHaveLength(4);
-    const secrets = agentIds.map((id) => readFileSync(path.join(dataDir, 'agents', id, 'secret'), 'utf8').trim());
     const files = [
       p.logFile,
       ...listFiles(path.join(dataDir, 'logs')),
@@ -189,7 +192,7 @@ describe('secrets stay out of logs and transcripts', () => {
       ),
     ].filter((f) => existsSync(f));
     const written = files.map((f) => [f, readFileSync(f, 'utf8')] as const);
-    // not vacuous: the logs are there, and the keys and a secret did reach the transcripts, scrubbed
+    // not vacuous: the logs are there, and the keys did reach the transcripts, scrubbed
     const logs = written.filter(([f]) => !f.includes('transcript'));
     expect(logs.some(([, text]) => text.includes('"msg":"tool call"'))).toBe(true);
     // the worker's server logged the failed send_message, with the key in it scrubbed
@@ -198,16 +201,15 @@ describe('secrets stay out of logs and transcripts', () => {
     const leakyTranscript = readFileSync(path.join(dataDir, 'agents', leakyId, 'transcript.log'), 'utf8');
     expect(leakyTranscript).toContain('out anthropic [redacted]');
     expect(leakyTranscript).toContain('out openai [redacted]');
-    expect(leakyTranscript).toContain('out secret [redacted]');
     expect(leakyTranscript).toMatch(/errored: exited with code 3: failed with \[redacted\]/);
     for (const [file, text] of written) {
-      for (const value of [anthropic, openai, ...secrets]) {
+      for (const value of [anthropic, openai]) {
         expect(text.includes(value), `${file} contains ${value.slice(0, 12)}…`).toBe(false);
       }
     }
-    // and nobody but the owner can read any of it: database, logs, transcripts, secrets
+    // and nobody but the owner can read any of it: database, logs, transcripts
     const everything = listAll(dataDir);
-    expect(everything.length).toBeGreaterThan(15);
+    expect(everything.length).toBeGreaterThan(10);
     for (const entry of everything) {
       const mode = lstatSync(entry).mode;
       if (lstatSync(entry).isSymbolicLink()) continue;
@@ -254,9 +256,293 @@ describe('secrets stay out of logs and transcripts', () => {
   it('treats the values of credential-like variables as secrets, not where they are', () => {
     for (const name of ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'DB_PASSWORD'])
       expect(isSecretName(name), name).toBe(true);
-    for (const name of ['MAESTRO_AGENT_SECRET_FILE', 'SSH_AUTH_SOCK', 'MAX_THINKING_TOKENS', 'PATH', 'HOME'])
+    for (const name of ['DB_PASSWORD_FILE', 'SSH_AUTH_SOCK', 'MAX_THINKING_TOKENS', 'PATH', 'HOME'])
       expect(isSecretName(name), name).toBe(false);
   });
+});
+
+const HOSTILE_WORKER = path.join(FIXTURES, 'hostile-worker.js');
+
+/** spawn_agent arguments for a hostile-worker (test/fixtures/hostile-worker.ts) running `plan`. */
+function hostile(taskName: string, plan: object, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    task_name: taskName,
+    backend: 'command',
+    command: [process.execPath, HOSTILE_WORKER],
+    message: `Scripted task for ${taskName}\n${JSON.stringify(plan)}`,
+    ...extra,
+  };
+}
+
+interface HostileOutcome {
+  connected: boolean;
+  refused: string;
+  calls: { name: string; ok: boolean; text: string }[];
+}
+
+/** The agent once its worker process is running and recorded. */
+async function runningAgent(p: Project, task: string): Promise<{ agent_id: string; pid: number }> {
+  let row: Awaited<ReturnType<typeof agentRows>>[number] | undefined;
+  await until(async () => {
+    row = (await agentRows(p)).find((a) => a.task_name === task);
+    return row?.status === 'running' && row.pid !== null;
+  });
+  return { agent_id: row!.agent_id, pid: row!.pid! };
+}
+
+describe('identity holds against a hostile worker', () => {
+  it('a worker that copies its sibling’s whole environment cannot log or report as that sibling', async () => {
+    const p = await startProject();
+    const { session_id } = await p.ok(
+      'spawn_agent',
+      worker('VICTIM', { wait_mail_ms: 60_000, report: { by: 'victim' } }),
+    );
+    const victim = await runningAgent(p, 'VICTIM');
+    await p.ok(
+      'spawn_agent',
+      hostile('THIEF', {
+        steal_from: victim.pid,
+        calls: [
+          {
+            name: 'team_msg',
+            args: { operation: 'log', session_id, type: 'task_complete', summary: 'all tests pass' },
+          },
+          { name: 'report_agent_job_result', args: { result: { by: 'thief' } } },
+        ],
+      }),
+    );
+    const thief = await finished(p, 'THIEF');
+    expect(thief.status, thief.error).toBe('completed');
+    const seen = thief.result as HostileOutcome;
+    expect(seen.calls).toEqual([]);
+    expect(seen.connected).toBe(false);
+    expect(seen.refused).toContain(
+      `MAESTRO_AGENT_ID names agent ${victim.agent_id}, but this process runs inside the worker process of THIEF`,
+    );
+    // the victim's own result is the one its parent gets, and nothing was logged in its name
+    await p.ok('send_message', { target: 'VICTIM', message: 'go' });
+    const outcome = await finished(p, 'VICTIM');
+    expect(outcome.status, outcome.error).toBe('completed');
+    expect(outcome.result).toEqual({ by: 'victim' });
+    const forged = await p.ok('team_msg', { operation: 'list', session_id, from: 'VICTIM', type: 'task_complete' });
+    expect(forged.total).toBe(0);
+  }, 90_000);
+
+  it('a sub-worker that takes its parent’s environment cannot report its parent’s result', async () => {
+    const p = await startProject();
+    await p.ok(
+      'spawn_agent',
+      worker('PARENT', {
+        spawn: hostile('CHILD', {
+          steal_from: 'grandparent',
+          calls: [{ name: 'report_agent_job_result', args: { result: { by: 'child-as-parent' } } }],
+        }),
+        wait: true,
+        report: { by: 'parent' },
+      }),
+    );
+    const parent = await finished(p, 'PARENT');
+    expect(parent.status, parent.error).toBe('completed');
+    expect(parent.result).toEqual({ by: 'parent' });
+    const child = (await agentRows(p)).find((a) => a.task_name === 'CHILD')!;
+    const seen = child.result as HostileOutcome;
+    expect(seen.connected).toBe(false);
+    expect(seen.refused).toContain('but this process runs inside the worker process of CHILD');
+  }, 90_000);
+
+  it('a worker that unsets MAESTRO_AGENT_ID is still itself: it cannot close its sibling or write into another session', async () => {
+    const p = await startProject();
+    const { session_id } = await p.ok(
+      'spawn_agent',
+      worker('SIBLING', { wait_mail_ms: 60_000, report: { by: 'sibling' } }),
+    );
+    await runningAgent(p, 'SIBLING');
+    await p.ok(
+      'spawn_agent',
+      hostile('ROGUE', {
+        unset_id: true,
+        calls: [
+          { name: 'close_agent', args: { target: 'SIBLING' } },
+          { name: 'team_msg', args: { operation: 'log', session_id: 'TC-elsewhere', summary: 'planted' } },
+          { name: 'spawn_agent', args: { ...worker('PLANT', {}), session_id: 'TC-elsewhere' } },
+          { name: 'team_msg', args: { operation: 'log', session_id, summary: 'who am I' } },
+        ],
+      }),
+    );
+    const rogue = await finished(p, 'ROGUE');
+    const seen = rogue.result as HostileOutcome;
+    expect(seen.connected, seen.refused).toBe(true);
+    const [close, elsewhere, plant, own] = seen.calls;
+    expect(close).toMatchObject({ ok: false });
+    expect(close!.text).toContain('ROGUE may close only agents it started');
+    expect(elsewhere).toMatchObject({ ok: false });
+    expect(elsewhere!.text).toContain(`ROGUE belongs to session ${session_id}`);
+    expect(plant).toMatchObject({ ok: false });
+    expect(plant!.text).toContain(`ROGUE is an agent of session ${session_id} and cannot act in session TC-elsewhere`);
+    expect(own).toMatchObject({ ok: true });
+    // what it did write is in its own name
+    const mine = await p.ok('team_msg', { operation: 'list', session_id, from: 'ROGUE' });
+    expect((mine.messages as { summary: string }[]).map((m) => m.summary)).toEqual(['who am I']);
+    expect((await p.ok('team_msg', { operation: 'list', session_id: 'TC-elsewhere' })).total).toBe(0);
+    expect((await agentRows(p, 'TC-elsewhere')).length).toBe(0);
+    expect((await agentRows(p)).find((a) => a.task_name === 'SIBLING')!.status).toBe('running');
+    await p.ok('close_agent', { target: 'SIBLING' });
+  }, 90_000);
+
+  it('delete and clear are the coordinator’s and people’s: a worker is refused through its server and through the maestro command', async () => {
+    const p = await startProject();
+    const session_id = 'TC-board';
+    await p.ok('team_msg', { operation: 'log', session_id, summary: 'keep me' });
+    await p.ok(
+      'spawn_agent',
+      hostile(
+        'ERASER',
+        {
+          calls: [
+            { name: 'team_msg', args: { operation: 'delete', session_id, id: 'MSG-001' } },
+            { name: 'team_msg', args: { operation: 'clear', session_id } },
+          ],
+        },
+        { session_id },
+      ),
+    );
+    // the `maestro` command inside a worker is that worker, with or without MAESTRO_AGENT_ID
+    const maestro = `"${process.execPath}" "${CLI}" msg`;
+    await p.ok('spawn_agent', {
+      task_name: 'SHELL-1',
+      backend: 'command',
+      command: [
+        'sh',
+        '-c',
+        `${maestro} log -s ${session_id} --type progress halfway;
+         env -u MAESTRO_AGENT_ID ${maestro} log -s ${session_id} --type progress unmarked;
+         ${maestro} delete -s ${session_id} MSG-001 2>&1;
+         env -u MAESTRO_AGENT_ID ${maestro} clear -s ${session_id} --yes 2>&1;
+         echo done`,
+      ],
+      message: 'try to erase the board',
+      session_id,
+    });
+    const eraser = (await finished(p, 'ERASER')).result as HostileOutcome;
+    expect(eraser.connected, eraser.refused).toBe(true);
+    for (const [i, op] of ['delete', 'clear'].entries()) {
+      expect(eraser.calls[i]).toMatchObject({ ok: false });
+      expect(eraser.calls[i]!.text).toContain(
+        `you are ERASER, a worker agent: ${op} is for the coordinator and people`,
+      );
+    }
+    const shell = await finished(p, 'SHELL-1');
+    expect(shell.status, shell.error).toBe('completed');
+    const shellId = (await agentRows(p, session_id)).find((a) => a.task_name === 'SHELL-1')!.agent_id;
+    const transcript = readFileSync(path.join(p.dir, '.maestro', 'agents', shellId, 'transcript.log'), 'utf8');
+    expect(transcript).toContain('you are SHELL-1, a worker agent: delete is for the coordinator and people');
+    expect(transcript).toContain('you are SHELL-1, a worker agent: clear is for the coordinator and people');
+    // nothing was removed; the shell worker's own lines are in its name
+    const board = await p.ok('team_msg', { operation: 'list', session_id });
+    const lines = (board.messages as { from: string; summary: string }[]).map((m) => `${m.from}: ${m.summary}`);
+    expect(lines).toEqual(expect.arrayContaining(['coordinator: keep me', 'SHELL-1: halfway', 'SHELL-1: unmarked']));
+    // and the coordinator may still clear its own board
+    expect((await p.ok('team_msg', { operation: 'delete', session_id, id: 'MSG-001' })).deleted).toBe('MSG-001');
+  }, 90_000);
+
+  it('a worker may not be named like the coordinator, people, a parent or everyone', async () => {
+    const p = await startProject();
+    for (const name of ['coordinator', 'user', 'parent', 'all']) {
+      expect(await p.fails('spawn_agent', worker(name, {}))).toContain(`task_name '${name}' is reserved`);
+    }
+  });
+
+  it('the process ancestry decides: a worker still being recorded waits, and without its record it is refused, never top-level', async () => {
+    const db = openDatabase(':memory:');
+    const agents = createAgentStore(db);
+    const reserve = (id: string, task: string) =>
+      agents.reserve(
+        {
+          id,
+          session_id: 'TC-unit',
+          task_name: task,
+          nickname: null,
+          agent_type: 'default',
+          parent_id: null,
+          depth: 1,
+          path: `/${task}`,
+          backend: 'command',
+          command: null,
+          model: null,
+          reasoning_effort: null,
+          cwd: ROOT,
+          worktree: null,
+          branch: null,
+          owner_pid: SELF.pid, // this process stands in for the supervising server
+          owner_start: SELF.start,
+          task: 'x',
+        },
+        { maxOpenAgents: 10, maxDepth: 3 },
+      );
+    reserve('A1', 'ONE');
+    reserve('A2', 'TWO');
+    const child = spawnProcess(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      const pid = child.pid!;
+      const record = (id: string, start: string | null) =>
+        agents.setProcess(id, { pid, pid_start: start, owner_pid: SELF.pid, owner_start: SELF.start });
+      const as =
+        (env: NodeJS.ProcessEnv, settleMs = 200) =>
+        () =>
+          resolveCaller(env, agents, COORDINATOR, { pid, settleMs });
+      // a child of a server that has not recorded it yet: no claim and a claim are refused alike
+      expect(as({})).toThrow(/has not recorded as one of its workers \(waited 200 ms\)/);
+      expect(as({ MAESTRO_AGENT_ID: 'A1' })).toThrow(/has not recorded as one of its workers/);
+      // a recycled pid (same pid, another start) is not the worker
+      record('A1', 'not-its-start');
+      expect(as({ MAESTRO_AGENT_ID: 'A1' })).toThrow(/has not recorded as one of its workers/);
+      record('A1', startToken(pid));
+      expect(as({})()).toMatchObject({ role: 'ONE', agentId: 'A1', sessionId: 'TC-unit', path: '/ONE' });
+      expect(as({ MAESTRO_AGENT_ID: 'A1' })()).toMatchObject({ agentId: 'A1' });
+      expect(as({ MAESTRO_AGENT_ID: 'A2' })).toThrow(
+        'MAESTRO_AGENT_ID names agent A2, but this process runs inside the worker process of ONE (agent A1',
+      );
+      // a process in no worker's tree is top-level, unless it claims an agent
+      expect(resolveCaller({}, agents, COORDINATOR)).toBe(COORDINATOR);
+      expect(() => resolveCaller({ MAESTRO_AGENT_ID: 'A1' }, agents, COORDINATOR)).toThrow(
+        `MAESTRO_AGENT_ID names agent A1, but this process does not run inside ONE's worker process (pid ${pid})`,
+      );
+    } finally {
+      child.kill('SIGKILL');
+      db.close();
+    }
+  });
+});
+
+describe('a worker’s cwd', () => {
+  it('may not be the project’s .git or .maestro, inside them, or a link to them; an agent’s worktree there is fine', async () => {
+    const p = await startProject();
+    mkdirSync(path.join(p.dir, 'src'));
+    symlinkSync(path.join(p.dir, '.maestro'), path.join(p.dir, 'state'));
+    symlinkSync('.git', path.join(p.dir, 'repo'));
+    expect(existsSync(path.join(p.dir, '.maestro'))).toBe(true);
+    for (const cwd of [
+      '.git',
+      '.git/objects',
+      '.maestro',
+      path.join(p.dir, '.maestro'),
+      'state',
+      'repo',
+      'repo/refs',
+    ]) {
+      const message = await p.fails('spawn_agent', worker(`CWD-${randomBytes(3).toString('hex')}`, {}, { cwd }));
+      expect(message, cwd).toContain("is in the project's .git or .maestro directory");
+      expect(message).toContain('a worker may work anywhere else in the project');
+    }
+    expect((await agentRows(p)).length).toBe(0);
+    await p.ok('spawn_agent', worker('IN-SRC', { report: 'ok' }, { cwd: 'src' }));
+    const made = await p.ok('spawn_agent', worker('IMPL', { report: 'ok' }, { isolation: 'worktree' }));
+    const review = await p.ok('spawn_agent', worker('REVIEW', { report: 'ok' }, { cwd: made.cwd }));
+    expect(review.cwd).toBe(made.cwd);
+    expect(
+      execFileSync('git', ['-C', made.cwd as string, 'rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim(),
+    ).toBe(made.cwd);
+  }, 60_000);
 });
 
 function listFiles(dir: string): string[] {

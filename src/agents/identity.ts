@@ -1,33 +1,96 @@
 /**
- * Who this process acts for. A worker's own maestro server (and a `maestro` command run inside a
- * worker) is given MAESTRO_AGENT_ID and the path of a secret file written at spawn; the secret is
- * checked against the hash in the database, so identity never comes from tool arguments.
+ * Who this process acts for, proved by where it runs rather than by anything it was handed.
+ * Every worker runs as the same user, so a secret file or an environment variable can be read by
+ * a sibling; a process's ancestry cannot be copied. So a worker's own maestro server (and a
+ * `maestro` command run inside a worker) is the agent whose recorded worker process (pid and
+ * start token, recorded by the supervisor at launch) is its nearest such ancestor:
+ *
+ * - MAESTRO_AGENT_ID is only a claim. It must name that agent, or the process is refused.
+ * - With no claim, a process inside a worker's tree is still that worker: unsetting the variable
+ *   never yields the coordinator's powers. Only a process in no worker's tree is top-level.
+ * - Below a maestro server, in a process it has not recorded, is a worker it is launching (its
+ *   pid is recorded just after the spawn): the answer waits for that record, and is a refusal,
+ *   never the coordinator, if it does not come.
  */
-import { readFileSync } from 'node:fs';
-import type { AgentStore } from '../bus/agent-store.js';
+import type { AgentRecord, AgentStore } from '../bus/agent-store.js';
 import { MaestroError } from '../errors.js';
-import { addSecret } from '../secrets.js';
 import type { Caller } from '../ops/caller.js';
+import { ancestry, type ProcessRef } from './ancestry.js';
 
-export function resolveCaller(env: NodeJS.ProcessEnv, agents: AgentStore, fallback: Caller): Caller {
-  const id = env.MAESTRO_AGENT_ID;
-  if (!id) return fallback;
-  const file = env.MAESTRO_AGENT_SECRET_FILE;
-  if (!file) throw new MaestroError('forbidden', 'MAESTRO_AGENT_ID is set but MAESTRO_AGENT_SECRET_FILE is not');
-  let secret: string;
-  try {
-    secret = readFileSync(file, 'utf8').trim();
-    addSecret(secret); // this worker's server never logs it
-  } catch (error) {
-    throw new MaestroError('forbidden', `cannot read the agent secret ${file}: ${(error as Error).message}`);
+/** How long a process below a server waits for that server to record the worker it runs in. */
+export const SETTLE_MS = 15_000;
+
+export interface IdentityOptions {
+  settleMs?: number;
+  /** The process whose ancestry decides (this one unless a test says otherwise). */
+  pid?: number;
+}
+
+type Found =
+  | { kind: 'worker'; agent: AgentRecord; process: ProcessRef }
+  | { kind: 'unrecorded'; server: ProcessRef }
+  | { kind: 'none' };
+
+/** The nearest recorded worker process in `line`, or the server whose unrecorded child we are in. */
+function nearest(line: ProcessRef[], agents: AgentStore): Found {
+  for (const [i, p] of line.entries()) {
+    const agent = agents.runningIn(p.pid, p.start);
+    if (agent) return { kind: 'worker', agent, process: p };
+    // A maestro server starts nothing but workers, so reaching one means the child of it we
+    // came through is a worker whose record is not written yet (this process itself may be a
+    // server: it is not its own child).
+    if (i > 0 && agents.supervises(p.pid, p.start)) return { kind: 'unrecorded', server: p };
   }
-  const agent = agents.authenticate(id, secret);
-  if (!agent) throw new MaestroError('forbidden', `the secret does not match agent ${id}`);
-  return {
-    role: agent.task_name,
-    agentId: agent.id,
-    sessionId: agent.session_id,
-    path: agent.path,
-    depth: agent.depth,
-  };
+  return { kind: 'none' };
+}
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const forbidden = (message: string) => new MaestroError('forbidden', message);
+
+export function resolveCaller(
+  env: NodeJS.ProcessEnv,
+  agents: AgentStore,
+  fallback: Caller,
+  options: IdentityOptions = {},
+): Caller {
+  const claimed = env.MAESTRO_AGENT_ID || null;
+  const settleMs = options.settleMs ?? SETTLE_MS;
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const found = nearest(ancestry(options.pid), agents);
+    if (found.kind === 'worker') {
+      const { agent } = found;
+      if (claimed && claimed !== agent.id) {
+        throw forbidden(
+          `MAESTRO_AGENT_ID names agent ${claimed}, but this process runs inside the worker process of ${agent.task_name} (agent ${agent.id}, pid ${found.process.pid}); a process can act only for the worker it runs in`,
+        );
+      }
+      return {
+        role: agent.task_name,
+        agentId: agent.id,
+        sessionId: agent.session_id,
+        path: agent.path,
+        depth: agent.depth,
+      };
+    }
+    if (found.kind === 'none') {
+      if (!claimed) return fallback;
+      const agent = agents.get(claimed);
+      const what = agent
+        ? `${agent.task_name}'s worker process${agent.pid === null ? ' (it has none running)' : ` (pid ${agent.pid})`}`
+        : 'the worker process of that agent (no such agent is recorded)';
+      throw forbidden(
+        `MAESTRO_AGENT_ID names agent ${claimed}, but this process does not run inside ${what}; identity comes from the worker process a call is made from, not from the environment`,
+      );
+    }
+    if (Date.now() >= deadline) {
+      throw forbidden(
+        `this process runs below the maestro server pid ${found.server.pid}, in a process that server has not recorded as one of its workers (waited ${settleMs} ms); it gets no identity, and no coordinator's`,
+      );
+    }
+    pause(25);
+  }
 }

@@ -5,7 +5,7 @@
  * running workers between tool calls, enforces the turn time limit, lets idle persistent workers
  * go, and stops every worker when the server stops. Expected outcomes are returned, not thrown.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentRecord, AgentStore } from '../bus/agent-store.js';
 import type { MessageStore } from '../bus/message-store.js';
@@ -13,7 +13,7 @@ import type { BackendRegistry } from '../backends/registry.js';
 import type { Backend, BackendEvent, LaunchSpec, WorkerProcess } from '../backends/types.js';
 import { MaestroError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { addSecret, addSecretsFrom } from '../secrets.js';
+import { addSecretsFrom } from '../secrets.js';
 import type { ProjectConfig } from './config.js';
 import { mailText, systemInstructions } from './prompt.js';
 import { SELF, startToken } from './liveness.js';
@@ -53,10 +53,6 @@ interface Live {
 }
 
 export const NO_PROCESS = { pid: null, pid_start: null, owner_pid: null, owner_start: null };
-
-export function secretFile(dataDir: string, agentId: string): string {
-  return path.join(agentDir(dataDir, agentId), 'secret');
-}
 
 export class Supervisor {
   private readonly live = new Map<string, Live>();
@@ -180,6 +176,15 @@ export class Supervisor {
       idleTimer: null,
       stopReason: null,
     };
+    // This server is recorded as the agent's owner before its worker exists: a maestro process
+    // started below it can then tell a worker still being recorded from no worker (identity.ts).
+    if (agent.owner_pid !== SELF.pid || agent.owner_start !== SELF.start)
+      this.deps.agents.setProcess(agent.id, {
+        pid: agent.pid,
+        pid_start: agent.pid_start,
+        owner_pid: SELF.pid,
+        owner_start: SELF.start,
+      });
     try {
       spec = this.launchSpec(agent, dir);
       process = backend.launch(spec, { text, resumeSessionId }, (event) => this.onEvent(live, event));
@@ -215,15 +220,12 @@ export class Supervisor {
     const identity = {
       MAESTRO_DB: this.deps.dbFile,
       MAESTRO_AGENT_ID: agent.id,
-      MAESTRO_AGENT_SECRET_FILE: secretFile(this.deps.dataDir, agent.id),
       MAESTRO_SESSION: agent.session_id,
     };
     // Only what a worker needs (worker-env.ts); identity is added last, so nothing overrides it.
     const inherited = workerEnv(this.deps.env, this.deps.config.config.worker_env);
-    // Whatever the worker prints is scrubbed of its keys and of its secret (made by an earlier server if resumed).
+    // Whatever the worker prints is scrubbed of its keys.
     addSecretsFrom(inherited);
-    if (existsSync(identity.MAESTRO_AGENT_SECRET_FILE))
-      addSecret(readFileSync(identity.MAESTRO_AGENT_SECRET_FILE, 'utf8').trim());
     const command =
       agent.backend === 'command'
         ? agent.command

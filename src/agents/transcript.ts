@@ -1,7 +1,7 @@
 /**
  * Per-agent transcripts under `.maestro/agents/<id>/`: every line a worker prints, appended with
  * a timestamp, owner-only, rotated at a size bound so a chatty worker cannot fill the disk.
- * Known secret values (an API key a worker prints, its own secret) are replaced before writing.
+ * Known secret values (an API key a worker prints) are replaced before writing.
  */
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';

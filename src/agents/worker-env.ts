@@ -11,13 +11,14 @@
  * maestro server starts the workers below it from the environment it got, so a Claude Code worker
  * must be able to start a Codex one.
  *
- * Identity (MAESTRO_AGENT_ID, MAESTRO_AGENT_SECRET_FILE, MAESTRO_SESSION, MAESTRO_DB) is never
- * taken from the parent: the supervisor sets it for each worker, and neither this list nor the
- * configuration can name it.
+ * Identity (MAESTRO_AGENT_ID, MAESTRO_SESSION, MAESTRO_DB) is never taken from the parent: the
+ * supervisor sets it for each worker, and neither this list nor the configuration can name it.
+ * MAESTRO_AGENT_ID is a claim and a marker every process of the worker inherits; what proves it
+ * is the process ancestry (identity.ts).
  */
 
 /** Who a worker is: set by the supervisor for each worker, never inherited, never configurable. */
-export const IDENTITY_VARS = ['MAESTRO_AGENT_ID', 'MAESTRO_AGENT_SECRET_FILE', 'MAESTRO_SESSION', 'MAESTRO_DB'];
+export const IDENTITY_VARS = ['MAESTRO_AGENT_ID', 'MAESTRO_SESSION', 'MAESTRO_DB'];
 
 /** Also set per worker by maestro (its server's log, the command backend's task). */
 const PER_WORKER_VARS = ['MAESTRO_LOG_FILE', 'MAESTRO_TASK'];

@@ -4,7 +4,6 @@
  * in the same transaction. Completions become `news` for the waiting parent in that transaction
  * too, so a wait can never miss one that committed before it looked.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { ALLOWED_FROM, type AgentStatus } from '../agents/status.js';
 import { MaestroError } from '../errors.js';
 import { busyRetry } from './busy.js';
@@ -65,7 +64,7 @@ export type NewAgent = Pick<
   | 'branch'
   | 'owner_pid'
   | 'owner_start'
-> & { secret_hash: string; task: string };
+> & { task: string };
 
 /** Which worker process runs an agent and which server supervises it; nulls when none does. */
 export interface ProcessIdentity {
@@ -158,15 +157,13 @@ export interface AgentStore {
   turns(id: string): TurnRecord[];
   /** Status changes after event `sinceId`, oldest first (for live displays). */
   events(sinceId: number, sessionId?: string): AgentEvent[];
-  /** The agent whose secret this is, or null. */
-  authenticate(id: string, secret: string): AgentRecord | null;
+  /** The agent whose recorded worker process is this one (pid and start token), or null. */
+  runningIn(pid: number, start: string | null): AgentRecord | null;
+  /** Whether this process (pid and start token) is recorded as the server supervising some agent. */
+  supervises(pid: number, start: string | null): boolean;
   addMessageNews(sessionId: string, recipient: string, fromAgentId: string, messageSeq: number): void;
   /** Takes the recipient's unconsumed news about `agentIds` (all when absent), oldest first. */
   consumeNews(sessionId: string, recipient: string, agentIds?: readonly string[]): News[];
-}
-
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
 }
 
 function rowToTurn(row: Record<string, unknown>): TurnRecord {
@@ -197,9 +194,9 @@ export function createAgentStore(db: Db): AgentStore {
   );
   const insertAgent = db.prepare(
     `INSERT INTO agents (id, session_id, task_name, nickname, agent_type, parent_id, depth, path, backend, command, model,
-       reasoning_effort, cwd, worktree, branch, status, turn, last_task_message, owner_pid, owner_start, secret_hash, created_at, updated_at)
+       reasoning_effort, cwd, worktree, branch, status, turn, last_task_message, owner_pid, owner_start, created_at, updated_at)
      VALUES (@id, @session_id, @task_name, @nickname, @agent_type, @parent_id, @depth, @path, @backend, @command, @model,
-       @reasoning_effort, @cwd, @worktree, @branch, 'pending_init', 1, @task, @owner_pid, @owner_start, @secret_hash, @ts, @ts)`,
+       @reasoning_effort, @cwd, @worktree, @branch, 'pending_init', 1, @task, @owner_pid, @owner_start, @ts, @ts)`,
   );
   const insertTurn = db.prepare(
     `INSERT INTO agent_turns (agent_id, turn, task, status, started_at) VALUES (?, ?, ?, ?, ?)`,
@@ -244,6 +241,12 @@ export function createAgentStore(db: Db): AgentStore {
   const setProcessRow = db.prepare(
     `UPDATE agents SET pid = @pid, pid_start = @pid_start, owner_pid = @owner_pid, owner_start = @owner_start,
        updated_at = @ts WHERE id = @id`,
+  );
+  const byProcess = db.prepare<[number, string | null], AgentRecord>(
+    'SELECT * FROM agents WHERE pid = ? AND pid_start IS ? ORDER BY updated_at DESC LIMIT 1',
+  );
+  const byOwner = db.prepare<[number, string | null], { one: number }>(
+    'SELECT 1 AS one FROM agents WHERE owner_pid = ? AND owner_start IS ? LIMIT 1',
   );
   const setSessionRow = db.prepare<[string, string, string]>(
     'UPDATE agents SET backend_session_id = ?, updated_at = ? WHERE id = ?',
@@ -403,13 +406,8 @@ export function createAgentStore(db: Db): AgentStore {
     },
     turns: (id) => allTurns.all(id).map(rowToTurn),
     events: (sinceId, sessionId) => eventsSince.all(sinceId, sessionId ?? null, sessionId ?? null),
-    authenticate: (id, secret) => {
-      const row = db.prepare<[string], { secret_hash: string }>('SELECT secret_hash FROM agents WHERE id = ?').get(id);
-      if (!row) return null;
-      const given = Buffer.from(hashSecret(secret), 'hex');
-      const stored = Buffer.from(row.secret_hash, 'hex');
-      return given.length === stored.length && timingSafeEqual(given, stored) ? getAgent.get(id)! : null;
-    },
+    runningIn: (pid, start) => byProcess.get(pid, start) ?? null,
+    supervises: (pid, start) => byOwner.get(pid, start) !== undefined,
     addMessageNews: (sessionId, recipient, fromAgentId, messageSeq) => {
       insertMessageNews.run(sessionId, recipient, fromAgentId, messageSeq, now());
     },

@@ -208,6 +208,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE agents ADD COLUMN owner_start TEXT;
     `,
   },
+  {
+    version: 4,
+    description: 'identity by process ancestry: no more worker secrets; agents found by their processes',
+    sql: `
+      -- a secret in a file is readable by every process of the same user; a worker is now known
+      -- by being the process (pid + start token) its server's ancestry leads to
+      ALTER TABLE agents DROP COLUMN secret_hash;
+      CREATE INDEX agents_by_process ON agents (pid) WHERE pid IS NOT NULL;
+      CREATE INDEX agents_by_owner ON agents (owner_pid) WHERE owner_pid IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,7 +1,7 @@
 /**
  * What a CLI command works against: the project's database (the same file the project's MCP
- * server uses), its stores, and who is typing — a person, or, inside a worker (MAESTRO_AGENT_ID
- * and its secret in the environment), that agent. Reading commands never create a database:
+ * server uses), its stores, and who is typing — a person, or, when the command runs inside a
+ * worker's process tree, that agent (agents/identity.ts). Reading commands never create a database:
  * with none there yet they see an empty one.
  */
 import { existsSync } from 'node:fs';

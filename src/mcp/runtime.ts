@@ -1,7 +1,7 @@
 /**
  * Assembles one server process's runtime from its environment: the database, the stores, the
- * project configuration, who the server acts for (the coordinator, or the worker whose secret it
- * was given), the supervisor of the workers it starts, and the order in which it all stops.
+ * project configuration, who the server acts for (the coordinator, or the worker it runs inside),
+ * the supervisor of the workers it starts, and the order in which it all stops.
  */
 import path from 'node:path';
 import { loadConfig } from '../agents/config.js';

@@ -1,7 +1,7 @@
 /**
  * Who is making a call. A top-level MCP client is the coordinator; a person at the shell is
- * `user`; a worker agent is its task name, authenticated by the secret its own server was
- * given at spawn. The role is the default `from` of what the caller logs and the mailbox it reads.
+ * `user`; a worker agent is its task name, known by the worker process its server or command runs
+ * inside (agents/identity.ts). The role is the `from` of what the caller logs and the mailbox it reads.
  */
 export interface Caller {
   role: string;
@@ -16,3 +16,10 @@ export interface Caller {
 
 export const COORDINATOR: Caller = { role: 'coordinator', agentId: null, sessionId: null, path: null, depth: 0 };
 export const SHELL_USER: Caller = { role: 'user', agentId: null, sessionId: null, path: null, depth: 0 };
+
+/**
+ * Names that are not a worker's to take: a worker named `coordinator` would read the
+ * coordinator's mailbox and write as it; `parent` is how a worker addresses its parent, `all`
+ * the broadcast recipient.
+ */
+export const RESERVED_ROLES: readonly string[] = [COORDINATOR.role, SHELL_USER.role, 'parent', 'all'];

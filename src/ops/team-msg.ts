@@ -166,11 +166,20 @@ function page(result: TeamMsgResult, messages: Message[], total: number): TeamMs
 
 const forbidden = (message: string) => new MaestroError('forbidden', message);
 
-/** A worker agent writes as itself, in its own session, and reads only its own mailbox. */
+/**
+ * A worker agent writes as itself, in its own session, reads only its own mailbox, and removes
+ * nothing: the board is the team's record, so `delete` and `clear` are the coordinator's and
+ * people's. (Top-level callers are trusted: a coordinator may log `from` any role.)
+ */
 function checkAgentBounds(input: TeamMsgInput, caller: Caller): void {
   if (!caller.agentId) return;
   if (caller.sessionId && input.session_id !== caller.sessionId) {
     throw forbidden(`${caller.role} belongs to session ${caller.sessionId}; use session_id "${caller.sessionId}"`);
+  }
+  if (input.operation === 'delete' || input.operation === 'clear') {
+    throw forbidden(
+      `you are ${caller.role}, a worker agent: ${input.operation} is for the coordinator and people, not workers; log a correction instead (operation 'log')`,
+    );
   }
   if (input.from !== undefined && input.from !== caller.role) {
     throw forbidden(`you are ${caller.role}: from must be "${caller.role}" or left out`);

@@ -3,18 +3,15 @@
  * worker process on its first turn. A worktree made for the agent is removed again if the
  * reservation fails; a process that cannot start leaves the agent errored with the reason.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
-import { hashSecret } from '../../bus/agent-store.js';
 import { SELF } from '../../agents/liveness.js';
 import { firstTurnText } from '../../agents/prompt.js';
-import { secretFile } from '../../agents/supervisor.js';
 import { createWorktree, removeWorktree, type Worktree } from '../../agents/worktree.js';
 import type { BackendName } from '../../backends/types.js';
 import { MaestroError } from '../../errors.js';
-import type { Caller } from '../caller.js';
+import { RESERVED_ROLES, type Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
 
 export interface SpawnInput {
@@ -47,9 +44,13 @@ function within(root: string, dir: string): boolean {
   return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }
 
+const realIfThere = (dirs: string[]) => dirs.filter((d) => existsSync(d)).map((d) => realpathSync(d));
+
 /**
- * A worker's cwd stays inside the project, or inside a directory the configuration allows.
- * Symbolic links are resolved first, so a link in the project cannot lead a worker out of it.
+ * A worker's cwd stays inside the project, or inside a directory the configuration allows, and
+ * never in the project's `.git` (the repository itself) or maestro's data directory (every
+ * agent's state), except an agent's own worktree kept there. Symbolic links are resolved first,
+ * so a link cannot lead a worker out of the project or into either.
  */
 function workingDirectory(deps: AgentDeps, requested: string | undefined): string {
   const root = deps.config.projectRoot;
@@ -58,14 +59,20 @@ function workingDirectory(deps: AgentDeps, requested: string | undefined): strin
     throw new MaestroError('invalid_input', `cwd ${dir} is not a directory`);
   }
   const real = realpathSync(dir);
-  const allowed = [root, ...deps.config.config.allowed_dirs.map((d) => path.resolve(root, d))]
-    .filter((d) => existsSync(d))
-    .map((d) => realpathSync(d));
+  const where = real === dir ? dir : `${dir} (really ${real})`;
+  const allowed = realIfThere([root, ...deps.config.config.allowed_dirs.map((d) => path.resolve(root, d))]);
   if (!allowed.some((d) => within(d, real))) {
-    const where = real === dir ? dir : `${dir} (really ${real})`;
     throw new MaestroError(
       'forbidden',
       `cwd ${where} is outside the project ${root}; a worker may work there only if .maestro/config.json lists it in allowed_dirs`,
+    );
+  }
+  const worktrees = realIfThere(deps.agents.list({}).flatMap((a) => (a.worktree ? [a.worktree] : [])));
+  const closed = realIfThere([path.join(root, '.git'), path.join(root, '.maestro'), deps.dataDir]);
+  if (closed.some((d) => within(d, real)) && !worktrees.some((w) => within(w, real))) {
+    throw new MaestroError(
+      'forbidden',
+      `cwd ${where} is in the project's .git or .maestro directory (the repository, and every agent's state); a worker may work anywhere else in the project ${root}, in an agent's worktree, or in a directory allowed_dirs lists`,
     );
   }
   return real;
@@ -98,6 +105,12 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
   }
   const id = nanoid();
   const taskName = input.task_name ?? `${agentType.replace(/[^A-Za-z0-9_.-]/g, '-')}-${id.slice(0, 6)}`;
+  if (RESERVED_ROLES.includes(taskName)) {
+    throw new MaestroError(
+      'invalid_input',
+      `task_name '${taskName}' is reserved (${RESERVED_ROLES.join(', ')} name the coordinator, people, a worker's parent and everyone); choose another, like IMPL-001`,
+    );
+  }
   let cwd = workingDirectory(deps, input.cwd);
   const parent = caller.agentId ? deps.agents.get(caller.agentId) : null;
 
@@ -107,7 +120,6 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
     cwd = worktree.path;
   }
 
-  const secret = randomBytes(32).toString('base64url');
   let agent;
   try {
     agent = deps.agents.reserve(
@@ -129,7 +141,6 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
         branch: worktree?.branch ?? null,
         owner_pid: SELF.pid,
         owner_start: SELF.start,
-        secret_hash: hashSecret(secret),
         task: input.message,
       },
       { maxOpenAgents: deps.config.config.limits.max_open_agents, maxDepth: deps.config.config.limits.max_depth },
@@ -138,7 +149,6 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
     if (worktree) await removeWorktree(deps.config.projectRoot, worktree).catch(() => undefined);
     throw error;
   }
-  writeFileSync(secretFile(deps.dataDir, id), `${secret}\n`, { mode: 0o600 });
   deps.session.remember(caller, sessionId);
 
   const parentName = parent?.task_name ?? 'the coordinator';
