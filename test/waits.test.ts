@@ -89,5 +89,5 @@ describe('a wait whose client went away', () => {
     };
     expect(waited.agents.LEFTOVER!.status).toBe('errored');
     expect(waited.finished).toEqual([expect.objectContaining({ task_name: 'LEFTOVER', turn: 1 })]);
-  }, 60_000);
+  }, 120_000);
 });
