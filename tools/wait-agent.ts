@@ -69,6 +69,7 @@ export function registerWaitAgent(server: McpServer, deps: ToolDeps): void {
         { timeout_ms: input.timeout_ms, targets: input.targets ?? input.ids, session_id: input.session_id },
         {
           signal: extra.signal,
+          callLimit: deps.connection.callLimit,
           onProgress:
             token === undefined
               ? undefined

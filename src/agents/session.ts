@@ -1,11 +1,17 @@
 /**
  * The current session of a top-level client (a coordinator that is not itself an agent):
- * MAESTRO_SESSION if set, else the session of its latest spawn_agent, else one made for it.
- * A worker's session is fixed: the one it was spawned in.
+ * MAESTRO_SESSION if set, else the session of its latest spawn_agent, else — for a fresh server,
+ * one that has not settled on a session yet — the one session whose team is still open, else a
+ * new one. A team is open while a top-level agent of it (spawned by the coordinator, no parent)
+ * is not shut down and no other live maestro server runs it: that is the team a restarted
+ * coordinator left behind. With several open teams the call fails, naming them, rather than
+ * guess. A worker's session is fixed: the one it was spawned in.
  */
 import { customAlphabet } from 'nanoid';
+import type { AgentRecord, AgentStore } from '../bus/agent-store.js';
 import { MaestroError } from '../errors.js';
 import type { Caller } from '../ops/caller.js';
+import { SELF, sameProcess } from './liveness.js';
 
 const suffix = customAlphabet('abcdefghijkmnpqrstuvwxyz23456789', 6);
 
@@ -16,11 +22,48 @@ export interface CurrentSession {
   remember(caller: Caller, sessionId: string): void;
 }
 
+/** A session a fresh server may take up: its open top-level agents, by task name. */
+export interface OpenTeam {
+  session_id: string;
+  agents: string[];
+}
+
 export function newSessionId(date = new Date()): string {
   return `session-${date.toISOString().slice(0, 10).replace(/-/g, '')}-${suffix()}`;
 }
 
-export function createCurrentSession(env: NodeJS.ProcessEnv = process.env): CurrentSession {
+/** Run by another maestro server that is still alive: that coordinator's team, not ours to take. */
+function heldElsewhere(agent: AgentRecord): boolean {
+  if (agent.owner_pid === null || (agent.owner_pid === SELF.pid && agent.owner_start === SELF.start)) return false;
+  return sameProcess(agent.owner_pid, agent.owner_start);
+}
+
+/** Sessions with an open top-level agent and no agent held by another live server, oldest first. */
+export function openTeams(agents: AgentStore): OpenTeam[] {
+  const all = agents.list({});
+  const held = new Set(all.filter((a) => a.status !== 'shutdown' && heldElsewhere(a)).map((a) => a.session_id));
+  const teams = new Map<string, string[]>();
+  for (const agent of all) {
+    if (agent.parent_id !== null || agent.status === 'shutdown' || held.has(agent.session_id)) continue;
+    teams.set(agent.session_id, [...(teams.get(agent.session_id) ?? []), agent.task_name]);
+  }
+  return [...teams].map(([session_id, names]) => ({ session_id, agents: names }));
+}
+
+function severalTeams(teams: OpenTeam[]): MaestroError {
+  const list = teams.map((t) => `${t.session_id} (${t.agents.join(', ')})`).join('; ');
+  return new MaestroError(
+    'conflict',
+    `this server has no session yet and ${teams.length} sessions have open agents: ${list}. ` +
+      'Pass session_id with one of them (or a new id to start a new team), or start the server with ' +
+      'MAESTRO_SESSION=<id>; closing a team with `maestro agents close <task> -s <session>` leaves the other',
+  );
+}
+
+export function createCurrentSession(
+  env: NodeJS.ProcessEnv = process.env,
+  teams: () => OpenTeam[] = () => [],
+): CurrentSession {
   let current: string | null = env.MAESTRO_SESSION || null;
   return {
     resolve(caller, requested) {
@@ -33,8 +76,16 @@ export function createCurrentSession(env: NodeJS.ProcessEnv = process.env): Curr
         }
         return caller.sessionId;
       }
-      if (requested !== undefined) return requested;
-      current ??= newSessionId();
+      if (requested !== undefined) {
+        // A fresh server told which open team is its own keeps to it, as if it had spawned there.
+        if (current === null && teams().some((t) => t.session_id === requested)) current = requested;
+        return requested;
+      }
+      if (current === null) {
+        const open = teams();
+        if (open.length > 1) throw severalTeams(open);
+        current = open[0]?.session_id ?? newSessionId();
+      }
       return current;
     },
     remember(caller, sessionId) {

@@ -10,8 +10,8 @@ export const POLL_MS = 5;
 
 export interface Waker {
   notify(): void;
-  /** Resolves at the next change, or after `ms`. */
-  next(ms: number): Promise<void>;
+  /** Resolves at the next change, after `ms`, or as soon as `signal` aborts (at once if it already has). */
+  next(ms: number, signal?: AbortSignal): Promise<void>;
   /** Calls `listener` at every change until the returned function is called. */
   subscribe(listener: () => void): () => void;
   close(): void;
@@ -55,15 +55,18 @@ export function createWaker(db: Db, pollMs = POLL_MS): Waker {
 
   return {
     notify: () => queueMicrotask(fire),
-    next: (ms) =>
+    next: (ms, signal) =>
       new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
         const done = () => {
           clearTimeout(timeout);
           unsubscribe();
+          signal?.removeEventListener('abort', done);
           resolve();
         };
         const timeout = setTimeout(done, ms);
         const unsubscribe = subscribe(done);
+        signal?.addEventListener('abort', done, { once: true });
       }),
     subscribe,
     close: () => {

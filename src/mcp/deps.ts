@@ -3,6 +3,7 @@ import type { MessageStore } from '../bus/message-store.js';
 import type { Logger } from '../log.js';
 import type { AgentDeps } from '../ops/agents/deps.js';
 import type { Caller } from '../ops/caller.js';
+import type { Connection } from './connection.js';
 
 export interface ToolDeps {
   bus: MessageStore;
@@ -10,4 +11,9 @@ export interface ToolDeps {
   caller: Caller;
   logger: Logger;
   agents: AgentDeps;
+  /** The MCP client on the other end: who it is, how long it lets a call run. */
+  connection: Connection;
 }
+
+/** What a runtime builds for a process; each connection adds its own `connection`. */
+export type RuntimeDeps = Omit<ToolDeps, 'connection'>;

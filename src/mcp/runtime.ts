@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { loadConfig } from '../agents/config.js';
 import { resolveCaller } from '../agents/identity.js';
-import { createCurrentSession } from '../agents/session.js';
+import { createCurrentSession, openTeams } from '../agents/session.js';
 import { Supervisor } from '../agents/supervisor.js';
 import { createWaker } from '../agents/waker.js';
 import { createAgentStore } from '../bus/agent-store.js';
@@ -16,7 +16,7 @@ import { createBackendRegistry, type BackendRegistry } from '../backends/registr
 import type { Logger } from '../log.js';
 import { serverCommand } from '../package-root.js';
 import { COORDINATOR, type Caller } from '../ops/caller.js';
-import type { ToolDeps } from './deps.js';
+import type { RuntimeDeps } from './deps.js';
 
 export interface RuntimeOptions {
   dbFile: string;
@@ -28,7 +28,7 @@ export interface RuntimeOptions {
 }
 
 export interface Runtime {
-  deps: ToolDeps;
+  deps: RuntimeDeps;
   /** Stops every worker this process started, then closes the database. */
   close(): Promise<void>;
 }
@@ -61,7 +61,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     config,
     waker,
     logger: options.logger,
-    session: createCurrentSession(env),
+    session: createCurrentSession(env, () => openTeams(agents)),
     dataDir,
   };
   return {

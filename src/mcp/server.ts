@@ -13,7 +13,8 @@ import { registerSpawnAgent } from '../../tools/spawn-agent.js';
 import { registerTeamMsg } from '../../tools/team-msg.js';
 import { registerWaitAgent } from '../../tools/wait-agent.js';
 import { VERSION } from '../version.js';
-import type { ToolDeps } from './deps.js';
+import { createConnection } from './connection.js';
+import type { RuntimeDeps, ToolDeps } from './deps.js';
 
 export const SERVER_NAME = 'maestro-tools';
 
@@ -32,7 +33,11 @@ const REGISTRATIONS = [
   registerTeamMsg,
 ];
 
-export function createServer(deps: ToolDeps): { server: McpServer; cleanup: () => Promise<void> } {
+/** The server for one connection; its client's call limit is decided when the client initializes. */
+export function createServer(
+  runtimeDeps: RuntimeDeps,
+  env: NodeJS.ProcessEnv = process.env,
+): { server: McpServer; cleanup: () => Promise<void> } {
   const server = new McpServer(
     { name: SERVER_NAME, version: VERSION },
     {
@@ -44,6 +49,14 @@ export function createServer(deps: ToolDeps): { server: McpServer; cleanup: () =
       maxToolInputElements: MAX_INPUT_ELEMENTS,
     },
   );
+  const connection = createConnection({
+    clientInfo: () => server.server.getClientVersion(),
+    env,
+    serverName: SERVER_NAME,
+    logger: runtimeDeps.logger,
+  });
+  server.server.oninitialized = () => void connection.callLimit; // decided (and logged) as soon as it is known
+  const deps: ToolDeps = { ...runtimeDeps, connection };
   for (const register of REGISTRATIONS) register(server, deps);
   return {
     server,

@@ -1,6 +1,7 @@
 /**
  * `maestro mcp`: serve the tools over stdio. stdout carries protocol only; logs go to a file
- * (or stderr). When the client closes stdin, or on SIGTERM / SIGINT, every worker this server
+ * (or stderr). When the client closes stdin, or on SIGTERM / SIGINT, the connection is closed
+ * first (a wait still in progress is aborted and takes no news), then every worker this server
  * started is stopped before the process exits.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -23,8 +24,10 @@ export async function serveStdio(options: { db?: string | undefined }): Promise<
     if (closing) return;
     closing = true;
     logger.info({ reason }, 'server stopping');
-    await runtime.close().catch((error: unknown) => logger.error({ err: error }, 'error while stopping workers'));
+    // The connection first: stopping workers ends their turns, and a wait nobody hears any more
+    // must not take that news (the next server's wait reports it).
     await cleanup().catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
+    await runtime.close().catch((error: unknown) => logger.error({ err: error }, 'error while stopping workers'));
     process.exit(0);
   };
 

@@ -4,6 +4,11 @@
  * once if such news is already pending. News is consumed inside a write transaction, so each piece
  * reaches one wait once; it is written in the same transaction as the event that causes it, so
  * a wait never misses news that arrived just before it looked.
+ *
+ * A wait nobody will hear consumes nothing: a cancelled request (or a closed connection) wakes
+ * the wait at once and is checked before every consume, and from the consume to the response
+ * nothing yields to the event loop, so no cancellation can arrive in between. A wait also never
+ * outlasts what the calling client allows (`CallLimit`): it ends as timed out just before that.
  */
 import { isOpen } from '../../agents/status.js';
 import type { AgentRecord, News } from '../../bus/agent-store.js';
@@ -41,8 +46,20 @@ export interface WaitResult {
   session_id: string;
 }
 
+/** The longest the calling client lets one call run, and how long a wait may hold it within that. */
+export interface CallLimit {
+  /** The client's own limit, as it is configured (for the message). */
+  clientMs: number;
+  /** How long a call may be held: the client's limit minus a margin. */
+  holdMs: number;
+  /** Who the client is and where its limit comes from, e.g. "Codex (tool_timeout_sec in ~/.codex/config.toml)". */
+  source: string;
+}
+
 export interface WaitControl {
+  /** Aborted when the request is cancelled or the connection closes: the wait then takes nothing. */
   signal?: AbortSignal | undefined;
+  callLimit?: CallLimit | null | undefined;
   /** Called about once a second while waiting, for MCP progress notifications. */
   onProgress?: ((elapsedMs: number, totalMs: number, message: string) => void) | undefined;
 }
@@ -80,7 +97,10 @@ export async function waitAgent(
   control: WaitControl = {},
 ): Promise<WaitResult> {
   const sessionId = deps.session.resolve(caller, input.session_id);
-  const timeout = input.timeout_ms ?? WAIT_DEFAULT_MS;
+  const requested = input.timeout_ms ?? WAIT_DEFAULT_MS;
+  const limit = control.callLimit ?? null;
+  const shortened = limit !== null && limit.holdMs < requested;
+  const timeout = shortened ? limit.holdMs : requested;
   const recipient = caller.agentId ?? '';
   const targets = input.targets?.length
     ? input.targets.map((t) => findAgent(deps, sessionId, t))
@@ -114,6 +134,8 @@ export async function waitAgent(
   });
 
   for (;;) {
+    // Before every consume: whatever a cancelled wait took would reach nobody. What it returns is dropped.
+    if (control.signal?.aborted) return snapshot(true, 'the wait was cancelled; nothing was taken', []);
     const news = deps.agents.consumeNews(sessionId, recipient, input.targets?.length ? targetIds : undefined);
     if (news.length > 0) {
       const messages = news
@@ -129,14 +151,18 @@ export async function waitAgent(
     if (stillBusy.length === 0) {
       return snapshot(false, `nothing to wait for: ${current.map((a) => `${a.task_name} ${a.status}`).join(', ')}`, []);
     }
-    if (elapsed >= timeout || control.signal?.aborted) {
-      const running = stillBusy.map((a) => a.task_name).join(', ');
-      return snapshot(true, `timed out after ${timeout} ms${running ? `; still running: ${running}` : ''}`, []);
+    if (elapsed >= timeout) {
+      const running = `still running: ${stillBusy.map((a) => a.task_name).join(', ')}`;
+      const message = shortened
+        ? `wait shortened to ${timeout} ms (asked for ${requested} ms) to end before the client's own limit of ` +
+          `${limit.clientMs / 1000} s per tool call (${limit.source}); ${running}. Call wait_agent again to keep waiting`
+        : `timed out after ${timeout} ms; ${running}`;
+      return snapshot(true, message, []);
     }
     if (control.onProgress && Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = Date.now();
       control.onProgress(elapsed, timeout, `waiting for ${stillBusy.map((a) => a.task_name).join(', ')}`);
     }
-    await deps.waker.next(Math.min(timeout - elapsed, PROGRESS_EVERY_MS));
+    await deps.waker.next(Math.min(timeout - elapsed, PROGRESS_EVERY_MS), control.signal);
   }
 }
