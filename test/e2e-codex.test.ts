@@ -79,7 +79,7 @@ describe('Codex worker (app-server)', () => {
     expect(first.backend_session_id).toMatch(/[0-9a-f-]{36}/);
     expect(first.pid).not.toBeNull(); // the process stays for the next turn
     // Usage is the turn's token counts (thread/tokenUsage/updated); codex reports no cost.
-    const usage = (await p.ok('list_agents', {})).agents[0].usage;
+    const usage = ((await p.ok('list_agents', {})).agents as Array<{ usage: Record<string, number> }>)[0]!.usage;
     expect(usage).toMatchObject({ cost_usd: 0 });
     expect(usage.input_tokens).toBeGreaterThan(0);
     expect(usage.output_tokens).toBeGreaterThan(0);
