@@ -377,3 +377,53 @@ describe('the app-server backend against a replayed codex', () => {
     expect(events.at(-1)).toMatchObject({ kind: 'exit', code: 101 });
   });
 });
+
+describe('a message codex refuses mid-turn', () => {
+  it('is not lost: a steer rejected because the turn just ended opens the next turn', async () => {
+    const dir = tempDir('maestro-codex-race-');
+    const seen = path.join(dir, 'turns.json');
+    const fake = path.join(dir, 'racy-codex.cjs');
+    // Its turn ends the moment a steer arrives, and it refuses the steer: the race between a message and a turn's end.
+    writeFileSync(
+      fake,
+      `
+const out = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
+const turns = []; let buffer = '';
+process.stdin.on('data', (chunk) => {
+  buffer += chunk;
+  for (let nl = buffer.indexOf('\\n'); nl >= 0; nl = buffer.indexOf('\\n')) {
+    const m = JSON.parse(buffer.slice(0, nl)); buffer = buffer.slice(nl + 1);
+    if (m.method === 'initialize') out({ id: m.id, result: {} });
+    if (m.method === 'thread/start') out({ id: m.id, result: { thread: { id: 'th-1' } } });
+    if (m.method === 'turn/start') {
+      const id = 'turn-' + (turns.length + 1);
+      turns.push(m.params.input[0].text);
+      require('fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify(turns));
+      out({ id: m.id, result: { turn: { id, status: 'inProgress', items: [] } } });
+      if (turns.length === 2) out({ method: 'turn/completed', params: { threadId: 'th-1', turn: { id, status: 'completed', error: null, items: [] } } });
+    }
+    if (m.method === 'turn/steer') {
+      out({ method: 'turn/completed', params: { threadId: 'th-1', turn: { id: 'turn-1', status: 'completed', error: null, items: [] } } });
+      out({ id: m.id, error: { code: -32600, message: 'no active turn to steer' } });
+    }
+  }
+});
+`,
+    );
+    const events: BackendEvent[] = [];
+    const worker = codexAppServerBackend.launch(
+      { ...spec(dir, 'codex-app-turn.jsonl'), settings: { command: [process.execPath, fake] } },
+      { text: 'first task', resumeSessionId: null },
+      (e) => events.push(e),
+    );
+    await until(() => worker.canInject(), 20_000);
+    expect(worker.inject('MAIL: the fixtures moved')).toBe(true);
+    await until(() => events.some((e) => e.kind === 'activity' && e.text.includes('did not take a message')), 20_000);
+    expect(ends(events)).toHaveLength(1);
+    expect(worker.canTakeTurn()).toBe(true);
+    worker.nextTurn('second task');
+    await until(() => ends(events).length === 2, 20_000);
+    expect(JSON.parse(readFileSync(seen, 'utf8'))).toEqual(['first task', 'MAIL: the fixtures moved\n\nsecond task']);
+    await worker.stop(2000);
+  });
+});
