@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { codexAppServerBackend } from '../src/backends/codex-app.js';
+import { appServerArgs, codexAppServerBackend } from '../src/backends/codex-app.js';
 import { createCodexTurnReader } from '../src/backends/codex-events.js';
 import { GONE, RpcError, createRpcPeer, type RpcHandlers } from '../src/backends/codex-rpc.js';
 import type { BackendEvent, LaunchSpec } from '../src/backends/types.js';
@@ -425,5 +425,34 @@ process.stdin.on('data', (chunk) => {
     await until(() => ends(events).length === 2, 20_000);
     expect(JSON.parse(readFileSync(seen, 'utf8'))).toEqual(['first task', 'MAIL: the fixtures moved\n\nsecond task']);
     await worker.stop(2000);
+  });
+});
+
+describe('the app-server command line', () => {
+  it('adds maestro-tools approved and required, passes the environment by name only, and sets model and effort', () => {
+    const secret = 'sk-never-on-a-command-line';
+    const argv = appServerArgs({
+      ...spec(tempDir('maestro-codex-args-'), 'codex-app-turn.jsonl'),
+      settings: { command: ['/opt/codex'] },
+      model: 'gpt-5',
+      reasoningEffort: 'high',
+      env: { PATH: '/bin', OPENAI_API_KEY: secret, MAESTRO_AGENT_ID: 'a1' },
+      mcp: { command: '/usr/bin/node', args: ['main.js', 'mcp'], env: { MAESTRO_AGENT_ID: 'a1' } },
+    });
+    expect(argv.slice(0, 2)).toEqual(['/opt/codex', 'app-server']);
+    expect(argv.join(' ')).not.toContain(secret);
+    const overrides = argv.filter((_, i) => argv[i - 1] === '-c');
+    expect(overrides).toEqual(
+      expect.arrayContaining([
+        'mcp_servers.maestro-tools.command="/usr/bin/node"',
+        'mcp_servers.maestro-tools.args=["main.js","mcp"]',
+        'mcp_servers.maestro-tools.env={MAESTRO_AGENT_ID = "a1"}',
+        'mcp_servers.maestro-tools.env_vars=["PATH","OPENAI_API_KEY"]',
+        'mcp_servers.maestro-tools.default_tools_approval_mode="approve"',
+        'mcp_servers.maestro-tools.required=true',
+        'model="gpt-5"',
+        'model_reasoning_effort="high"',
+      ]),
+    );
   });
 });
