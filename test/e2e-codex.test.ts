@@ -60,7 +60,8 @@ function untilTold(marker: string, answer: (said: string) => string, holdMs = 30
 /** Processes whose command line names this project's directory (codex names its maestro-tools server's database there). */
 const processesOf = (p: OfflineProject) => pidsWith(path.join(p.dir, '.maestro'));
 
-describe('Codex worker (app-server)', () => {
+// Real CLIs on a loaded 2-core machine: a test waits for events, with deadlines well past the suite's 30 s default.
+describe('Codex worker (app-server)', { timeout: 240_000 }, () => {
   it('logs progress, reports, takes a follow-up in the same process and thread, and leaves no process when closed', async () => {
     const p = await codexProject(reportScript);
     await p.ok('spawn_agent', { task_name: 'IMPL-003', backend: 'codex', message: 'Find the bug.', session_id: 'cx' });
@@ -196,7 +197,7 @@ describe('Codex worker (app-server)', () => {
   });
 });
 
-describe('Codex worker (exec fallback)', () => {
+describe('Codex worker (exec fallback)', { timeout: 240_000 }, () => {
   it('runs each turn in a process of its own, the next one resuming the thread', async () => {
     const p = await codexProject(reportScript, { backends: { codex: { transport: 'exec' } } });
     await p.ok('spawn_agent', { task_name: 'IMPL-004', backend: 'codex', message: 'Find the bug.', session_id: 'ex' });

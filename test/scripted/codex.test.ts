@@ -546,7 +546,7 @@ const isNote =
   (l: Line) =>
     l.method === method && l.id === undefined && test(l.params);
 
-describe('codex app-server worker', () => {
+describe('codex app-server worker', { timeout: 240_000 }, () => {
   it('15. a turn over JSON-RPC: thread/start, turn/start, the notifications, token usage, turn/completed; stdin closed → exit 0', async () => {
     const s = await setup(logThenFinish);
     const a = appServer(s);
