@@ -17,6 +17,8 @@ type Waited = { timed_out: boolean; agents: Record<string, Outcome> };
 
 const BACKENDS = ['claude', 'codex'] as const;
 type Name = (typeof BACKENDS)[number];
+/** The CLI a fake stands in for: Claude Code, `codex app-server` (the default), or `codex exec` (the fallback). */
+type Fake = Name | 'codex-exec';
 
 /** Lines no CLI should print: not JSON, cut short, JSON of shapes and types neither parser knows. */
 const GARBAGE = [
@@ -39,12 +41,21 @@ const GARBAGE = [
   '{"type":"item.completed","item":{"type":"agent_message","text":{"not":"text"}}}',
   '{"type":"item.completed","item":{"type":"mcp_tool_call","server":null}}',
   '{"type":"error","message":{"not":"text"}}',
+  // JSON-RPC of the wrong shapes (codex app-server)
+  '{"id":"nobody-asked","result":{}}',
+  '{"id":{"x":1},"error":7}',
+  '{"method":"turn/completed","params":{"turn":"done"}}',
+  '{"method":"item/completed","params":{"item":null}}',
+  '{"method":"item/completed","params":{"item":{"type":"agentMessage","text":{"not":"text"}}}}',
+  '{"method":"thread/tokenUsage/updated","params":{"tokenUsage":{"last":"lots"}}}',
+  '{"method":"error","params":{"error":{"message":{"not":"text"}}}}',
+  '{"id":901,"method":"item/commandExecution/requestApproval","params":{"command":"rm -rf /"}}',
   '\u0000\u0001 binary \ufffd',
   'x'.repeat(5 * 1024 * 1024), // over the 4 MiB line bound
 ];
 
 /** What each fake prints, after GARBAGE, to end a turn well (a valid final line) or badly. */
-const FINALS: Record<Name, Record<string, string[]>> = {
+const FINALS: Record<Fake, Record<string, string[]>> = {
   claude: {
     // a real turn's shapes (test/fixtures/recorded/FACTS.md)
     result: [
@@ -59,7 +70,7 @@ const FINALS: Record<Name, Record<string, string[]>> = {
     ],
     'bad-failure': ['{"type":"result","subtype":"error_during_execution","is_error":true,"result":{"not":"text"}}'],
   },
-  codex: {
+  'codex-exec': {
     result: [
       '{"type":"thread.started","thread_id":"fake-thread-1"}',
       '{"type":"turn.started"}',
@@ -73,25 +84,46 @@ const FINALS: Record<Name, Record<string, string[]>> = {
     ],
     'bad-failure': ['{"type":"turn.failed","error":{"message":{"not":"text"}}}'],
   },
+  // after its answers to initialize, thread/start (thread fake-thread-1) and turn/start (turn fake-turn-1)
+  codex: {
+    result: [
+      '{"method":"turn/started","params":{"threadId":"fake-thread-1","turn":{"id":"fake-turn-1","status":"inProgress"}}}',
+      '{"method":"item/completed","params":{"threadId":"fake-thread-1","turnId":"fake-turn-1","item":{"type":"agentMessage","id":"m1","text":"all done"}}}',
+      '{"method":"thread/tokenUsage/updated","params":{"threadId":"fake-thread-1","turnId":"fake-turn-1","tokenUsage":{"last":{"inputTokens":10,"cachedInputTokens":0,"outputTokens":5}}}}',
+      '{"method":"turn/completed","params":{"threadId":"fake-thread-1","turn":{"id":"fake-turn-1","status":"completed","error":null}}}',
+    ],
+    'bad-fields': [
+      '{"method":"item/completed","params":{"turnId":"fake-turn-1","item":{"type":"agentMessage","text":"partial answer"}}}',
+      '{"method":"item/completed","params":{"turnId":"fake-turn-1","item":{"type":"agentMessage","text":["not","text"]}}}',
+      '{"method":"thread/tokenUsage/updated","params":{"turnId":"fake-turn-1","tokenUsage":{"last":{"inputTokens":"many","outputTokens":null}}}}',
+      '{"method":"turn/completed","params":{"turn":{"id":"fake-turn-1","status":"completed","error":"none"}}}',
+    ],
+    'bad-failure': [
+      '{"method":"turn/completed","params":{"turn":{"id":"fake-turn-1","status":"failed","error":{"message":{"not":"text"}}}}}',
+    ],
+  },
 };
 
 /**
  * A fake `claude` or `codex`: it waits for its turn on stdin (Claude Code: the first user line;
- * Codex: the whole prompt, then end of input), finds `MODE=<mode>` in it and behaves so:
+ * codex app-server: `turn/start`, after answering `initialize` and `thread/start`; codex exec: the
+ * whole prompt, then end of input), finds `MODE=<mode>` in it and behaves so:
  * `exit` prints GARBAGE and exits 0 with no final line; `result`, `bad-fields`, `bad-failure`
  * print GARBAGE then FINALS[mode]; `silent` and `deaf` print nothing and never exit, after
  * starting a child that does the same (`deaf`: both ignore SIGTERM and end of input). The pids go
  * to `<dir>/<name>-<mode>.pids`.
  */
-function fakeCli(dir: string, name: Name): string {
-  const file = path.join(dir, `fake-${name}.cjs`);
+function fakeCli(dir: string, fake: Fake): string {
+  const name: Name = fake === 'claude' ? 'claude' : 'codex';
+  const file = path.join(dir, `fake-${fake}.cjs`);
   const script = `
 const { spawn } = require('node:child_process');
 const { writeFileSync } = require('node:fs');
 const path = require('node:path');
 const NAME = ${JSON.stringify(name)};
 const GARBAGE = ${JSON.stringify(GARBAGE)};
-const FINALS = ${JSON.stringify(FINALS[name])};
+const FINALS = ${JSON.stringify(FINALS[fake])};
+const RPC = ${JSON.stringify(fake === 'codex')};
 let input = '';
 let started = false;
 const begin = () => {
@@ -109,23 +141,47 @@ const begin = () => {
   process.stderr.write('line one\\nline two\\n\\nline three\\nline four\\n');
   const lines = [...GARBAGE, ...(FINALS[mode] ?? [])];
   process.stdout.write(lines.join('\\n') + '\\n', () => {
-    // Claude Code stays for a next turn after a result; the rest leave now.
-    if (mode !== 'result' || NAME !== 'claude') process.exit(0);
+    // Claude Code and the app-server stay for a next turn after a result; the rest leave now.
+    if (mode !== 'result' || (NAME !== 'claude' && !RPC)) process.exit(0);
   });
 };
+let rpcBuffer = '';
+const answer = (id, result) => process.stdout.write(JSON.stringify({ id, result }) + '\\n');
 process.stdin.on('data', (chunk) => {
+  if (RPC) {
+    rpcBuffer += chunk;
+    for (let nl = rpcBuffer.indexOf('\\n'); nl >= 0; nl = rpcBuffer.indexOf('\\n')) {
+      const request = JSON.parse(rpcBuffer.slice(0, nl));
+      rpcBuffer = rpcBuffer.slice(nl + 1);
+      if (request.method === 'initialize') answer(request.id, { userAgent: 'fake' });
+      if (request.method === 'thread/start') answer(request.id, { thread: { id: 'fake-thread-1' } });
+      if (request.method === 'turn/start') {
+        answer(request.id, { turn: { id: 'fake-turn-1', status: 'inProgress', items: [] } });
+        input = request.params.input[0].text;
+        begin();
+      }
+    }
+    return;
+  }
   input += chunk;
   if (NAME === 'claude' && input.includes('\\n')) begin();
 });
-process.stdin.on('end', begin);
+process.stdin.on('end', () => { if (!RPC) begin(); });
 `;
   writeFileSync(file, script);
   return file;
 }
 
-async function fakeProject(limits: Record<string, number> = {}): Promise<{ p: Project; dir: string }> {
+async function fakeProject(
+  limits: Record<string, number> = {},
+  codexTransport: 'app-server' | 'exec' = 'app-server',
+): Promise<{ p: Project; dir: string }> {
   const dir = tempDir('maestro-fakes-');
-  const backends = Object.fromEntries(BACKENDS.map((b) => [b, { command: [process.execPath, fakeCli(dir, b)] }]));
+  const codexFake = codexTransport === 'exec' ? 'codex-exec' : 'codex';
+  const backends = {
+    claude: { command: [process.execPath, fakeCli(dir, 'claude')] },
+    codex: { command: [process.execPath, fakeCli(dir, codexFake)], transport: codexTransport },
+  };
   const p = await startProject({ config: { backends, limits: { max_open_agents: 16, ...limits } } });
   return { p, dir };
 }
@@ -157,47 +213,48 @@ function gone(pid: number): boolean {
   }
 }
 
-describe('garbage on stdout', () => {
-  it('is ignored: a valid final line still ends the turn, and a CLI that exits without one leaves the agent errored, saying so', async () => {
-    const { p } = await fakeProject();
-    const modes = ['exit', 'result', 'bad-fields', 'bad-failure'];
-    for (const backend of BACKENDS) for (const mode of modes) await spawn(p, backend, mode);
-    const agents = await outcomes(p);
+for (const transport of ['app-server', 'exec'] as const)
+  describe(`garbage on stdout (codex ${transport})`, () => {
+    it('is ignored: a valid final line still ends the turn, and a CLI that exits without one leaves the agent errored, saying so', async () => {
+      const { p } = await fakeProject({}, transport);
+      const modes = ['exit', 'result', 'bad-fields', 'bad-failure'];
+      for (const backend of BACKENDS) for (const mode of modes) await spawn(p, backend, mode);
+      const agents = await outcomes(p);
 
-    for (const backend of BACKENDS) {
-      expect(agents[task(backend, 'exit')], backend).toMatchObject({
-        status: 'errored',
-        error: `${backend} exited (code 0) before the turn completed: line two | line three | line four`,
-      });
-      expect(agents[task(backend, 'result')], backend).toMatchObject({ status: 'completed', result: 'all done' });
-      // A final line whose fields have the wrong types still ends the turn; the wrong fields are left out.
-      expect(agents[task(backend, 'bad-fields')], backend).toMatchObject({
-        status: 'completed',
-        result: 'partial answer',
-      });
-      expect(agents[task(backend, 'bad-failure')], backend).toMatchObject({
-        status: 'errored',
-        error: backend === 'claude' ? 'error_during_execution' : 'turn failed',
-      });
-    }
+      for (const backend of BACKENDS) {
+        expect(agents[task(backend, 'exit')], backend).toMatchObject({
+          status: 'errored',
+          error: `${backend} exited (code 0) before the turn completed: line two | line three | line four`,
+        });
+        expect(agents[task(backend, 'result')], backend).toMatchObject({ status: 'completed', result: 'all done' });
+        // A final line whose fields have the wrong types still ends the turn; the wrong fields are left out.
+        expect(agents[task(backend, 'bad-fields')], backend).toMatchObject({
+          status: 'completed',
+          result: 'partial answer',
+        });
+        expect(agents[task(backend, 'bad-failure')], backend).toMatchObject({
+          status: 'errored',
+          error: backend === 'claude' ? 'error_during_execution' : 'turn failed',
+        });
+      }
 
-    // The server is still there and answers; only well-formed session ids were recorded.
-    const rows = await agentRows(p);
-    expect(rows).toHaveLength(8);
-    const session = (backend: Name) => rows.find((r) => r.task_name === task(backend, 'result'))!.backend_session_id;
-    expect(session('claude')).toBe('fake-session-1');
-    expect(session('codex')).toBe('fake-thread-1');
-    expect(alive(p.serverPid)).toBe(true);
-    // The over-long line reached the transcript cut, not whole.
-    const exitAgent = rows.find((r) => r.task_name === task('codex', 'exit'))!;
-    const transcript = readFileSync(
-      path.join(p.dir, '.maestro', 'agents', exitAgent.agent_id, 'transcript.log'),
-      'utf8',
-    );
-    expect(transcript).toContain(`${'x'.repeat(200)}… [line cut at ${4 * 1024 * 1024} bytes]`);
-    expect(transcript.length).toBeLessThan(1024 * 1024);
+      // The server is still there and answers; only well-formed session ids were recorded.
+      const rows = await agentRows(p);
+      expect(rows).toHaveLength(8);
+      const session = (backend: Name) => rows.find((r) => r.task_name === task(backend, 'result'))!.backend_session_id;
+      expect(session('claude')).toBe('fake-session-1');
+      expect(session('codex')).toBe('fake-thread-1');
+      expect(alive(p.serverPid)).toBe(true);
+      // The over-long line reached the transcript cut, not whole.
+      const exitAgent = rows.find((r) => r.task_name === task('codex', 'exit'))!;
+      const transcript = readFileSync(
+        path.join(p.dir, '.maestro', 'agents', exitAgent.agent_id, 'transcript.log'),
+        'utf8',
+      );
+      expect(transcript).toContain(`${'x'.repeat(200)}… [line cut at ${4 * 1024 * 1024} bytes]`);
+      expect(transcript.length).toBeLessThan(1024 * 1024);
+    });
   });
-});
 
 describe('a CLI that cannot run', () => {
   it('exits at once with an error: errored with the exit code and its stderr', async () => {

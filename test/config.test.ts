@@ -28,6 +28,22 @@ describe('project configuration', () => {
     const config = loadConfig({ dataDir: dataDirWith(example), env: {} });
     expect(config.agentType('tests')).toMatchObject({ backend: 'command', command: ['npm', 'test'] });
     expect(config.agentType('team_worker').model).toBe('sonnet');
+    expect(config.config.backends.codex).toEqual({ command: ['codex'], transport: 'app-server' });
+  });
+
+  it('takes backends.codex.transport: app-server or exec, and names the choices for anything else', () => {
+    const exec = loadConfig({ dataDir: dataDirWith({ backends: { codex: { transport: 'exec' } } }), env: {} });
+    expect(exec.config.backends.codex).toEqual({ transport: 'exec' });
+    expect(exec.executable('codex')).toEqual(['codex']);
+    expect(() =>
+      loadConfig({ dataDir: dataDirWith({ backends: { codex: { transport: 'websocket' } } }), env: {} }),
+    ).toThrow(/config.json: backends.codex.transport: .*"app-server".*"exec"/);
+    expect(() =>
+      loadConfig({
+        dataDir: dataDirWith({ backends: { claude: { command: ['claude'], transport: 'exec' } } }),
+        env: {},
+      }),
+    ).toThrow(/backends.claude: .*transport/);
   });
 
   it('names the field that is wrong, and the known types for an unknown one', () => {

@@ -551,7 +551,7 @@ function listFiles(dir: string): string[] {
 
 describe('a Codex worker’s own maestro server', () => {
   it('gets the worker’s environment from the real Codex, passed by name so no value is on a command line', async () => {
-    const { codexArgs } = await import('../src/backends/codex.js');
+    const { codexArgs } = await import('../src/backends/codex-exec.js');
     const { execFile } = await import('node:child_process');
     const { writeFileSync } = await import('node:fs');
     const dir = tempDir('maestro-codex-env-');

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { MaestroError } from '../errors.js';
-import { BACKEND_NAMES, type BackendName } from '../backends/types.js';
+import { BACKEND_NAMES, CODEX_TRANSPORTS, type BackendName } from '../backends/types.js';
 import { ENV_NAME, ENV_PATTERN, reservedReason } from './worker-env.js';
 
 export const CONFIG_FILE = 'config.json';
@@ -29,7 +29,10 @@ const agentType = z.strictObject({
 });
 export type AgentTypeConfig = z.infer<typeof agentType>;
 
-const executable = z.strictObject({ command: z.array(z.string().min(1)).min(1) });
+const command = z.array(z.string().min(1)).min(1);
+const executable = z.strictObject({ command });
+/** `transport`: `app-server` (default: messages join a running turn) or the fallback `exec` (a process per turn). */
+const codexSettings = z.strictObject({ command: command.optional(), transport: z.enum(CODEX_TRANSPORTS).optional() });
 
 const NAME_RULE = 'letters, digits and _, not starting with a digit';
 
@@ -71,7 +74,7 @@ const workerEnvSchema = z
 
 const configSchema = z.strictObject({
   agent_types: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), agentType).default({}),
-  backends: z.strictObject({ claude: executable.optional(), codex: executable.optional() }).default({}),
+  backends: z.strictObject({ claude: executable.optional(), codex: codexSettings.optional() }).default({}),
   worker_env: workerEnvSchema,
   /** Directories outside the project that spawn_agent may give a worker as its cwd (absolute or project-relative). */
   allowed_dirs: z

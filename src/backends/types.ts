@@ -7,6 +7,10 @@
 export const BACKEND_NAMES = ['claude', 'codex', 'command'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+/** How the codex backend talks to Codex (src/backends/codex.ts); the first is the default. */
+export const CODEX_TRANSPORTS = ['app-server', 'exec'] as const;
+export type CodexTransport = (typeof CODEX_TRANSPORTS)[number];
+
 export interface BackendCapabilities {
   /** The process lives across turns: a next turn is written to it. */
   persistent: boolean;

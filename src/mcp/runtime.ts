@@ -45,7 +45,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const supervisor = new Supervisor({
     agents,
     bus,
-    backends: options.backends ?? createBackendRegistry(),
+    backends:
+      options.backends ?? createBackendRegistry({}, { codexTransport: config.config.backends.codex?.transport }),
     config,
     logger: options.logger,
     waker,

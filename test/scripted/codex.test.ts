@@ -284,12 +284,13 @@ describe('codex exec worker', () => {
       const s = await setup({ conversations: [] }, { server });
       const r = s.exec([...APPROVE, `task IMPL-010 ${signal}`]);
       const pending = await server.waitForRequest((q) => q.view?.firstUser.includes(signal) ?? false);
-      await until(() => pidsWith(s.db).length > 0, 15_000); // its MCP server is up
+      await sleep(100);
+      expect(pidsWith(s.db).length).toBeGreaterThan(0);
       const at = Date.now();
       r.proc.kill(signal);
       const exit = await r.exited;
       const ms = Date.now() - at;
-      await until(() => pidsWith(s.db).length === 0 && pending.aborted === true, 15_000).catch(() => undefined);
+      await sleep(200);
       return { exit, ms, last: r.lines.at(-1)!.type, aborted: pending.aborted, mcpLeft: pidsWith(s.db).length };
     };
     const sigint = await stopWith('SIGINT');
@@ -323,7 +324,7 @@ describe('codex exec worker', () => {
     expect(pidsWith(s.db).length).toBeGreaterThan(0); // and its MCP server
     process.kill(-shim, 'SIGKILL'); // the whole group
     await r.exited;
-    await until(() => pidsWith(marker).length === 0 && pidsWith(s.db).length === 0, 15_000).catch(() => undefined);
+    await sleep(200);
     expect(pidsWith(marker)).toEqual([]);
     expect(pidsWith(s.db)).toEqual([]);
   });
@@ -430,7 +431,9 @@ describe('codex exec worker', () => {
   it('13. with stdin left open codex waits for it ("Reading additional input from stdin...") before any request', async () => {
     const s = await setup({ conversations: [] });
     const r = s.exec(['hello'], { keepStdin: true });
-    await until(() => r.stderr().includes('Reading additional input from stdin...'), 20_000);
+    // Waits for the notice (slow to come on a loaded machine), then a while longer: still no request.
+    await until(() => r.stderr().includes('Reading additional input from stdin...'), 30_000);
+    await sleep(1000);
     expect(s.server.requests).toHaveLength(0);
     r.proc.stdin.end();
     expect(await r.exited).toEqual({ code: 0, signal: null });
@@ -450,5 +453,274 @@ describe('codex exec worker', () => {
     });
     expect(await bad.exited).toEqual({ code: 2, signal: null });
     expect(bad.stderr()).toContain("error: unexpected argument '--bogus' found");
+  });
+});
+
+/**
+ * `codex app-server`: JSON-RPC on stdio, driven by hand. Each exchange is kept in order as
+ * `{from: "maestro" | "codex", message}` lines: the recordings test/codex-app.test.ts replays.
+ */
+interface AppServer {
+  r: Run;
+  /** Sends a request (ids 1, 2, … as maestro's peer numbers them) and resolves with codex's answer line. */
+  request(method: string, params: unknown): Promise<Line>;
+  notify(method: string): void;
+  /** The first line from codex (at or after `from`) satisfying `test`, and its index. */
+  find(test: (l: Line) => boolean, from?: number, timeoutMs?: number): Promise<{ line: Line; at: number }>;
+  transcript(): string;
+}
+
+function appServer(s: Setup, extra: string[] = APPROVE): AppServer {
+  const r = run(CODEX, ['app-server', ...codexMcpOverrides(s.db), ...extra], {
+    env: s.env,
+    cwd: s.dir,
+    detached: true,
+  });
+  cleanups.push(() => stop(r));
+  const sent: Array<{ at: number; seq: number; message: unknown }> = [];
+  let nextId = 1;
+  const find = async (test: (l: Line) => boolean, from = 0, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const at = r.lines.findIndex((l, i) => i >= from && test(l));
+      if (at >= 0) return { line: r.lines[at]!, at };
+      if (r.proc.exitCode !== null || r.proc.signalCode !== null)
+        throw new Error(`codex app-server ended; stderr: ${r.stderr().slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error(`no expected line within ${timeoutMs} ms; got ${r.lines.length}`);
+      await sleep(20);
+    }
+  };
+  const send = (message: Record<string, unknown>) => {
+    // ordered before the lines codex printed after it (by arrival index)
+    sent.push({ at: r.lines.length, seq: sent.length, message });
+    r.write(message);
+  };
+  return {
+    r,
+    find,
+    notify: (method) => send({ method }),
+    async request(method, params) {
+      const id = nextId++;
+      send({ id, method, params });
+      return (await find((l) => l.id === id && l.method === undefined)).line;
+    },
+    transcript() {
+      const out: string[] = [];
+      let next = 0;
+      r.lines.forEach((line, i) => {
+        while (next < sent.length && sent[next]!.at <= i)
+          out.push(JSON.stringify({ from: 'maestro', message: sent[next++]!.message }));
+        out.push(JSON.stringify({ from: 'codex', message: line }));
+      });
+      while (next < sent.length) out.push(JSON.stringify({ from: 'maestro', message: sent[next++]!.message }));
+      return `${out.join('\n')}\n`;
+    },
+  };
+}
+
+const text = (t: string) => [{ type: 'text', text: t, text_elements: [] }];
+
+/** initialize, initialized, thread/start (approval policy "never", developer instructions): the thread id. */
+async function openThread(
+  a: AppServer,
+  cwd: string,
+  instructions = 'ROLE: you are a maestro worker.',
+): Promise<string> {
+  const init = await a.request('initialize', {
+    clientInfo: { name: 'maestro', title: 'maestro', version: '0.0.0' },
+    capabilities: null,
+  });
+  expect(init.result).toMatchObject({ userAgent: expect.stringMatching(/^maestro\/0\.169\.0/), platformOs: 'linux' });
+  a.notify('initialized');
+  const started = await a.request('thread/start', {
+    cwd,
+    approvalPolicy: 'never',
+    developerInstructions: instructions,
+  });
+  expect(started.result.thread.id).toMatch(/^[0-9a-f-]{36}$/);
+  return started.result.thread.id;
+}
+
+const isNote =
+  (method: string, test: (p: Line) => boolean = () => true) =>
+  (l: Line) =>
+    l.method === method && l.id === undefined && test(l.params);
+
+describe('codex app-server worker', { timeout: 240_000 }, () => {
+  it('15. a turn over JSON-RPC: thread/start, turn/start, the notifications, token usage, turn/completed; stdin closed → exit 0', async () => {
+    const s = await setup(logThenFinish);
+    const a = appServer(s);
+    const threadId = await openThread(a, s.dir);
+    const turn = await a.request('turn/start', { threadId, input: text('You are task IMPL-015 in session s15.') });
+    expect(turn.result.turn).toMatchObject({ id: expect.any(String), status: 'inProgress', items: [] });
+    const turnId = turn.result.turn.id;
+    const done = await a.find(isNote('turn/completed'));
+    expect(done.line.params).toMatchObject({ threadId, turn: { id: turnId, status: 'completed', error: null } });
+    const notes = a.r.lines.filter((l) => l.method && l.id === undefined);
+    const started = notes.findIndex(isNote('turn/started'));
+    expect(started).toBeGreaterThan(notes.findIndex(isNote('thread/started')));
+    const items = notes
+      .filter(isNote('item/completed'))
+      .map((l) => [l.params.turnId, l.params.item.type, l.params.item.text ?? l.params.item.status]);
+    expect(items).toEqual([
+      [turnId, 'userMessage', undefined],
+      [turnId, 'agentMessage', 'Logging progress.'],
+      [turnId, 'mcpToolCall', 'completed'],
+      [turnId, 'agentMessage', 'IMPL-015 finished.'],
+    ]);
+    const call = notes.find(isNote('item/completed', (p) => p.item.type === 'mcpToolCall'))!.params.item;
+    expect(call).toMatchObject({ server: 'maestro-tools', tool: 'team_msg', error: null });
+    expect(call.result.structuredContent).toMatchObject({ operation: 'log', id: 'MSG-001' });
+    // One token count per model request: `last` is that request, `total` the thread's so far.
+    const usage = notes.filter(isNote('thread/tokenUsage/updated')).map((l) => l.params);
+    expect(usage).toHaveLength(2);
+    expect(usage[1]).toMatchObject({ threadId, turnId });
+    expect(usage[1].tokenUsage.total.inputTokens).toBe(
+      usage[0].tokenUsage.last.inputTokens + usage[1].tokenUsage.last.inputTokens,
+    );
+    expect(busMessages(s.db, 's15')).toMatchObject([{ from: 'IMPL-015', summary: 'hello' }]);
+    // The developer instructions reach the model as a developer message.
+    expect(s.server.requests[0]!.view!.system).toContain('ROLE: you are a maestro worker.');
+    expect(s.server.requests[0]!.view!.firstUser).toBe('You are task IMPL-015 in session s15.');
+    a.r.proc.stdin.end();
+    expect(await a.r.exited).toEqual({ code: 0, signal: null });
+    expect(pidsWith(s.db)).toEqual([]);
+    record('codex-app-turn.jsonl', a.transcript(), { '<cwd>': s.dir, '<home>': s.home });
+  });
+
+  it('16. turn/steer joins the running turn: the pending model reply is dropped and asked again with the new text', async () => {
+    const s = await setup({
+      conversations: [
+        {
+          name: 'w',
+          match: { user: /IMPL-016/ },
+          steps: [
+            (ctx) =>
+              ctx.request.userTexts.some((t) => t.includes('STEERED'))
+                ? { text: 'Heard you.' }
+                : { text: 'Not yet.', delayMs: 1500 },
+          ],
+        },
+      ],
+    });
+    const a = appServer(s);
+    const threadId = await openThread(a, s.dir);
+    const turn = await a.request('turn/start', { threadId, input: text('task IMPL-016') });
+    const turnId = turn.result.turn.id;
+    await s.server.waitForRequest((q) => q.view?.firstUser === 'task IMPL-016');
+    const wrong = await a.request('turn/steer', { threadId, expectedTurnId: 'not-the-turn', input: text('x') });
+    expect(wrong.error).toMatchObject({ code: -32600, message: expect.stringContaining('not-the-turn') });
+    const steered = await a.request('turn/steer', { threadId, expectedTurnId: turnId, input: text('STEERED: hi') });
+    expect(steered).toEqual({ id: steered.id, result: { turnId } });
+    const done = await a.find(isNote('turn/completed'));
+    expect(done.line.params.turn).toMatchObject({ id: turnId, status: 'completed' });
+    const said = a.r.lines.filter(isNote('item/completed', (p) => p.item.type === 'agentMessage'));
+    expect(said.map((l) => l.params.item.text)).toEqual(['Heard you.']); // the reply in flight was dropped
+    const users = a.r.lines.filter(isNote('item/completed', (p) => p.item.type === 'userMessage'));
+    expect(users.map((l) => [l.params.turnId, l.params.item.content[0].text])).toEqual([
+      [turnId, 'task IMPL-016'],
+      [turnId, 'STEERED: hi'],
+    ]);
+    expect(s.server.requests.at(-1)!.view!.userTexts.slice(-2)).toEqual(['task IMPL-016', 'STEERED: hi']);
+    // Once the turn is over there is nothing to steer.
+    const late = await a.request('turn/steer', { threadId, expectedTurnId: turnId, input: text('late') });
+    expect(late.error).toMatchObject({ code: -32600 });
+    console.info(
+      `turn/steer after the turn: ${JSON.stringify(late.error)}; wrong turn: ${JSON.stringify(wrong.error)}`,
+    );
+    record('codex-app-steer.jsonl', a.transcript(), { '<cwd>': s.dir, '<home>': s.home });
+  });
+
+  it('17. turn/interrupt ends the turn as interrupted (the model request dropped); the thread takes the next turn', async () => {
+    const s = await setup({
+      conversations: [
+        {
+          name: 'w',
+          match: { user: /IMPL-017/ },
+          steps: [
+            (ctx) =>
+              ctx.request.userTexts.some((t) => t.includes('again'))
+                ? { text: 'Second try.' }
+                : { text: 'slow', delayMs: 600_000 },
+          ],
+        },
+      ],
+    });
+    const a = appServer(s);
+    const threadId = await openThread(a, s.dir);
+    const turn = await a.request('turn/start', { threadId, input: text('task IMPL-017') });
+    const turnId = turn.result.turn.id;
+    const pending = await s.server.waitForRequest((q) => q.view?.firstUser === 'task IMPL-017');
+    const at = Date.now();
+    const interrupted = await a.request('turn/interrupt', { threadId, turnId });
+    expect(interrupted.result).toEqual({});
+    const done = await a.find(isNote('turn/completed'));
+    const ms = Date.now() - at;
+    expect(done.line.params.turn).toMatchObject({ id: turnId, status: 'interrupted', error: null });
+    await until(() => pending.aborted === true);
+    const next = await a.request('turn/start', { threadId, input: text('try again') });
+    const second = await a.find(isNote('turn/completed'), done.at + 1);
+    expect(second.line.params.turn).toMatchObject({ id: next.result.turn.id, status: 'completed' });
+    console.info(`turn/interrupt → turn/completed ${ms} ms`);
+    record('codex-app-interrupt.jsonl', a.transcript(), { '<cwd>': s.dir, '<home>': s.home });
+  });
+
+  it('18. a new process resumes the thread after SIGKILL (thread/resume): same id, the history sent again', async () => {
+    const s = await setup(logThenFinish);
+    const a = appServer(s);
+    const threadId = await openThread(a, s.dir);
+    await a.request('turn/start', { threadId, input: text('You are task IMPL-018 in session s18.') });
+    await a.find(isNote('turn/completed'));
+    process.kill(-a.r.proc.pid!, 'SIGKILL');
+    await a.r.exited;
+
+    const b = appServer(s);
+    await b.request('initialize', { clientInfo: { name: 'maestro', title: null, version: '0' }, capabilities: null });
+    b.notify('initialized');
+    const unknown = await b.request('turn/steer', { threadId, expectedTurnId: 'x', input: text('x') });
+    expect(unknown.error).toEqual({ code: -32600, message: `thread not found: ${threadId}` });
+    const resumed = await b.request('thread/resume', {
+      threadId,
+      cwd: s.dir,
+      approvalPolicy: 'never',
+      excludeTurns: true,
+    });
+    expect(resumed.result.thread.id).toBe(threadId);
+    // It repeats the last token count of the old turn: not this turn's.
+    const old = await b.find(isNote('thread/tokenUsage/updated'));
+    const turn = await b.request('turn/start', { threadId, input: text('Next: the second task.') });
+    expect(old.line.params.turnId).not.toBe(turn.result.turn.id);
+    await b.find(isNote('turn/completed'));
+    const request = s.server.requests.at(-1)!;
+    expect(request.view!.firstUser).toBe('You are task IMPL-018 in session s18.');
+    expect(request.view!.userTexts.at(-1)).toBe('Next: the second task.');
+    expect(request.view!.system).toContain('ROLE: you are a maestro worker.');
+    record('codex-app-resume.jsonl', b.transcript(), { '<cwd>': s.dir, '<home>': s.home });
+  });
+
+  it('19. a failing model: `error` notifications, then turn/completed with status failed and the error', async () => {
+    const s = await setup({
+      conversations: [
+        {
+          name: 'w',
+          match: { user: /IMPL-019/ },
+          steps: [
+            () => {
+              throw new Error('scripted failure'); // → HTTP 500
+            },
+          ],
+        },
+      ],
+    });
+    const a = appServer(s);
+    const threadId = await openThread(a, s.dir);
+    await a.request('turn/start', { threadId, input: text('task IMPL-019') });
+    const done = await a.find(isNote('turn/completed'));
+    expect(done.line.params.turn).toMatchObject({ status: 'failed', error: { message: expect.any(String) } });
+    const errors = a.r.lines.filter(isNote('error'));
+    expect(errors.at(-1)!.params).toMatchObject({ willRetry: false, error: { message: expect.any(String) } });
+    expect(a.r.proc.exitCode).toBeNull(); // the process stays for the next turn
+    console.info(`app-server on HTTP 500: ${JSON.stringify(done.line.params.turn.error)}`);
+    record('codex-app-failed.jsonl', a.transcript(), { '<cwd>': s.dir, '<home>': s.home });
   });
 });
