@@ -183,15 +183,13 @@ export class Supervisor {
     await stopAgentProcesses(marked(), this.deps.config.config.limits.stop_grace_ms, marked);
   }
 
-  /**
-   * When a worker exits, what it started outside its own process group (the group is stopped by
-   * backends/process.ts) is stopped too: found now, before a next turn starts a new process.
-   */
+  /** When a worker exits, what it started outside its own process group is stopped too. */
   private stopEscaped(live: Live): void {
     const agent = this.deps.agents.get(live.agentId);
     if (!agent || runElsewhere(agent)) return;
-    const group = live.process.pid;
-    const escaped = findAgentProcesses(this.deps.dbFile, new Set([live.agentId])).filter((p) => p.pgid !== group);
+    // Its own group is stopped by backends/process.ts; a next turn may already run in a new one.
+    const groups = new Set([live.process.pid, this.live.get(live.agentId)?.process.pid]);
+    const escaped = findAgentProcesses(this.deps.dbFile, new Set([live.agentId])).filter((p) => !groups.has(p.pgid));
     if (escaped.length === 0) return;
     this.deps.logger.info({ agent: live.agentId, pids: escaped.map((p) => p.pid) }, 'stopping what the worker left');
     void stopAgentProcesses(escaped, this.deps.config.config.limits.stop_grace_ms).catch((error: unknown) =>
