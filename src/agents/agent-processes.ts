@@ -23,11 +23,26 @@ export interface AgentProcess {
 /** How long SIGKILLed processes get to disappear before a stop returns. */
 const KILL_SETTLE_MS = 2000;
 
+const AGENT_ID = 'MAESTRO_AGENT_ID=';
+const DB = 'MAESTRO_DB=';
+const MARKER = Buffer.from(AGENT_ID);
+
+/** The entries of a process's environment, or null when it holds no agent id or cannot be read. */
 function environ(pid: number): string[] | null {
   try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+    const raw = readFileSync(`/proc/${pid}/environ`);
+    return raw.includes(MARKER) ? raw.toString('utf8').split('\0') : null;
   } catch {
     return null; // gone (ESRCH/ENOENT) or not ours to read (EACCES)
+  }
+}
+
+function ownedBy(pid: number, uid: number | undefined): boolean {
+  if (uid === undefined) return true;
+  try {
+    return statSync(`/proc/${pid}`).uid === uid;
+  } catch {
+    return false;
   }
 }
 
@@ -69,17 +84,14 @@ export function findAgentProcesses(dbFile: string, agentIds?: ReadonlySet<string
   for (const entry of entries) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid <= 1 || skip.has(pid)) continue;
-    try {
-      if (uid !== undefined && uid !== 0 && statSync(`/proc/${pid}`).uid !== uid) continue;
-    } catch {
-      continue;
-    }
+    // Another user's environment cannot be read (EACCES) unless this is root: then the owner is checked.
     const env = environ(pid);
     if (!env) continue;
-    const agentId = env.find((e) => e.startsWith('MAESTRO_AGENT_ID='))?.slice('MAESTRO_AGENT_ID='.length);
+    const agentId = env.find((e) => e.startsWith(AGENT_ID))?.slice(AGENT_ID.length);
     if (!agentId || (agentIds && !agentIds.has(agentId))) continue;
-    const db = env.find((e) => e.startsWith('MAESTRO_DB='))?.slice('MAESTRO_DB='.length);
+    const db = env.find((e) => e.startsWith(DB))?.slice(DB.length);
     if (db === undefined || !sameFile(db, dbFile)) continue;
+    if (!ownedBy(pid, uid)) continue;
     const start = startToken(pid);
     if (start === null || procStatField(pid, 3) === 'Z') continue;
     found.push({ pid, start, agentId, pgid: Number(procStatField(pid, 5)) });
