@@ -6,9 +6,11 @@
  * every process of a worker inherits.
  */
 import { spawn } from 'node:child_process';
+import { startProcess } from '../src/backends/process.js';
 import { describe, expect, it } from 'vitest';
 import { agentProcesses, gone, type Found } from './helpers/processes.js';
 import { agentRows, alive, startProject, until, type Project } from './helpers/project.js';
+import { tempDir } from './helpers/temp.js';
 
 type Waited = { timed_out: boolean; agents: Record<string, { status: string; result?: unknown; error?: string }> };
 
@@ -128,4 +130,33 @@ describe('a detached child holding the worker’s stdout', () => {
     await noneLeft(id);
     expect((await agentRows(p))[0]).toMatchObject({ status: 'shutdown', result: { verdict: 'pass' } });
   }, 60_000);
+});
+
+describe('a worker process', () => {
+  it('has ended once it exited and everything it wrote is read, while a detached child holds its stdout', async () => {
+    const script = [
+      "const { spawn } = require('child_process');",
+      "const c = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 1000000)'], { detached: true, stdio: ['ignore', 'inherit', 'ignore'] });",
+      "console.log('child ' + c.pid); c.unref();",
+      // About 60 kB: most of it is still in the pipe when the process exits.
+      "for (let i = 0; i < 2000; i++) console.log('line ' + i + ' ' + 'x'.repeat(24));",
+    ].join('\n');
+    const lines: string[] = [];
+    const child = startProcess([process.execPath, '-e', script], {
+      cwd: tempDir(),
+      env: { PATH: process.env.PATH ?? '' },
+      stdin: 'ignore',
+      leftoverGraceMs: 200,
+      onStdoutLine: (line) => lines.push(line),
+    });
+    try {
+      expect(await child.exited).toEqual({ code: 0, signal: null, error: null });
+      expect(child.running()).toBe(false);
+      expect(lines).toHaveLength(2001);
+      expect(lines.at(-1)).toBe(`line 1999 ${'x'.repeat(24)}`);
+    } finally {
+      const holder = Number(lines[0]?.split(' ')[1]);
+      if (holder > 0) process.kill(holder, 'SIGKILL');
+    }
+  });
 });
