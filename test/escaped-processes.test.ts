@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { startProcess } from '../src/backends/process.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { agentProcesses, gone, type Found } from './helpers/processes.js';
 import { agentRows, alive, startProject, until, type Project } from './helpers/project.js';
 import { tempDir } from './helpers/temp.js';
@@ -142,6 +142,10 @@ describe('a worker process', () => {
       "for (let i = 0; i < 2000; i++) console.log('line ' + i + ' ' + 'x'.repeat(24));",
     ].join('\n');
     const lines: string[] = [];
+    onTestFinished(() => {
+      const holder = Number(lines[0]?.split(' ')[1]);
+      if (holder > 0) process.kill(holder, 'SIGKILL');
+    });
     const child = startProcess([process.execPath, '-e', script], {
       cwd: tempDir(),
       env: { PATH: process.env.PATH ?? '' },
@@ -149,14 +153,9 @@ describe('a worker process', () => {
       leftoverGraceMs: 200,
       onStdoutLine: (line) => lines.push(line),
     });
-    try {
-      expect(await child.exited).toEqual({ code: 0, signal: null, error: null });
-      expect(child.running()).toBe(false);
-      expect(lines).toHaveLength(2001);
-      expect(lines.at(-1)).toBe(`line 1999 ${'x'.repeat(24)}`);
-    } finally {
-      const holder = Number(lines[0]?.split(' ')[1]);
-      if (holder > 0) process.kill(holder, 'SIGKILL');
-    }
+    expect(await child.exited).toEqual({ code: 0, signal: null, error: null });
+    expect(child.running()).toBe(false);
+    expect(lines).toHaveLength(2001);
+    expect(lines.at(-1)).toBe(`line 1999 ${'x'.repeat(24)}`);
   });
 });
