@@ -173,14 +173,16 @@ export class Supervisor {
       ...[...this.live.keys()].map((id) => this.stop(id, reason)),
       ...done.map(async (id) => {
         const agent = this.deps.agents.get(id);
-        if (agent && !runElsewhere(agent)) await this.stopMarked(id);
+        // Found once only: another server could start a new turn of it meanwhile.
+        if (agent && !runElsewhere(agent)) await this.stopMarked(id, false);
       }),
     ]);
   }
 
-  private async stopMarked(agentId: string): Promise<void> {
+  /** With `again`, what they started during the grace period is found and killed too. */
+  private async stopMarked(agentId: string, again = true): Promise<void> {
     const marked = () => findAgentProcesses(this.deps.dbFile, new Set([agentId]));
-    await stopAgentProcesses(marked(), this.deps.config.config.limits.stop_grace_ms, marked);
+    await stopAgentProcesses(marked(), this.deps.config.config.limits.stop_grace_ms, again ? marked : undefined);
   }
 
   /** When a worker exits, what it started outside its own process group is stopped too. */
