@@ -78,3 +78,14 @@ export async function terminateGroup(pgid: number, token: string | null, graceMs
   if (groupAlive(pgid)) signal('SIGKILL');
   return true;
 }
+
+/**
+ * Whether an agent's processes belong to a live maestro server other than this one (so this one
+ * must leave them alone unless it closes the agent): its recorded server is alive, or — with no
+ * server recorded — it is in a turn whose process another server is starting right now.
+ */
+export function runElsewhere(agent: { owner_pid: number | null; owner_start: string | null; status: string }): boolean {
+  if (agent.owner_pid === SELF.pid && agent.owner_start === SELF.start) return false;
+  if (agent.owner_pid !== null) return sameProcess(agent.owner_pid, agent.owner_start);
+  return agent.status === 'running' || agent.status === 'pending_init';
+}

@@ -1,42 +1,68 @@
 /**
  * Recovery after a server died without stopping its workers (SIGKILL, a crash). At start, every
- * agent whose supervising server is gone is put right: its worker process, if that very process
- * is still running, is stopped (none keeps running unsupervised); a turn it was in ends as
- * errored with the reason; the backend session id stays, so a followup_task resumes it.
+ * agent whose supervising server is gone is put right: its worker's process group, if that very
+ * leader is still running, is stopped, and so is every other process still carrying the agent's
+ * marker (agent-processes.ts: a child that left the group, or outlived a leader killed by
+ * SIGPIPE); a turn it was in ends as errored with the reason; the backend session id stays, so a
+ * followup_task resumes it. What an exited worker left behind is stopped the same way.
  */
 import type { AgentStore } from '../bus/agent-store.js';
 import type { Logger } from '../log.js';
-import { SELF, sameProcess, terminateGroup } from './liveness.js';
+import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
+import { SELF, runElsewhere, terminateGroup } from './liveness.js';
 import { NO_PROCESS } from './supervisor.js';
 
 export interface Reconciled {
   task_name: string;
   session_id: string;
   stopped_pid: number | null;
+  /** Processes of the agent found by its marker and stopped. */
+  stopped_others: number;
   ended_turn: boolean;
 }
 
-export async function reconcileOrphans(agents: AgentStore, logger: Logger, graceMs: number): Promise<Reconciled[]> {
+export async function reconcileOrphans(
+  agents: AgentStore,
+  logger: Logger,
+  graceMs: number,
+  dbFile: string,
+): Promise<Reconciled[]> {
+  const marked = findAgentProcesses(dbFile);
   const done: Reconciled[] = [];
   for (const agent of agents.list({})) {
-    if (agent.status === 'shutdown' && agent.pid === null) continue;
-    if (agent.owner_pid === null && agent.pid === null) continue;
     if (agent.owner_pid === SELF.pid && agent.owner_start === SELF.start) continue;
-    if (agent.owner_pid !== null && sameProcess(agent.owner_pid, agent.owner_start)) continue; // its server lives
+    if (runElsewhere(agent)) continue; // its server lives, or is starting its process now
+    const recorded =
+      (agent.owner_pid !== null || agent.pid !== null) && !(agent.status === 'shutdown' && agent.pid === null);
+    const left = marked.filter((p) => p.agentId === agent.id);
+    if (!recorded && left.length === 0) continue;
     let stopped: number | null = null;
     if (agent.pid !== null && (await terminateGroup(agent.pid, agent.pid_start, graceMs))) stopped = agent.pid;
-    agents.setProcess(agent.id, NO_PROCESS);
-    const inTurn = agent.status === 'running' || agent.status === 'pending_init';
+    const others = await stopAgentProcesses(left, graceMs, () => findAgentProcesses(dbFile, new Set([agent.id])));
+    const inTurn = recorded && (agent.status === 'running' || agent.status === 'pending_init');
+    if (recorded) agents.setProcess(agent.id, NO_PROCESS);
     if (inTurn) {
       agents.endTurn(agent.id, agent.turn, {
         status: 'errored',
         error: `its maestro server (pid ${agent.owner_pid}) stopped unexpectedly; a followup_task resumes it`,
       });
     }
-    done.push({ task_name: agent.task_name, session_id: agent.session_id, stopped_pid: stopped, ended_turn: inTurn });
+    done.push({
+      task_name: agent.task_name,
+      session_id: agent.session_id,
+      stopped_pid: stopped,
+      stopped_others: others,
+      ended_turn: inTurn,
+    });
     logger.warn(
-      { agent: agent.id, task: agent.task_name, stopped_pid: stopped, owner_pid: agent.owner_pid },
-      'reconciled an orphaned agent',
+      {
+        agent: agent.id,
+        task: agent.task_name,
+        stopped_pid: stopped,
+        stopped_others: others,
+        owner_pid: agent.owner_pid,
+      },
+      recorded ? 'reconciled an orphaned agent' : 'stopped what an exited worker left behind',
     );
   }
   return done;

@@ -16,7 +16,8 @@ import type { Logger } from '../log.js';
 import { addSecretsFrom } from '../secrets.js';
 import type { ProjectConfig } from './config.js';
 import { mailText, systemInstructions } from './prompt.js';
-import { SELF, startToken } from './liveness.js';
+import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
+import { SELF, runElsewhere, startToken } from './liveness.js';
 import { agentDir, openTranscript, type Transcript } from './transcript.js';
 import type { Waker } from './waker.js';
 import { workerEnv } from './worker-env.js';
@@ -56,6 +57,8 @@ export const NO_PROCESS = { pid: null, pid_start: null, owner_pid: null, owner_s
 
 export class Supervisor {
   private readonly live = new Map<string, Live>();
+  /** Every agent a process was started for here: what they left behind is stopped with the server. */
+  private readonly ran = new Set<string>();
   /** Set while some worker here can take mail mid-turn: only then is the database watched for it. */
   private unwatchMail: (() => void) | null = null;
   private stopping = false;
@@ -139,21 +142,57 @@ export class Supervisor {
     return agent.status;
   }
 
-  /** Stops the agent's process (if this server runs it) and waits until it is gone. */
+  /**
+   * Stops the agent's process (if this server runs it), then every other process still carrying
+   * its marker, whichever server started it and whatever group it is in; waits until all are gone.
+   */
   async stop(agentId: string, reason: string): Promise<void> {
     const live = this.live.get(agentId);
-    if (!live) return;
-    live.stopReason = reason;
-    live.queue.length = 0;
-    await live.process.stop(this.deps.config.config.limits.stop_grace_ms);
+    if (live) {
+      live.stopReason = reason;
+      live.queue.length = 0;
+      await live.process.stop(this.deps.config.config.limits.stop_grace_ms);
+    }
+    await this.stopMarked(agentId);
   }
 
-  /** Stops every worker this server started; their agents stay open and resume on a follow-up. */
+  /**
+   * Stops every worker this server started, and what the workers it ran left behind (unless
+   * another server runs that agent now); their agents stay open and resume on a follow-up.
+   */
   async shutdown(reason = 'the maestro server stopped'): Promise<void> {
     this.stopping = true;
     this.unwatchMail?.();
     this.unwatchMail = null;
-    await Promise.all([...this.live.keys()].map((id) => this.stop(id, reason)));
+    const done = [...this.ran].filter((id) => !this.live.has(id));
+    await Promise.all([
+      ...[...this.live.keys()].map((id) => this.stop(id, reason)),
+      ...done.map(async (id) => {
+        const agent = this.deps.agents.get(id);
+        // Found once only: another server could start a new turn of it meanwhile.
+        if (agent && !runElsewhere(agent)) await this.stopMarked(id, false);
+      }),
+    ]);
+  }
+
+  /** With `again`, what they started during the grace period is found and killed too. */
+  private async stopMarked(agentId: string, again = true): Promise<void> {
+    const marked = () => findAgentProcesses(this.deps.dbFile, new Set([agentId]));
+    await stopAgentProcesses(marked(), this.deps.config.config.limits.stop_grace_ms, again ? marked : undefined);
+  }
+
+  /** When a worker exits, what it started outside its own process group is stopped too. */
+  private stopEscaped(live: Live): void {
+    const agent = this.deps.agents.get(live.agentId);
+    if (!agent || runElsewhere(agent)) return;
+    // Its own group is stopped by backends/process.ts; a next turn may already run in a new one.
+    const groups = new Set([live.process.pid, this.live.get(live.agentId)?.process.pid]);
+    const escaped = findAgentProcesses(this.deps.dbFile, new Set([live.agentId])).filter((p) => !groups.has(p.pgid));
+    if (escaped.length === 0) return;
+    this.deps.logger.info({ agent: live.agentId, pids: escaped.map((p) => p.pid) }, 'stopping what the worker left');
+    void stopAgentProcesses(escaped, this.deps.config.config.limits.stop_grace_ms).catch((error: unknown) =>
+      this.deps.logger.warn({ agent: live.agentId, err: error }, 'stopping what the worker left failed'),
+    );
   }
 
   private launch(agent: AgentRecord, text: string): void {
@@ -195,6 +234,7 @@ export class Supervisor {
     }
     live.process = process;
     this.live.set(agent.id, live);
+    this.ran.add(agent.id);
     this.deps.agents.setProcess(agent.id, {
       pid: process.pid ?? null,
       pid_start: process.pid === undefined ? null : startToken(process.pid),
@@ -285,6 +325,7 @@ export class Supervisor {
           return;
         }
         case 'exit': {
+          this.stopEscaped(live);
           this.clearTurnTimer(live);
           this.clearIdle(live);
           // A later turn may already run in a newer process: only the current one's record is cleared.

@@ -1,15 +1,21 @@
 /**
  * Worker processes: started in their own process group (so a stop reaches everything they
  * started), read line by line with a bound on memory, and stopped politely first and by
- * SIGKILL to the whole group after a grace period.
+ * SIGKILL to the whole group after a grace period. A process has ended when it has exited and
+ * what it wrote has been read, whoever else still holds its stdout.
  */
 import { execa } from 'execa';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { groupAlive } from '../agents/liveness.js';
 
 /** Longer lines are cut: a worker cannot make the server hold an unbounded line. */
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
 const STDERR_TAIL_LINES = 20;
+/** After the worker exits, its stdout is read until it closes or has been quiet this long … */
+const DRAIN_QUIET_MS = 100;
+/** … and never longer than this (a child it left may keep writing). */
+const DRAIN_MAX_MS = 2000;
 
 export interface Exit {
   code: number | null;
@@ -120,16 +126,36 @@ export function startProcess(
     // the process went away while we were writing: its exit is reported through `exited`
   });
   let alive = child.pid !== undefined;
-  const exited: Promise<Exit> = child.then((result) => {
-    alive = false;
-    stdout.end();
-    stderr.end();
+  let settle: (exit: Exit) => void = () => {};
+  const exited = new Promise<Exit>((resolve) => {
+    let done = false;
+    settle = (exit) => {
+      if (done) return;
+      done = true;
+      alive = false;
+      stdout.end();
+      stderr.end();
+      resolve(exit);
+    };
+  });
+  // The normal end, and the only one when the process could not start (no 'exit' then).
+  void child.then((result) => {
     const failedToStart = result.exitCode === undefined && !result.signal;
-    return {
+    settle({
       code: result.exitCode ?? null,
       signal: result.signal ?? null,
       error: failedToStart ? startError(result, argv[0]!) : null,
-    };
+    });
+  });
+  // A turn ends with the worker itself, not with its stdout: a child it detached may hold the
+  // pipe open for as long as it likes. What the worker wrote before it exited is read first.
+  child.once('exit', (code, signal) => {
+    alive = false;
+    void drained(child.stdout, child.stderr).then(() => {
+      settle({ code, signal, error: null });
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    });
   });
   const pid = child.pid;
 
@@ -143,8 +169,8 @@ export function startProcess(
   };
 
   // Nothing a worker started may outlive it: when the leader exits, the rest of its group is
-  // stopped too (politely first, so a maestro server in it can stop its own workers). Until then
-  // a leftover holding stdout open would also keep the turn from ending.
+  // stopped too (politely first, so a maestro server in it can stop its own workers). Those that
+  // left the group are the supervisor's to find (agents/agent-processes.ts).
   child.once('exit', () => {
     signalGroup('SIGTERM');
     setTimeout(() => {
@@ -168,6 +194,33 @@ export function startProcess(
       return exit ?? exited;
     },
   };
+}
+
+/** After the leader's exit: its output is read to the end, or until it has been quiet a moment. */
+async function drained(...streams: (Readable | null | undefined)[]): Promise<void> {
+  const open = streams.filter((s): s is Readable => !!s && !s.readableEnded && !s.destroyed);
+  if (open.length === 0) return;
+  let lastData = Date.now();
+  const onData = () => (lastData = Date.now());
+  const ended = Promise.all(open.map((s) => new Promise<void>((resolve) => s.once('close', resolve))));
+  let finished = false;
+  void ended.then(() => (finished = true));
+  for (const s of open) s.on('data', onData);
+  const deadline = Date.now() + DRAIN_MAX_MS;
+  try {
+    while (!finished && Date.now() < deadline) {
+      await Promise.race([ended, sleep(DRAIN_QUIET_MS / 2)]);
+      if (finished || Date.now() - lastData < DRAIN_QUIET_MS) continue;
+      // Quiet by the clock; but a busy machine may have run this timer before reading a pipe
+      // that is ready: let two poll phases pass, then judge again.
+      const before = lastData;
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (lastData === before) return;
+    }
+  } finally {
+    for (const s of open) s.off('data', onData);
+  }
 }
 
 function startError(result: { code?: string; message?: string; shortMessage?: string }, file: string): string {

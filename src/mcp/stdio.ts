@@ -16,7 +16,12 @@ export async function serveStdio(options: { db?: string | undefined }): Promise<
   const logger = createLogger({ file: logFilePath(location.file), name: 'maestro-mcp' });
   const runtime = createRuntime({ dbFile: location.file, logger });
   // Workers a dead server left behind are stopped and their turns closed before anything else.
-  await reconcileOrphans(runtime.deps.agents.agents, logger, runtime.deps.agents.config.config.limits.stop_grace_ms);
+  await reconcileOrphans(
+    runtime.deps.agents.agents,
+    logger,
+    runtime.deps.agents.config.config.limits.stop_grace_ms,
+    location.file,
+  );
   const { server, cleanup } = createServer(runtime.deps);
 
   let closing = false;

@@ -99,12 +99,11 @@ export async function closeAgent(deps: AgentDeps, caller: Caller, input: TargetI
 }
 
 async function stopProcess(deps: AgentDeps, agent: AgentRecord): Promise<void> {
-  if (deps.supervisor.owns(agent.id)) {
-    await deps.supervisor.stop(agent.id, 'closed');
-    return;
-  }
   // Run by another server (or left by one that is gone): signal the worker's process group.
-  if (agent.pid === null) return;
-  await terminateGroup(agent.pid, agent.pid_start, deps.config.config.limits.stop_grace_ms);
-  deps.agents.setProcess(agent.id, NO_PROCESS);
+  if (!deps.supervisor.owns(agent.id) && agent.pid !== null) {
+    await terminateGroup(agent.pid, agent.pid_start, deps.config.config.limits.stop_grace_ms);
+    deps.agents.setProcess(agent.id, NO_PROCESS);
+  }
+  // Then everything else of the agent's, whatever group or session it is in.
+  await deps.supervisor.stop(agent.id, 'closed');
 }
