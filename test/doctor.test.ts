@@ -212,6 +212,22 @@ describe('maestro doctor', () => {
     expect(result.stdout).toMatch(/^warn  codex mcp .*its tools need approval/m);
   });
 
+  it('a Codex entry without a tool_timeout_sec above the longest wait is a warning, with the fix', async () => {
+    const s = setup();
+    const entry = `[mcp_servers.maestro-tools]\ncommand = ${JSON.stringify(process.execPath)}\nargs = [${JSON.stringify(CLI)}, "mcp"]\ndefault_tools_approval_mode = "approve"\n`;
+    const config = path.join(s.home, '.codex', 'config.toml');
+    write(config, entry);
+    const missing = await s.run(['doctor']);
+    expect(missing.code).toBe(0);
+    expect(missing.stdout).toMatch(
+      /^warn  codex mcp .*has no tool_timeout_sec \(Codex: 300 s\): Codex ends a wait_agent longer than that.*→ run maestro install --codex, or set tool_timeout_sec = 3660/m,
+    );
+    write(config, `${entry}tool_timeout_sec = 3600\n`);
+    expect((await s.run(['doctor'])).stdout).toMatch(/^warn  codex mcp .*has tool_timeout_sec = 3600:/m);
+    write(config, `${entry}tool_timeout_sec = 3660\n`);
+    expect((await s.run(['doctor'])).stdout).toMatch(/^ok {4}codex mcp /m);
+  });
+
   it('a data directory that cannot be written fails, with the hint (MAESTRO_DB honoured)', async () => {
     const s = setup();
     const blocker = path.join(s.project, 'not-a-dir');

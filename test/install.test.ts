@@ -204,7 +204,7 @@ describe('maestro install / uninstall: project', () => {
     expect(toml.startsWith(`${CODEX_CONFIG}\n# >>> maestro-tools (managed by maestro install) >>>\n`)).toBe(true);
     expect(toml).toContain(`[mcp_servers.maestro-tools]\ncommand = ${JSON.stringify(process.execPath)}\n`);
     expect(toml).toContain(`args = [${JSON.stringify(CLI)}, "mcp"]\n`);
-    expect(toml).toContain('default_tools_approval_mode = "approve"\nrequired = true\n');
+    expect(toml).toContain('default_tools_approval_mode = "approve"\nrequired = true\ntool_timeout_sec = 3660\n');
     expect(toml.trimEnd().endsWith('# <<< maestro-tools <<<')).toBe(true);
 
     const manifest = JSON.parse(readFileSync(path.join(s.project, '.maestro', 'install.json'), 'utf8'));
@@ -657,6 +657,22 @@ describe('the JSON and TOML edits (units)', () => {
       emptyInner: set.emptyInner,
     });
     expect(back).toBe(text);
+  });
+
+  it('gives Codex a tool_timeout_sec above the longest wait, and brings an older block up to date', async () => {
+    const { upsertBlock } = await import('../src/install/codex-block.js');
+    const { CODEX_TOOL_TIMEOUT_SEC } = await import('../src/agents/client-limits.js');
+    const { WAIT_MAX_MS } = await import('../src/ops/agents/wait.js');
+    expect(CODEX_TOOL_TIMEOUT_SEC * 1000).toBeGreaterThan(WAIT_MAX_MS);
+    const server = { command: '/usr/bin/node', args: ['/x/main.js', 'mcp'] };
+    const fresh = upsertBlock(undefined, server, '/p').text;
+    expect(fresh).toContain(`\ntool_timeout_sec = ${CODEX_TOOL_TIMEOUT_SEC}\n`);
+    // A block written by an older maestro, without the line (and one with a user's lower value).
+    for (const old of [fresh.replace(/^tool_timeout_sec = .*\n/m, ''), fresh.replace(/= 3660/, '= 300')]) {
+      const updated = upsertBlock(old, server, '/p');
+      expect(updated.action).toBe('update');
+      expect(updated.text).toBe(fresh);
+    }
   });
 
   it('removes a member that is no longer the last one', async () => {

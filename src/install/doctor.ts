@@ -7,8 +7,10 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CODEX_TOOL_TIMEOUT_SEC } from '../agents/client-limits.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { errorMessage } from '../errors.js';
+import { WAIT_MAX_MS } from '../ops/agents/wait.js';
 import { findBlock, SERVER_NAME } from './codex-block.js';
 import { displayPath, pathKind, sha256 } from './fs-util.js';
 import { claudeUserJson, codexConfig, locations, type Scope } from './locations.js';
@@ -189,12 +191,26 @@ function codexServerCheck(o: DoctorOptions): Check {
     o,
     'codex',
   );
-  if (result.status === 'ok' && !server.approves) {
+  if (result.status !== 'ok') return result;
+  if (!server.approves) {
     return check(
       name,
       'warn',
       `${result.message}, but its tools need approval (codex exec refuses every call)`,
       `add default_tools_approval_mode = "approve" to it, or remove it and run maestro install --codex`,
+    );
+  }
+  const longestWait = WAIT_MAX_MS / 1000;
+  if (server.toolTimeoutSec === undefined || server.toolTimeoutSec <= longestWait) {
+    const now =
+      server.toolTimeoutSec === undefined
+        ? 'has no tool_timeout_sec (Codex: 300 s)'
+        : `has tool_timeout_sec = ${server.toolTimeoutSec}`;
+    return check(
+      name,
+      'warn',
+      `${result.message}, but it ${now}: Codex ends a wait_agent longer than that, and waits may last ${longestWait} s`,
+      `run maestro install --codex, or set tool_timeout_sec = ${CODEX_TOOL_TIMEOUT_SEC} in [mcp_servers.${SERVER_NAME}]`,
     );
   }
   return result;
