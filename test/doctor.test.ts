@@ -120,20 +120,29 @@ describe('maestro doctor', () => {
     );
   });
 
-  it('a stale skill copy fails, with the hint to reinstall', async () => {
+  it('a copy the user edited is reported as changed locally, not broken; a stale copy fails', async () => {
     const s = setup();
     expect((await s.run(['install', '--user'])).code).toBe(0);
-    write(path.join(s.home, '.agents', 'skills', 'team-coordinate', 'roles', 'worker.md'), 'old\n');
+    write(path.join(s.home, '.agents', 'skills', 'team-coordinate', 'roles', 'worker.md'), 'my own\n');
     const result = await s.run(['doctor']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(0);
     const line = result.stdout.split('\n').find((l) => l.includes('codex skills'));
     expect(line).toBe(
-      "fail  codex skills   ~/.agents/skills/team-coordinate/roles/worker.md differs from the package's copy" +
-        '  → run maestro install --codex --user (add --force to replace copies you edited)',
+      'ok    codex skills   team-coordinate current in ~/.agents/skills (user), changed locally: ' +
+        "~/.agents/skills/team-coordinate/roles/worker.md (yours: install keeps it; --force takes maestro's)",
     );
     expect(result.stdout).toMatch(/^ok {4}claude skills +team-coordinate current in ~\/\.claude\/skills \(user\)$/m);
 
-    // A newer package makes the installed copies stale as well.
+    // A copy that is not what maestro wrote and not recorded either: someone else's, it differs.
+    rmSync(path.join(s.home, '.maestro'), { recursive: true });
+    const unrecorded = await s.run(['doctor']);
+    expect(unrecorded.code).toBe(1);
+    expect(unrecorded.stdout).toMatch(
+      /^fail  codex skills   ~\/\.agents\/skills\/team-coordinate\/roles\/worker\.md differs from the package's copy  → run maestro install --codex --user --force \(/m,
+    );
+    expect((await s.run(['install', '--user', '--force'])).code).toBe(0);
+
+    // A newer package makes the installed copies stale.
     write(path.join(s.pkg, '.claude', 'agents', 'team-worker.md'), 'agent, improved\n');
     const newer = await s.run(['doctor', '--json']);
     expect(newer.code).toBe(1);
@@ -151,7 +160,7 @@ describe('maestro doctor', () => {
     const result = await s.run(['doctor']);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /^fail  claude skills  \.claude\/commands\/team-coordinate\.md is missing  → run maestro install --claude /m,
+      /^fail  claude skills  \.claude\/commands\/team-coordinate\.md is missing  → run maestro install --claude$/m,
     );
     expect(result.stdout).toMatch(/^warn  codex skills   not installed/m);
   });

@@ -497,18 +497,34 @@ describe('maestro install: conflicts', () => {
     expect(snapshot(s.project)).toEqual(before);
   });
 
-  it('does not take over a copy the user changed since install, unless --force', async () => {
+  it("keeps a copy the user changed since install and says so (exit 0); --force takes maestro's", async () => {
     const s = setup();
-    expect((await s.run(['install', '--codex'])).code).toBe(0);
+    expect((await s.run(['install'])).code).toBe(0);
+    const agent = path.join(s.project, '.claude', 'agents', 'team-worker.md');
+    writeFileSync(agent, `${readFileSync(agent, 'utf8')}Always run the tests first.\n`);
     const copy = path.join(s.project, '.agents', 'skills', 'team-coordinate', 'SKILL.md');
     writeFileSync(copy, 'edited\n');
     write(path.join(s.pkg, 'skills', 'team-coordinate', 'SKILL.md'), `${SKILL}\nnew\n`);
-    const result = await s.run(['install', '--codex']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(
-      'conflict .agents/skills/team-coordinate/SKILL.md: changed since maestro installed it',
-    );
+    const result = await s.run(['install']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(lines(result.stderr)).toEqual([
+      "warning: kept .claude/agents/team-worker.md: changed since maestro installed it (--force takes maestro's copy)",
+      "warning: kept .agents/skills/team-coordinate/SKILL.md: changed since maestro installed it (--force takes maestro's copy)",
+    ]);
+    // The copy nobody edited follows the package.
+    expect(lines(result.stdout)).toContain('updated .claude/skills/team-coordinate/SKILL.md');
     expect(readFileSync(copy, 'utf8')).toBe('edited\n');
+    expect(readFileSync(agent, 'utf8')).toMatch(/Always run the tests first\.\n$/);
+    const doctor = await s.run(['doctor', '--json']);
+    expect(doctor.code, doctor.stdout).toBe(0);
+    const checks = JSON.parse(doctor.stdout).checks as { name: string; status: string; message: string }[];
+    expect(checks.find((c) => c.name === 'claude skills')).toMatchObject({
+      status: 'ok',
+      message: expect.stringContaining('changed locally: .claude/agents/team-worker.md (yours: install keeps it'),
+    });
+    expect(checks.find((c) => c.name === 'codex skills')?.message).toContain(
+      'changed locally: .agents/skills/team-coordinate/SKILL.md',
+    );
     const forced = await s.run(['install', '--codex', '--force']);
     expect(forced.code).toBe(0);
     expect(lines(forced.stdout)).toContain('replaced .agents/skills/team-coordinate/SKILL.md');
@@ -689,14 +705,14 @@ describe('the JSON and TOML edits (units)', () => {
     const server = { command: 'node', args: ['m.js', 'mcp'] };
     const { text } = upsertBlock('model = "o3"\n', server, '/p');
     const intruded = text.replace(
-      'required = true\n',
-      'required = true\nenv = { MAESTRO_DB = "/db" }\n[mcp_servers.other]\ncommand = "o"\n',
+      'tool_timeout_sec = 3660\n',
+      'tool_timeout_sec = 3660\nenv = { MAESTRO_DB = "/db" }\n[mcp_servers.other]\ncommand = "o"\n',
     );
     const updated = upsertBlock(intruded, { ...server, args: ['n.js', 'mcp'] }, '/p');
     expect(updated.action).toBe('update');
     expect(updated.text).toContain('args = ["n.js", "mcp"]\n');
     expect(updated.text).toMatch(
-      /required = true\nenv = \{ MAESTRO_DB = "\/db" \}\n# <<< maestro-tools <<<\n\[mcp_servers\.other\]\ncommand = "o"\n$/,
+      /tool_timeout_sec = 3660\nenv = \{ MAESTRO_DB = "\/db" \}\n# <<< maestro-tools <<<\n\[mcp_servers\.other\]\ncommand = "o"\n$/,
     );
     expect(upsertBlock(updated.text, { ...server, args: ['n.js', 'mcp'] }, '/p').action).toBe('unchanged');
     const removed = removeOwner(intruded, '/p');

@@ -14,7 +14,7 @@ import { WAIT_MAX_MS } from '../ops/agents/wait.js';
 import { findBlock, SERVER_NAME } from './codex-block.js';
 import { displayPath, pathKind, sha256 } from './fs-util.js';
 import { claudeUserJson, codexConfig, locations, type Scope } from './locations.js';
-import { hasClientRecords, readManifest } from './manifest.js';
+import { hasClientRecords, readManifest, type Manifest } from './manifest.js';
 import { describeEntry, registrationProblem, resolveCommand } from './registration.js';
 import { desiredContent, packageRoot, sourceFiles, type Client } from './sources.js';
 import { readServer } from './toml.js';
@@ -260,31 +260,54 @@ function skillsCheck(client: Client, o: DoctorOptions): Check {
   for (const scope of ['project', 'user'] as Scope[]) {
     const loc = locations(scope, o.project, o.env);
     const dest = (relative: string) => path.join(loc.base[client], ...relative.split('/'));
-    let recorded = false;
+    let manifest: Manifest | undefined;
     try {
-      recorded = hasClientRecords(readManifest(loc.manifest, loc.root, scope), client);
+      manifest = readManifest(loc.manifest, loc.root, scope);
     } catch {
-      recorded = false;
+      manifest = undefined;
     }
+    const recorded = manifest !== undefined && hasClientRecords(manifest, client);
     const present = skills.some((s) => pathKind(dest(`skills/${s}/SKILL.md`)) === 'file');
     if (!recorded && !present) continue;
+    // A copy that differs from what maestro wrote is the user's edit (install keeps it); one that
+    // is as maestro wrote it but not the package's content is out of date.
+    const edited: string[] = [];
     const stale = files.filter((f) => {
       const file = dest(f.relative);
-      return pathKind(file) !== 'file' || sha256(readFileSync(file)) !== sha256(desiredContent(f, client));
+      if (pathKind(file) !== 'file') return true;
+      const current = sha256(readFileSync(file));
+      if (current === sha256(desiredContent(f, client))) return false;
+      const written = manifest?.files.find((r) => r.path === file)?.sha256;
+      if (written !== undefined && written !== current) {
+        edited.push(file);
+        return false;
+      }
+      return true;
     });
     const shown = (file: string) => displayPath(file, scope === 'project' ? o.project : undefined, loc.home);
     const flags = `--${client}${scope === 'user' ? ' --user' : ''}`;
     if (stale.length) {
       const first = dest(stale[0]!.relative);
+      const foreign = stale.some((f) => {
+        const file = dest(f.relative);
+        return pathKind(file) === 'file' && !manifest?.files.some((r) => r.path === file);
+      });
       return check(
         name,
         'fail',
         `${shown(first)} ${pathKind(first) === 'file' ? "differs from the package's copy" : 'is missing'}` +
           (stale.length > 1 ? ` (and ${stale.length - 1} more)` : ''),
-        `run maestro install ${flags} (add --force to replace copies you edited)`,
+        foreign
+          ? `run maestro install ${flags} --force (a copy maestro did not write is kept for uninstall to put back)`
+          : `run maestro install ${flags}`,
       );
     }
-    current.push(`${shown(path.join(loc.base[client], 'skills'))} (${scope})`);
+    current.push(
+      `${shown(path.join(loc.base[client], 'skills'))} (${scope})` +
+        (edited.length
+          ? `, changed locally: ${edited.map(shown).join(', ')} (yours: install keeps it; --force takes maestro's)`
+          : ''),
+    );
   }
   if (current.length === 0)
     return check(name, 'warn', `not installed (${skills.join(', ')})`, `run maestro install --${client}`);

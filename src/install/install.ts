@@ -3,7 +3,8 @@
  * files) copied into the client's folders, and the maestro-tools server registered — in
  * `.mcp.json` / `~/.claude.json` for Claude Code, in Codex's config.toml as a managed block.
  * A file that exists and was not written by maestro is a conflict unless --force (which keeps
- * the original for uninstall); what is already in place is left alone, so a second run does nothing.
+ * the original for uninstall); a copy the user edited since maestro wrote it is kept (with a
+ * warning) unless --force; what is already in place is left alone, so a second run does nothing.
  */
 import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -70,11 +71,9 @@ function planFiles(plan: Plan, root: string, client: Client): void {
       continue;
     }
     if (!options.force) {
-      conflicts.push({
-        subject,
-        reason: rec ? 'changed since maestro installed it' : 'exists and was not written by maestro',
-        forceable: true,
-      });
+      // A copy maestro installed and the user edited since is theirs now: keep it, say so.
+      if (rec) plan.warnings.push(`kept ${subject}: changed since maestro installed it (--force takes maestro's copy)`);
+      else conflicts.push({ subject, reason: 'exists and was not written by maestro', forceable: true });
       continue;
     }
     if (rec) {
