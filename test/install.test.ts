@@ -324,8 +324,9 @@ describe('maestro install / uninstall: project', () => {
     expect(
       lines(codex.stdout)
         .filter((l) => l.startsWith('created '))
-        .every((l) => l.includes('.agents/')),
+        .every((l) => l.includes('.agents/') || l.startsWith('created .codex/config.toml: ')),
     ).toBe(true);
+    expect(existsSync(path.join(s.project, '.gitignore'))).toBe(true);
 
     const off = await s.run(['uninstall', '--codex'], path.join(s.project));
     expect(off.code).toBe(0);
@@ -387,6 +388,98 @@ describe('maestro install / uninstall: project', () => {
     expect(readFileSync(config, 'utf8')).toContain('[mcp_servers.maestro-tools]');
     expect((await runOther(['uninstall', '--codex'])).code).toBe(0);
     expect(readFileSync(config, 'utf8')).toBe('model = "o3"\n');
+  });
+});
+
+describe('maestro install: the project files it shares with others', () => {
+  const gitStatus = (dir: string) =>
+    execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: dir, encoding: 'utf8' });
+
+  it('adds .maestro/ to .gitignore, keeping the rest, and uninstall takes exactly that line back', async () => {
+    const s = setup();
+    const gitignore = path.join(s.project, '.gitignore');
+    write(gitignore, 'node_modules\n*.log'); // no final newline on purpose
+    const installed = await s.run(['install']);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(lines(installed.stdout)).toContain('appended .gitignore: .maestro/');
+    expect(readFileSync(gitignore, 'utf8')).toBe('node_modules\n*.log\n.maestro/\n');
+    // The server's database lives there too: make it exist, git must not see it.
+    write(path.join(s.project, '.maestro', 'maestro.db'), 'x');
+    expect(gitStatus(s.project)).not.toMatch(/\.maestro/);
+    expect((await s.run(['install'])).stdout).toMatch(/nothing to change/);
+
+    // One client off: the line stays while the other one is installed.
+    expect((await s.run(['uninstall', '--codex'])).code).toBe(0);
+    expect(readFileSync(gitignore, 'utf8')).toContain('.maestro/');
+    const removed = await s.run(['uninstall', '--claude']);
+    expect(lines(removed.stdout)).toContain('removed .gitignore: .maestro/');
+    expect(readFileSync(gitignore, 'utf8')).toBe('node_modules\n*.log');
+  });
+
+  it('creates .gitignore when there is none (and removes it again), and leaves one that ignores .maestro alone', async () => {
+    const s = setup();
+    const gitignore = path.join(s.project, '.gitignore');
+    expect((await s.run(['install', '--claude'])).code).toBe(0);
+    expect(readFileSync(gitignore, 'utf8')).toBe('.maestro/\n');
+    expect(gitStatus(s.project)).not.toMatch(/\.maestro/);
+    expect((await s.run(['uninstall'])).code).toBe(0);
+    expect(existsSync(gitignore)).toBe(false);
+
+    write(gitignore, '/.maestro\n');
+    const again = await s.run(['install', '--claude']);
+    expect(again.stdout).not.toMatch(/gitignore/);
+    expect(readFileSync(gitignore, 'utf8')).toBe('/.maestro\n');
+    // --user installs touch no project.
+    const user = setup();
+    expect((await user.run(['install', '--user'])).code).toBe(0);
+    expect(existsSync(path.join(user.project, '.gitignore'))).toBe(false);
+    expect(existsSync(path.join(user.home, '.gitignore'))).toBe(false);
+  });
+
+  it("turns Codex's own multi-agent tools off in this project's .codex/config.toml, never in the user's", async () => {
+    const s = setup();
+    const projectConfig = path.join(s.project, '.codex', 'config.toml');
+    const installed = await s.run(['install', '--codex']);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(lines(installed.stdout)).toContain('created .codex/config.toml: [features] multi_agent = false');
+    expect(installed.stdout).toMatch(/Codex reads \.codex\/config\.toml only in a project you trust/);
+    const text = readFileSync(projectConfig, 'utf8');
+    expect(text).toMatch(/^\[features\]\nmulti_agent = false\n$/m);
+    expect(readFileSync(path.join(s.home, '.codex', 'config.toml'), 'utf8')).not.toMatch(/features|multi_agent/);
+    const manifest = JSON.parse(readFileSync(path.join(s.project, '.maestro', 'install.json'), 'utf8'));
+    expect(manifest.lines).toContainEqual(
+      expect.objectContaining({ client: 'codex', file: '.codex/config.toml', createdFile: true }),
+    );
+    expect((await s.run(['uninstall', '--codex'])).code).toBe(0);
+    expect(existsSync(path.join(s.project, '.codex'))).toBe(false);
+
+    // A project config of the user's own: appended to, and restored byte for byte.
+    const own = 'model = "o3"\n[sandbox_workspace_write]\nnetwork_access = true';
+    write(projectConfig, own);
+    expect((await s.run(['install', '--codex'])).code).toBe(0);
+    expect(readFileSync(projectConfig, 'utf8')).toBe(`${own}\n${text}`);
+    expect((await s.run(['uninstall', '--codex'])).code).toBe(0);
+    expect(readFileSync(projectConfig, 'utf8')).toBe(own);
+
+    // One with its own [features] table is not edited: the install says what to add.
+    write(projectConfig, '[features]\nweb_search = true\n');
+    const warned = await s.run(['install', '--codex']);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain(
+      "warning: .codex/config.toml has its own [features]: add multi_agent = false there to turn Codex's own multi-agent tools off",
+    );
+    expect(readFileSync(projectConfig, 'utf8')).toBe('[features]\nweb_search = true\n');
+  });
+
+  it('keeps its [features] lines when the user added keys below them', async () => {
+    const s = setup();
+    expect((await s.run(['install', '--codex'])).code).toBe(0);
+    const projectConfig = path.join(s.project, '.codex', 'config.toml');
+    writeFileSync(projectConfig, `${readFileSync(projectConfig, 'utf8')}web_search = true\n`);
+    const removed = await s.run(['uninstall', '--codex']);
+    expect(removed.code).toBe(0);
+    expect(removed.stderr).toContain('warning: kept .codex/config.toml: [features] multi_agent = false: changed since');
+    expect(readFileSync(projectConfig, 'utf8')).toContain('[features]\nmulti_agent = false\nweb_search = true\n');
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * `maestro install` planned: the package's skills (and, for Claude Code, its command and agent
  * files) copied into the client's folders, and the maestro-tools server registered — in
- * `.mcp.json` / `~/.claude.json` for Claude Code, in Codex's config.toml as a managed block.
+ * `.mcp.json` / `~/.claude.json` for Claude Code, in Codex's config.toml as a managed block; in a
+ * project, `.maestro/` goes into its .gitignore and Codex's own multi-agent tools are turned off
+ * in its `.codex/config.toml` (see project-lines.ts).
  * A file that exists and was not written by maestro is a conflict unless --force (which keeps
  * the original for uninstall); a copy the user edited since maestro wrote it is kept (with a
  * warning) unless --force; what is already in place is left alone, so a second run does nothing.
@@ -13,6 +15,7 @@ import { BlockError, foreignDefinition, SERVER_NAME, upsertBlock } from './codex
 import { makeDirs, pathKind, sha256, writeFileAtomic } from './fs-util.js';
 import { jsonGet, jsonSet } from './json-edit.js';
 import type { JsonRecord } from './manifest.js';
+import { planCodexFeatures, planGitignore } from './project-lines.js';
 import { applyPlan, newPlan, planRemoveFile, verifyJsonEdit, type Plan, type PlanOptions } from './plan.js';
 import { claudeServer, codexServer, describeEntry } from './registration.js';
 import { desiredContent, packageRoot, sourceFiles, type Client } from './sources.js';
@@ -24,7 +27,9 @@ export function install(options: PlanOptions): Plan {
     planFiles(plan, root, client);
     if (client === 'claude') planClaudeServer(plan);
     else planCodexServer(plan);
+    if (client === 'codex' && options.scope === 'project') planCodexFeatures(plan);
   }
+  if (options.scope === 'project') planGitignore(plan);
   applyPlan(plan);
   return plan;
 }
