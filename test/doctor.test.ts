@@ -5,7 +5,7 @@
  * a fake package (MAESTRO_PACKAGE_ROOT) provides the skills.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maestro, type CliResult } from './helpers/cli.js';
@@ -58,18 +58,38 @@ interface Line {
 
 function parseLines(stdout: string): Line[] {
   return stdout.split('\n').map((line) => {
-    const match = /^(ok|warn|fail)\s+(\S+(?: mcp| skills)?)\s+(.*)$/.exec(line);
+    const match = /^(ok|warn|fail)\s+(\S+(?: mcp| skills| agents)?)\s+(.*)$/.exec(line);
     expect(match, `doctor line: ${line}`).not.toBeNull();
     return { status: match![1]!, name: match![2]!, rest: match![3]! };
   });
 }
 
-const NAMES = ['node', 'database', 'claude', 'codex', 'claude mcp', 'codex mcp', 'claude skills', 'codex skills'];
+/** What Codex records when the user trusts the project (it reads .codex/config.toml only then). */
+function trustInCodex(s: Setup): void {
+  const config = path.join(s.home, '.codex', 'config.toml');
+  writeFileSync(
+    config,
+    `[projects.${JSON.stringify(s.project)}]\ntrust_level = "trusted"\n${readFileSync(config, 'utf8')}`,
+  );
+}
+
+const NAMES = [
+  'node',
+  'database',
+  'claude',
+  'codex',
+  'claude mcp',
+  'codex mcp',
+  'claude skills',
+  'codex skills',
+  'codex agents',
+];
 
 describe('maestro doctor', () => {
   it('on a good set-up: every line ok or warn, exit 0', async () => {
     const s = setup();
     expect((await s.run(['install'])).code).toBe(0);
+    trustInCodex(s);
     const result = await s.run(['doctor']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -88,6 +108,9 @@ describe('maestro doctor', () => {
     expect(byName['codex mcp']).toBe(`maestro-tools in ~/.codex/config.toml: ${process.execPath} ${CLI} mcp`);
     expect(byName['claude skills']).toBe('team-coordinate current in .claude/skills (project)');
     expect(byName['codex skills']).toBe('team-coordinate current in .agents/skills (project)');
+    expect(byName['codex agents']).toBe(
+      "off in this project: Codex's model sees maestro's spawn_agent, wait_agent, … only",
+    );
 
     const json = JSON.parse((await s.run(['doctor', '--json'])).stdout);
     expect(json.ok).toBe(true);
@@ -235,6 +258,29 @@ describe('maestro doctor', () => {
     expect((await s.run(['doctor'])).stdout).toMatch(/^warn  codex mcp .*has tool_timeout_sec = 3600:/m);
     write(config, `${entry}tool_timeout_sec = 3660\n`);
     expect((await s.run(['doctor'])).stdout).toMatch(/^ok {4}codex mcp /m);
+  });
+
+  it("tells whether Codex's own multi-agent tools are on in the project, as Codex itself sees it", async () => {
+    const s = setup();
+    const line = async () => (await s.run(['doctor'])).stdout.split('\n').find((l) => l.includes('codex agents'));
+    expect(await line()).toBe(
+      "warn  codex agents   multi_agent on: Codex's own spawn_agent, wait_agent, … sit beside maestro's " +
+        "(the skill tells the model to use maestro's)  → run maestro install --codex (turns them off in " +
+        '.codex/config.toml), or add multi_agent = false to its [features]',
+    );
+    expect((await s.run(['install', '--codex'])).code).toBe(0);
+    // Installed, but Codex ignores a project's .codex/config.toml until the project is trusted.
+    expect(await line()).toMatch(
+      new RegExp(
+        `^warn  codex agents   multi_agent on: .*; \\.codex/config\\.toml turns them off, but Codex reads it only in a project you trust  → start codex in ${s.project} and trust it`,
+      ),
+    );
+    trustInCodex(s);
+    expect(await line()).toMatch(/^ok {4}codex agents   off in this project/);
+    // The user's own choice elsewhere is reported, not changed.
+    const other = tempDir('maestro-other-');
+    const elsewhere = await maestro(['doctor', '--project', other], { env: s.env, cwd: other });
+    expect(elsewhere.stdout).toMatch(/^warn  codex agents   multi_agent on/m);
   });
 
   it('a data directory that cannot be written fails, with the hint (MAESTRO_DB honoured)', async () => {

@@ -1,6 +1,7 @@
 /**
  * The checks behind `maestro doctor`: Node, the project's data directory, the two client CLIs,
- * each client's maestro-tools registration and the installed skill copies. Each check is ok,
+ * each client's maestro-tools registration, the installed skill copies and whether Codex's own
+ * multi-agent tools are on in the project. Each check is ok,
  * warn (a client not used or not set up: someone may use only one) or fail (something that is
  * set up but broken), with a hint how to fix it.
  */
@@ -11,6 +12,8 @@ import { CODEX_TOOL_TIMEOUT_SEC } from '../agents/client-limits.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { errorMessage } from '../errors.js';
 import { WAIT_MAX_MS } from '../ops/agents/wait.js';
+import { check, type Check, type DoctorOptions } from './check.js';
+import { codexFeaturesCheck } from './doctor-codex-features.js';
 import { findBlock, SERVER_NAME } from './codex-block.js';
 import { displayPath, pathKind, sha256 } from './fs-util.js';
 import { claudeUserJson, codexConfig, locations, type Scope } from './locations.js';
@@ -19,31 +22,13 @@ import { describeEntry, registrationProblem, resolveCommand } from './registrati
 import { desiredContent, packageRoot, sourceFiles, type Client } from './sources.js';
 import { readServer } from './toml.js';
 
-export type Status = 'ok' | 'warn' | 'fail';
-
-export interface Check {
-  name: string;
-  status: Status;
-  message: string;
-  hint?: string;
-}
-
-export interface DoctorOptions {
-  project: string;
-  env: NodeJS.ProcessEnv;
-}
-
-const check = (name: string, status: Status, message: string, hint?: string): Check => ({
-  name,
-  status,
-  message,
-  ...(hint ? { hint } : {}),
-});
+export type { Check, Status } from './check.js';
 
 export async function runChecks(o: DoctorOptions): Promise<Check[]> {
-  const [claude, codex] = await Promise.all([
+  const [claude, codex, codexFeatures] = await Promise.all([
     cliCheck('claude', 'claude', 'Claude Code', '@anthropic-ai/claude-code', o),
     cliCheck('codex', 'codex', 'Codex', '@openai/codex', o),
+    codexFeaturesCheck(o),
   ]);
   return [
     nodeCheck(),
@@ -54,6 +39,7 @@ export async function runChecks(o: DoctorOptions): Promise<Check[]> {
     codexServerCheck(o),
     skillsCheck('claude', o),
     skillsCheck('codex', o),
+    codexFeatures,
   ];
 }
 
