@@ -126,6 +126,12 @@ function expectedFiles(pkg: string, base: string, client: 'claude' | 'codex'): [
     );
   const add = (source: string, dest: string) => {
     let content = readFileSync(source);
+    const note = path.join(pkg, 'skills', 'CODEX.md');
+    if (client === 'codex' && path.basename(source) === 'SKILL.md' && existsSync(note)) {
+      // After the frontmatter: the note that Codex's own multi-agent tools are not to be used.
+      const [, frontmatter, body] = /^(---\n[\s\S]*?\n---\n)([\s\S]*)$/.exec(content.toString('utf8'))!;
+      content = Buffer.from(`${frontmatter}\n${readFileSync(note, 'utf8').trimEnd()}\n${body}`);
+    }
     if (client === 'codex' && source.endsWith('.md')) {
       content = Buffer.from(content.toString('utf8').replaceAll('mcp__maestro-tools__', 'mcp__maestro_tools__'));
     }
@@ -689,6 +695,26 @@ describe('maestro install: the real package', () => {
           expect(readFileSync(dest, 'utf8')).not.toContain('mcp__maestro-tools__');
       }
     }
+    // Codex's copy tells the model to use maestro's tools, not Codex's own; Claude's has no such note.
+    const codexSkill = readFileSync(path.join(s.project, '.agents', 'skills', 'team-coordinate', 'SKILL.md'), 'utf8');
+    expect(codexSkill).toMatch(
+      /^---\nname: team-coordinate\n[\s\S]*?\n---\n\n## In Codex: call maestro's tools, never Codex's own\n/,
+    );
+    expect(codexSkill).toContain('**Do not call them for this work**');
+    expect(codexSkill).toContain('`multi_agent_v1`');
+    for (const tool of [
+      'spawn_agent',
+      'wait_agent',
+      'send_message',
+      'followup_task',
+      'close_agent',
+      'list_agents',
+      'team_msg',
+    ]) {
+      expect(codexSkill).toContain(`\`mcp__maestro_tools__${tool}\``);
+    }
+    const claudeSkill = readFileSync(path.join(s.project, '.claude', 'skills', 'team-coordinate', 'SKILL.md'), 'utf8');
+    expect(claudeSkill).not.toContain('In Codex');
     expect((await s.run(['uninstall'])).code).toBe(0);
     expect(readdirSync(s.project)).toEqual(['.git']);
   });
