@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { maestro, type CliResult } from './helpers/cli.js';
 import { CLI, ROOT } from './helpers/paths.js';
@@ -64,6 +65,15 @@ function parseLines(stdout: string): Line[] {
   });
 }
 
+/** What Claude Code records when the user trusts the folder and approves the project's server. */
+function approveInClaude(s: Setup, settings: object = { enabledMcpjsonServers: ['maestro-tools'] }): void {
+  write(
+    path.join(s.home, '.claude.json'),
+    JSON.stringify({ projects: { [s.project]: { hasTrustDialogAccepted: true } } }),
+  );
+  write(path.join(s.project, '.claude', 'settings.local.json'), JSON.stringify(settings));
+}
+
 /** What Codex records when the user trusts the project (it reads .codex/config.toml only then). */
 function trustInCodex(s: Setup): void {
   const config = path.join(s.home, '.codex', 'config.toml');
@@ -90,6 +100,7 @@ describe('maestro doctor', () => {
     const s = setup();
     expect((await s.run(['install'])).code).toBe(0);
     trustInCodex(s);
+    approveInClaude(s);
     const result = await s.run(['doctor']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -281,6 +292,90 @@ describe('maestro doctor', () => {
     const other = tempDir('maestro-other-');
     const elsewhere = await maestro(['doctor', '--project', other], { env: s.env, cwd: other });
     expect(elsewhere.stdout).toMatch(/^warn  codex agents   multi_agent on/m);
+  });
+
+  it("reads Claude Code's approval of the project's server as Claude Code does, and says how to approve", async () => {
+    const s = setup();
+    expect((await s.run(['install', '--claude'])).code).toBe(0);
+    const claudeEnv = {
+      ...s.env,
+      ANTHROPIC_API_KEY: 'sk-ant-scripted',
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    };
+    // Claude Code's own verdict, offline, in the same home and project.
+    const claudeSays = async () => {
+      const { stdout } = await execa(path.join(BIN, 'claude'), ['mcp', 'list'], {
+        cwd: s.project,
+        env: claudeEnv,
+        extendEnv: false,
+        reject: false,
+        timeout: 120_000,
+      });
+      const line = stdout.split('\n').find((l) => l.startsWith('maestro-tools:'));
+      return line === undefined ? 'disabled' : /Pending approval/.test(line) ? 'pending' : 'approved';
+    };
+    const doctorSays = async () => {
+      const out = (await s.run(['doctor'])).stdout.split('\n').find((l) => l.includes('claude mcp'))!;
+      return {
+        line: out,
+        state: /disabled in/.test(out) ? 'disabled' : /pending approval/.test(out) ? 'pending' : 'approved',
+      };
+    };
+    const local = path.join(s.project, '.claude', 'settings.local.json');
+    const userJson = path.join(s.home, '.claude.json');
+    const states: [string, () => void, string][] = [
+      ['nothing approved', () => undefined, 'pending'],
+      [
+        'approved in settings.local.json, folder not trusted',
+        () => write(local, '{"enabledMcpjsonServers":["maestro-tools"]}'),
+        'pending',
+      ],
+      [
+        'and the folder trusted',
+        () => write(userJson, JSON.stringify({ projects: { [s.project]: { hasTrustDialogAccepted: true } } })),
+        'approved',
+      ],
+      [
+        'disabled in settings.local.json',
+        () => write(local, '{"disabledMcpjsonServers":["maestro-tools"]}'),
+        'disabled',
+      ],
+      [
+        'all project servers approved by the user settings',
+        () => (
+          rmSync(local),
+          rmSync(userJson),
+          write(path.join(s.home, '.claude', 'settings.json'), '{"enableAllProjectMcpServers":true}')
+        ),
+        'approved',
+      ],
+    ];
+    for (const [label, arrange, expected] of states) {
+      arrange();
+      const doctor = await doctorSays();
+      expect(doctor.state, `${label}: ${doctor.line}`).toBe(expected);
+      expect(await claudeSays(), label).toBe(expected);
+      if (expected === 'approved') expect(doctor.line, label).toMatch(/^ok /);
+      else expect(doctor.line, label).toMatch(/^warn /);
+    }
+  }, 300_000);
+
+  it('a pending project server is a warning that says how to approve it', async () => {
+    const s = setup();
+    expect((await s.run(['install', '--claude'])).code).toBe(0);
+    const result = await s.run(['doctor']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^warn  claude mcp .*, but Claude Code has not approved it yet \\('claude mcp list': pending approval\\)  → start claude in ${s.project} and approve maestro-tools when asked, or add "enabledMcpjsonServers": \\["maestro-tools"\\] to \\.claude/settings\\.local\\.json`,
+        'm',
+      ),
+    );
+    write(path.join(s.project, '.claude', 'settings.local.json'), '{"enabledMcpjsonServers":["maestro-tools"]}');
+    expect((await s.run(['doctor'])).stdout).toMatch(
+      /^warn  claude mcp .*approved in \.claude\/settings\.local\.json, but Claude Code does not trust this folder yet: pending approval  → start claude in .* once and accept the trust dialog$/m,
+    );
   });
 
   it('a data directory that cannot be written fails, with the hint (MAESTRO_DB honoured)', async () => {

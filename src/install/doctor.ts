@@ -13,6 +13,7 @@ import { resolveDbPath } from '../bus/paths.js';
 import { errorMessage } from '../errors.js';
 import { WAIT_MAX_MS } from '../ops/agents/wait.js';
 import { check, type Check, type DoctorOptions } from './check.js';
+import { projectServerApproval } from './claude-approval.js';
 import { codexFeaturesCheck } from './doctor-codex-features.js';
 import { findBlock, SERVER_NAME } from './codex-block.js';
 import { displayPath, pathKind, sha256 } from './fs-util.js';
@@ -148,7 +149,38 @@ function claudeServerCheck(o: DoctorOptions): Check {
       if (isObject(entry)) found.push({ where: `${show(file)}${label}`, entry });
     }
   }
-  return serverResult(name, found, o, 'claude');
+  const result = serverResult(name, found, o, 'claude');
+  const inProject = found.some((f) => f.where === show(projectJson));
+  return result.status === 'ok' && inProject ? withApproval(result, o, show) : result;
+}
+
+/** A server of the project's .mcp.json runs only once the user approved it in Claude Code. */
+function withApproval(result: Check, o: DoctorOptions, show: (file: string) => string): Check {
+  const approval = projectServerApproval(o.project, SERVER_NAME, o.env);
+  const local = show(path.join(o.project, '.claude', 'settings.local.json'));
+  if (approval.state === 'approved') return result;
+  if (approval.state === 'disabled') {
+    return check(
+      result.name,
+      'warn',
+      `${result.message}, but it is disabled in ${show(approval.where!)} (disabledMcpjsonServers): Claude Code does not start it`,
+      `take ${SERVER_NAME} out of disabledMcpjsonServers there, or enable it with /mcp in Claude Code`,
+    );
+  }
+  if (approval.where !== undefined) {
+    return check(
+      result.name,
+      'warn',
+      `${result.message}, approved in ${show(approval.where)}, but Claude Code does not trust this folder yet: pending approval`,
+      `start claude in ${o.project} once and accept the trust dialog`,
+    );
+  }
+  return check(
+    result.name,
+    'warn',
+    `${result.message}, but Claude Code has not approved it yet ('claude mcp list': pending approval)`,
+    `start claude in ${o.project} and approve ${SERVER_NAME} when asked, or add "enabledMcpjsonServers": ["${SERVER_NAME}"] to ${local} (read once the folder is trusted)`,
+  );
 }
 
 function codexServerCheck(o: DoctorOptions): Check {
