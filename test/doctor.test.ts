@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { maestro, type CliResult } from './helpers/cli.js';
 import { CLI, ROOT } from './helpers/paths.js';
+import { maestroOnPath } from './helpers/maestro-bin.js';
 import { tempDir } from './helpers/temp.js';
 
 const BIN = path.join(ROOT, 'node_modules', '.bin');
@@ -46,7 +47,7 @@ function setup(): Setup {
     CLAUDE_CONFIG_DIR: undefined,
     MAESTRO_PACKAGE_ROOT: pkg,
     // The devDependencies' claude and codex, so their version checks run too.
-    PATH: `${BIN}${path.delimiter}${process.env.PATH}`,
+    PATH: [maestroOnPath(), BIN, process.env.PATH].join(path.delimiter),
   };
   return { home, project, pkg, env, run: (args) => maestro(args, { env, cwd: project }) };
 }
@@ -115,7 +116,7 @@ describe('maestro doctor', () => {
     expect(byName.database).toBe(`${path.join(s.project, '.maestro')} is writable`);
     expect(byName.claude).toMatch(/^\d+\.\d+\.\d+ \(Claude Code\) \(/);
     expect(byName.codex).toMatch(/^codex-cli \d+\.\d+\.\d+ \(/);
-    expect(byName['claude mcp']).toBe(`maestro-tools in .mcp.json: ${process.execPath} ${CLI} mcp`);
+    expect(byName['claude mcp']).toBe('maestro-tools in .mcp.json: maestro mcp');
     expect(byName['codex mcp']).toBe(`maestro-tools in ~/.codex/config.toml: ${process.execPath} ${CLI} mcp`);
     expect(byName['claude skills']).toBe('team-coordinate current in .claude/skills (project)');
     expect(byName['codex skills']).toBe('team-coordinate current in .agents/skills (project)');
@@ -376,6 +377,37 @@ describe('maestro doctor', () => {
     expect((await s.run(['doctor'])).stdout).toMatch(
       /^warn  claude mcp .*approved in \.claude\/settings\.local\.json, but Claude Code does not trust this folder yet: pending approval  → start claude in .* once and accept the trust dialog$/m,
     );
+  });
+
+  it('warns about a shared .mcp.json that names a path outside the project or in a temporary directory', async () => {
+    const s = setup();
+    // What an older maestro wrote: this machine's node and the install's own main.js.
+    write(
+      path.join(s.project, '.mcp.json'),
+      JSON.stringify({ mcpServers: { 'maestro-tools': { command: process.execPath, args: [CLI, 'mcp'] } } }),
+    );
+    const outside = (await s.run(['doctor'])).stdout.split('\n').find((l) => l.includes('claude mcp'));
+    expect(outside).toMatch(
+      new RegExp(
+        `^warn  claude mcp .*, but \\.mcp\\.json names ${process.execPath}, outside the project: teammates who share the file cannot start it  → put maestro on the PATH`,
+      ),
+    );
+    const temp = path.join(tempDir('maestro-npx-'), 'main.js');
+    write(temp, '');
+    write(
+      path.join(s.project, '.mcp.json'),
+      JSON.stringify({ mcpServers: { 'maestro-tools': { command: 'node', args: [temp, 'mcp'] } } }),
+    );
+    expect((await s.run(['doctor'])).stdout).toMatch(
+      new RegExp(`^warn  claude mcp .*names ${temp}, in a temporary directory:`, 'm'),
+    );
+    // A path inside the project is shared with it.
+    write(path.join(s.project, 'bin', 'main.js'), '');
+    write(
+      path.join(s.project, '.mcp.json'),
+      JSON.stringify({ mcpServers: { 'maestro-tools': { command: 'node', args: ['bin/main.js', 'mcp'] } } }),
+    );
+    expect((await s.run(['doctor'])).stdout).not.toMatch(/names .*teammates/);
   });
 
   it('a data directory that cannot be written fails, with the hint (MAESTRO_DB honoured)', async () => {

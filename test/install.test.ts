@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maestro, type CliResult } from './helpers/cli.js';
 import { CLI, ROOT } from './helpers/paths.js';
+import { maestroOnPath } from './helpers/maestro-bin.js';
 import { tempDir } from './helpers/temp.js';
 
 const SKILL = `---
@@ -58,6 +59,7 @@ function setup(extraEnv: Record<string, string | undefined> = {}): Setup {
   execFileSync('git', ['init', '-q'], { cwd: project });
   const pkg = fakePackage();
   const env = {
+    PATH: `${maestroOnPath()}${path.delimiter}${process.env.PATH}`,
     HOME: home,
     CODEX_HOME: undefined,
     CLAUDE_CONFIG_DIR: undefined,
@@ -200,7 +202,8 @@ describe('maestro install / uninstall: project', () => {
 
     const mcp = JSON.parse(readFileSync(path.join(s.project, '.mcp.json'), 'utf8'));
     expect(Object.keys(mcp.mcpServers)).toEqual(['other', 'remote', 'maestro-tools']);
-    expect(mcp.mcpServers['maestro-tools']).toEqual({ type: 'stdio', command: process.execPath, args: [CLI, 'mcp'] });
+    // Shared with teammates: the command, not this machine's paths (those stay in the per-user config.toml).
+    expect(mcp.mcpServers['maestro-tools']).toEqual({ type: 'stdio', command: 'maestro', args: ['mcp'] });
     expect(mcp.someSetting).toEqual([1, 2, 3]);
     // Everything that was there keeps its exact text.
     const mcpText = readFileSync(path.join(s.project, '.mcp.json'), 'utf8');
@@ -307,7 +310,7 @@ describe('maestro install / uninstall: project', () => {
     expect(result.code).toBe(0);
     expect(lines(result.stdout)).toContain('created .mcp.json: mcpServers.maestro-tools');
     expect(JSON.parse(readFileSync(path.join(s.project, '.mcp.json'), 'utf8'))).toEqual({
-      mcpServers: { 'maestro-tools': { type: 'stdio', command: process.execPath, args: [CLI, 'mcp'] } },
+      mcpServers: { 'maestro-tools': { type: 'stdio', command: 'maestro', args: ['mcp'] } },
     });
     expect(existsSync(path.join(s.home, '.codex', 'config.toml'))).toBe(true);
     expect((await s.run(['uninstall'])).code).toBe(0);
@@ -489,6 +492,53 @@ describe('maestro install: the project files it shares with others', () => {
   });
 });
 
+describe("maestro install: a shared .mcp.json names no machine's paths", () => {
+  it("writes 'maestro mcp' when maestro on the PATH is this installation; per-user registrations keep absolute paths", async () => {
+    const s = setup();
+    expect((await s.run(['install'])).stderr).toBe('');
+    const mcp = JSON.parse(readFileSync(path.join(s.project, '.mcp.json'), 'utf8'));
+    expect(mcp.mcpServers['maestro-tools']).toEqual({ type: 'stdio', command: 'maestro', args: ['mcp'] });
+    expect(readFileSync(path.join(s.home, '.codex', 'config.toml'), 'utf8')).toContain(
+      `command = ${JSON.stringify(process.execPath)}\nargs = [${JSON.stringify(CLI)}, "mcp"]`,
+    );
+    expect((await s.run(['install', '--user', '--claude'])).code).toBe(0);
+    const user = JSON.parse(readFileSync(path.join(s.home, '.claude.json'), 'utf8'));
+    expect(user.mcpServers['maestro-tools']).toEqual({ type: 'stdio', command: process.execPath, args: [CLI, 'mcp'] });
+  });
+
+  it('falls back to absolute paths only when nothing portable works, and says so', async () => {
+    const s = setup();
+    s.env.PATH = process.env.PATH; // no maestro on it (the test's own checkout is no installed package)
+    const result = await s.run(['install', '--claude']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      `warning: .mcp.json gets this machine's paths (${process.execPath} ${CLI} mcp): teammates who share it cannot start it.`,
+    );
+    // A maestro on the PATH that is another installation is not taken for this one.
+    const other = tempDir('maestro-other-bin-');
+    write(path.join(other, 'maestro'), '#!/bin/sh\n');
+    chmodSync(path.join(other, 'maestro'), 0o755);
+    const { projectServer } = await import('../src/install/registration.js');
+    const choice = { packageRoot: ROOT, bin: CLI, version: '1.2.3', cwd: s.project, env: { PATH: other } };
+    expect(projectServer(choice).portable).toBe(false);
+    // An installed copy of the package (npx's cache is one): npx of that same version.
+    const npx = path.join(tempDir('maestro-npm-'), '_npx', 'abc', 'node_modules', 'maestro-tools');
+    expect(projectServer({ ...choice, packageRoot: npx, bin: path.join(npx, 'dist/bin/main.js') })).toEqual({
+      server: { type: 'stdio', command: 'npx', args: ['-y', 'maestro-tools@1.2.3', 'mcp'] },
+      portable: true,
+    });
+  });
+
+  it('a per-user registration from a temporary copy or npx cache is flagged', async () => {
+    const { volatilePath } = await import('../src/install/registration.js');
+    expect(volatilePath('/home/u/.npm/_npx/0a1b/node_modules/maestro-tools/dist/bin/main.js')).toBe(
+      "in npx's cache, which npm clears",
+    );
+    expect(volatilePath(path.join(tempDir(), 'main.js'))).toBe('in a temporary directory');
+    expect(volatilePath('/usr/lib/node_modules/maestro-tools/dist/bin/main.js', '/tmp')).toBeUndefined();
+  });
+});
+
 describe('maestro install / uninstall: --user', () => {
   const CLAUDE_JSON = `{
   "numStartups": 12,
@@ -646,7 +696,7 @@ describe('maestro install: conflicts', () => {
     expect(lines(forced.stdout)).toContain('replaced .mcp.json: mcpServers.maestro-tools');
     expect(
       JSON.parse(readFileSync(path.join(s.project, '.mcp.json'), 'utf8')).mcpServers['maestro-tools'].args,
-    ).toEqual([CLI, 'mcp']);
+    ).toEqual(['mcp']);
     const removed = await s.run(['uninstall', '--claude']);
     expect(lines(removed.stdout)).toContain('restored .mcp.json: mcpServers.maestro-tools');
     expect(readFileSync(path.join(s.project, '.mcp.json'), 'utf8')).toBe(original);

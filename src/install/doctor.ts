@@ -19,7 +19,7 @@ import { findBlock, SERVER_NAME } from './codex-block.js';
 import { displayPath, pathKind, sha256 } from './fs-util.js';
 import { claudeUserJson, codexConfig, locations, type Scope } from './locations.js';
 import { hasClientRecords, readManifest, type Manifest } from './manifest.js';
-import { describeEntry, registrationProblem, resolveCommand } from './registration.js';
+import { describeEntry, entryPaths, registrationProblem, resolveCommand, volatilePath } from './registration.js';
 import { desiredContent, packageRoot, sourceFiles, type Client } from './sources.js';
 import { readServer } from './toml.js';
 
@@ -150,9 +150,35 @@ function claudeServerCheck(o: DoctorOptions): Check {
     }
   }
   const result = serverResult(name, found, o, 'claude');
-  const inProject = found.some((f) => f.where === show(projectJson));
-  return result.status === 'ok' && inProject ? withApproval(result, o, show) : result;
+  const shared = found.find((f) => f.where === show(projectJson));
+  if (result.status !== 'ok' || !shared) return result;
+  return unshareable(result, shared.entry, o, show) ?? withApproval(result, o, show);
 }
+
+/** The project's .mcp.json is shared with teammates: a path outside the project, or one that goes away, is not. */
+function unshareable(
+  result: Check,
+  entry: Record<string, unknown>,
+  o: DoctorOptions,
+  show: (file: string) => string,
+): Check | undefined {
+  for (const file of entryPaths(entry, o.project)) {
+    const rel = path.relative(o.project, file);
+    const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+    const why = inside ? undefined : (volatilePath(file) ?? 'outside the project');
+    if (why) {
+      return check(
+        result.name,
+        'warn',
+        `${result.message}, but ${show(projectJson(o))} names ${file}, ${why}: teammates who share the file cannot start it`,
+        "put maestro on the PATH ('npm i -g maestro-tools') and run maestro install --claude again (it writes 'maestro mcp')",
+      );
+    }
+  }
+  return undefined;
+}
+
+const projectJson = (o: DoctorOptions) => path.join(o.project, '.mcp.json');
 
 /** A server of the project's .mcp.json runs only once the user approved it in Claude Code. */
 function withApproval(result: Check, o: DoctorOptions, show: (file: string) => string): Check {

@@ -17,7 +17,16 @@ import { jsonGet, jsonSet } from './json-edit.js';
 import type { JsonRecord } from './manifest.js';
 import { planCodexFeatures, planGitignore } from './project-lines.js';
 import { applyPlan, newPlan, planRemoveFile, verifyJsonEdit, type Plan, type PlanOptions } from './plan.js';
-import { claudeServer, codexServer, describeEntry } from './registration.js';
+import { MAESTRO_BIN, PACKAGE_ROOT } from '../package-root.js';
+import { VERSION } from '../version.js';
+import {
+  claudeServer,
+  codexServer,
+  describeEntry,
+  projectServer,
+  volatilePath,
+  type ClaudeServer,
+} from './registration.js';
 import { desiredContent, packageRoot, sourceFiles, type Client } from './sources.js';
 
 export function install(options: PlanOptions): Plan {
@@ -107,7 +116,7 @@ function planClaudeServer(plan: Plan): void {
   const file = plan.loc.claudeJson;
   const parent = ['mcpServers'];
   const key = SERVER_NAME;
-  const value = claudeServer();
+  const value = claudeValue(plan);
   const subject = `${plan.show(file)}: ${parent.join('.')}.${key}`;
   const rec = manifest.json.find((r) => r.file === file && r.key === key);
   const setRecord = (next: JsonRecord) => {
@@ -208,6 +217,35 @@ function planClaudeServer(plan: Plan): void {
   });
 }
 
+/** The project's `.mcp.json` is shared: a portable command when one works (registration.ts). */
+function claudeValue(plan: Plan): ClaudeServer {
+  const { options } = plan;
+  if (options.scope === 'user') return warnVolatile(plan, claudeServer());
+  const { server, portable } = projectServer({
+    packageRoot: PACKAGE_ROOT,
+    bin: MAESTRO_BIN,
+    version: VERSION,
+    cwd: options.project,
+    env: options.env,
+  });
+  if (!portable) {
+    plan.warnings.push(
+      `${plan.show(plan.loc.claudeJson)} gets this machine's paths (${describeEntry(server)}): teammates who share it ` +
+        "cannot start it. Put maestro on the PATH ('npm i -g maestro-tools') and install again to write 'maestro mcp', " +
+        'or keep the registration to yourself with --user',
+    );
+  }
+  return server;
+}
+
+/** A per-user registration names this installation: say so when it will not last. */
+function warnVolatile<T>(plan: Plan, server: T): T {
+  const why = volatilePath(MAESTRO_BIN);
+  const warning = `registered ${MAESTRO_BIN}, ${why}: it will stop working; install maestro for good ('npm i -g maestro-tools') and run maestro install again`;
+  if (why && !plan.warnings.includes(warning)) plan.warnings.push(warning);
+  return server;
+}
+
 function planCodexServer(plan: Plan): void {
   const { manifest, steps, conflicts } = plan;
   const file = plan.loc.codexConfig;
@@ -230,7 +268,7 @@ function planCodexServer(plan: Plan): void {
       });
       return;
     }
-    result = upsertBlock(text, codexServer(), owner);
+    result = upsertBlock(text, warnVolatile(plan, codexServer()), owner);
   } catch (error) {
     if (!(error instanceof BlockError)) throw error;
     return void conflicts.push({ subject, reason: `${error.message}; repair or remove it`, forceable: false });
