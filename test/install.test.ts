@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maestro, type CliResult } from './helpers/cli.js';
 import { CLI, ROOT } from './helpers/paths.js';
+import { maestroOnPath } from './helpers/maestro-bin.js';
 import { tempDir } from './helpers/temp.js';
 
 const SKILL = `---
@@ -58,6 +59,7 @@ function setup(extraEnv: Record<string, string | undefined> = {}): Setup {
   execFileSync('git', ['init', '-q'], { cwd: project });
   const pkg = fakePackage();
   const env = {
+    PATH: `${maestroOnPath()}${path.delimiter}${process.env.PATH}`,
     HOME: home,
     CODEX_HOME: undefined,
     CLAUDE_CONFIG_DIR: undefined,
@@ -126,6 +128,12 @@ function expectedFiles(pkg: string, base: string, client: 'claude' | 'codex'): [
     );
   const add = (source: string, dest: string) => {
     let content = readFileSync(source);
+    const note = path.join(pkg, 'skills', 'CODEX.md');
+    if (client === 'codex' && path.basename(source) === 'SKILL.md' && existsSync(note)) {
+      // After the frontmatter: the note that Codex's own multi-agent tools are not to be used.
+      const [, frontmatter, body] = /^(---\n[\s\S]*?\n---\n)([\s\S]*)$/.exec(content.toString('utf8'))!;
+      content = Buffer.from(`${frontmatter}\n${readFileSync(note, 'utf8').trimEnd()}\n${body}`);
+    }
     if (client === 'codex' && source.endsWith('.md')) {
       content = Buffer.from(content.toString('utf8').replaceAll('mcp__maestro-tools__', 'mcp__maestro_tools__'));
     }
@@ -194,7 +202,8 @@ describe('maestro install / uninstall: project', () => {
 
     const mcp = JSON.parse(readFileSync(path.join(s.project, '.mcp.json'), 'utf8'));
     expect(Object.keys(mcp.mcpServers)).toEqual(['other', 'remote', 'maestro-tools']);
-    expect(mcp.mcpServers['maestro-tools']).toEqual({ type: 'stdio', command: process.execPath, args: [CLI, 'mcp'] });
+    // Shared with teammates: the command, not this machine's paths (those stay in the per-user config.toml).
+    expect(mcp.mcpServers['maestro-tools']).toEqual({ type: 'stdio', command: 'maestro', args: ['mcp'] });
     expect(mcp.someSetting).toEqual([1, 2, 3]);
     // Everything that was there keeps its exact text.
     const mcpText = readFileSync(path.join(s.project, '.mcp.json'), 'utf8');
@@ -204,7 +213,7 @@ describe('maestro install / uninstall: project', () => {
     expect(toml.startsWith(`${CODEX_CONFIG}\n# >>> maestro-tools (managed by maestro install) >>>\n`)).toBe(true);
     expect(toml).toContain(`[mcp_servers.maestro-tools]\ncommand = ${JSON.stringify(process.execPath)}\n`);
     expect(toml).toContain(`args = [${JSON.stringify(CLI)}, "mcp"]\n`);
-    expect(toml).toContain('default_tools_approval_mode = "approve"\nrequired = true\n');
+    expect(toml).toContain('default_tools_approval_mode = "approve"\nrequired = true\ntool_timeout_sec = 3660\n');
     expect(toml.trimEnd().endsWith('# <<< maestro-tools <<<')).toBe(true);
 
     const manifest = JSON.parse(readFileSync(path.join(s.project, '.maestro', 'install.json'), 'utf8'));
@@ -301,7 +310,7 @@ describe('maestro install / uninstall: project', () => {
     expect(result.code).toBe(0);
     expect(lines(result.stdout)).toContain('created .mcp.json: mcpServers.maestro-tools');
     expect(JSON.parse(readFileSync(path.join(s.project, '.mcp.json'), 'utf8'))).toEqual({
-      mcpServers: { 'maestro-tools': { type: 'stdio', command: process.execPath, args: [CLI, 'mcp'] } },
+      mcpServers: { 'maestro-tools': { type: 'stdio', command: 'maestro', args: ['mcp'] } },
     });
     expect(existsSync(path.join(s.home, '.codex', 'config.toml'))).toBe(true);
     expect((await s.run(['uninstall'])).code).toBe(0);
@@ -324,8 +333,9 @@ describe('maestro install / uninstall: project', () => {
     expect(
       lines(codex.stdout)
         .filter((l) => l.startsWith('created '))
-        .every((l) => l.includes('.agents/')),
+        .every((l) => l.includes('.agents/') || l.startsWith('created .codex/config.toml: ')),
     ).toBe(true);
+    expect(existsSync(path.join(s.project, '.gitignore'))).toBe(true);
 
     const off = await s.run(['uninstall', '--codex'], path.join(s.project));
     expect(off.code).toBe(0);
@@ -387,6 +397,145 @@ describe('maestro install / uninstall: project', () => {
     expect(readFileSync(config, 'utf8')).toContain('[mcp_servers.maestro-tools]');
     expect((await runOther(['uninstall', '--codex'])).code).toBe(0);
     expect(readFileSync(config, 'utf8')).toBe('model = "o3"\n');
+  });
+});
+
+describe('maestro install: the project files it shares with others', () => {
+  const gitStatus = (dir: string) =>
+    execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: dir, encoding: 'utf8' });
+
+  it('adds .maestro/ to .gitignore, keeping the rest, and uninstall takes exactly that line back', async () => {
+    const s = setup();
+    const gitignore = path.join(s.project, '.gitignore');
+    write(gitignore, 'node_modules\n*.log'); // no final newline on purpose
+    const installed = await s.run(['install']);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(lines(installed.stdout)).toContain('appended .gitignore: .maestro/');
+    expect(readFileSync(gitignore, 'utf8')).toBe('node_modules\n*.log\n.maestro/\n');
+    // The server's database lives there too: make it exist, git must not see it.
+    write(path.join(s.project, '.maestro', 'maestro.db'), 'x');
+    expect(gitStatus(s.project)).not.toMatch(/\.maestro/);
+    expect((await s.run(['install'])).stdout).toMatch(/nothing to change/);
+
+    // One client off: the line stays while the other one is installed.
+    expect((await s.run(['uninstall', '--codex'])).code).toBe(0);
+    expect(readFileSync(gitignore, 'utf8')).toContain('.maestro/');
+    const removed = await s.run(['uninstall', '--claude']);
+    expect(lines(removed.stdout)).toContain('removed .gitignore: .maestro/');
+    expect(readFileSync(gitignore, 'utf8')).toBe('node_modules\n*.log');
+  });
+
+  it('creates .gitignore when there is none (and removes it again), and leaves one that ignores .maestro alone', async () => {
+    const s = setup();
+    const gitignore = path.join(s.project, '.gitignore');
+    expect((await s.run(['install', '--claude'])).code).toBe(0);
+    expect(readFileSync(gitignore, 'utf8')).toBe('.maestro/\n');
+    expect(gitStatus(s.project)).not.toMatch(/\.maestro/);
+    expect((await s.run(['uninstall'])).code).toBe(0);
+    expect(existsSync(gitignore)).toBe(false);
+
+    write(gitignore, '/.maestro\n');
+    const again = await s.run(['install', '--claude']);
+    expect(again.stdout).not.toMatch(/gitignore/);
+    expect(readFileSync(gitignore, 'utf8')).toBe('/.maestro\n');
+    // --user installs touch no project.
+    const user = setup();
+    expect((await user.run(['install', '--user'])).code).toBe(0);
+    expect(existsSync(path.join(user.project, '.gitignore'))).toBe(false);
+    expect(existsSync(path.join(user.home, '.gitignore'))).toBe(false);
+  });
+
+  it("turns Codex's own multi-agent tools off in this project's .codex/config.toml, never in the user's", async () => {
+    const s = setup();
+    const projectConfig = path.join(s.project, '.codex', 'config.toml');
+    const installed = await s.run(['install', '--codex']);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(lines(installed.stdout)).toContain('created .codex/config.toml: [features] multi_agent = false');
+    expect(installed.stdout).toMatch(/Codex reads \.codex\/config\.toml only in a project you trust/);
+    const text = readFileSync(projectConfig, 'utf8');
+    expect(text).toMatch(/^\[features\]\nmulti_agent = false\n$/m);
+    expect(readFileSync(path.join(s.home, '.codex', 'config.toml'), 'utf8')).not.toMatch(/features|multi_agent/);
+    const manifest = JSON.parse(readFileSync(path.join(s.project, '.maestro', 'install.json'), 'utf8'));
+    expect(manifest.lines).toContainEqual(
+      expect.objectContaining({ client: 'codex', file: '.codex/config.toml', createdFile: true }),
+    );
+    expect((await s.run(['uninstall', '--codex'])).code).toBe(0);
+    expect(existsSync(path.join(s.project, '.codex'))).toBe(false);
+
+    // A project config of the user's own: appended to, and restored byte for byte.
+    const own = 'model = "o3"\n[sandbox_workspace_write]\nnetwork_access = true';
+    write(projectConfig, own);
+    expect((await s.run(['install', '--codex'])).code).toBe(0);
+    expect(readFileSync(projectConfig, 'utf8')).toBe(`${own}\n${text}`);
+    expect((await s.run(['uninstall', '--codex'])).code).toBe(0);
+    expect(readFileSync(projectConfig, 'utf8')).toBe(own);
+
+    // One with its own [features] table is not edited: the install says what to add.
+    write(projectConfig, '[features]\nweb_search = true\n');
+    const warned = await s.run(['install', '--codex']);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain(
+      "warning: .codex/config.toml has its own [features]: add multi_agent = false there to turn Codex's own multi-agent tools off",
+    );
+    expect(readFileSync(projectConfig, 'utf8')).toBe('[features]\nweb_search = true\n');
+  });
+
+  it('keeps its [features] lines when the user added keys below them', async () => {
+    const s = setup();
+    expect((await s.run(['install', '--codex'])).code).toBe(0);
+    const projectConfig = path.join(s.project, '.codex', 'config.toml');
+    writeFileSync(projectConfig, `${readFileSync(projectConfig, 'utf8')}web_search = true\n`);
+    const removed = await s.run(['uninstall', '--codex']);
+    expect(removed.code).toBe(0);
+    expect(removed.stderr).toContain('warning: kept .codex/config.toml: [features] multi_agent = false: changed since');
+    expect(readFileSync(projectConfig, 'utf8')).toContain('[features]\nmulti_agent = false\nweb_search = true\n');
+  });
+});
+
+describe("maestro install: a shared .mcp.json names no machine's paths", () => {
+  it("writes 'maestro mcp' when maestro on the PATH is this installation; per-user registrations keep absolute paths", async () => {
+    const s = setup();
+    expect((await s.run(['install'])).stderr).toBe('');
+    const mcp = JSON.parse(readFileSync(path.join(s.project, '.mcp.json'), 'utf8'));
+    expect(mcp.mcpServers['maestro-tools']).toEqual({ type: 'stdio', command: 'maestro', args: ['mcp'] });
+    expect(readFileSync(path.join(s.home, '.codex', 'config.toml'), 'utf8')).toContain(
+      `command = ${JSON.stringify(process.execPath)}\nargs = [${JSON.stringify(CLI)}, "mcp"]`,
+    );
+    expect((await s.run(['install', '--user', '--claude'])).code).toBe(0);
+    const user = JSON.parse(readFileSync(path.join(s.home, '.claude.json'), 'utf8'));
+    expect(user.mcpServers['maestro-tools']).toEqual({ type: 'stdio', command: process.execPath, args: [CLI, 'mcp'] });
+  });
+
+  it('falls back to absolute paths only when nothing portable works, and says so', async () => {
+    const s = setup();
+    s.env.PATH = process.env.PATH; // no maestro on it (the test's own checkout is no installed package)
+    const result = await s.run(['install', '--claude']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      `warning: .mcp.json gets this machine's paths (${process.execPath} ${CLI} mcp): teammates who share it cannot start it.`,
+    );
+    // A maestro on the PATH that is another installation is not taken for this one.
+    const other = tempDir('maestro-other-bin-');
+    write(path.join(other, 'maestro'), '#!/bin/sh\n');
+    chmodSync(path.join(other, 'maestro'), 0o755);
+    const { projectServer } = await import('../src/install/registration.js');
+    const choice = { packageRoot: ROOT, bin: CLI, version: '1.2.3', cwd: s.project, env: { PATH: other } };
+    expect(projectServer(choice).portable).toBe(false);
+    // An installed copy of the package (npx's cache is one): npx of that same version.
+    const npx = path.join(tempDir('maestro-npm-'), '_npx', 'abc', 'node_modules', 'maestro-tools');
+    expect(projectServer({ ...choice, packageRoot: npx, bin: path.join(npx, 'dist/bin/main.js') })).toEqual({
+      server: { type: 'stdio', command: 'npx', args: ['-y', 'maestro-tools@1.2.3', 'mcp'] },
+      portable: true,
+    });
+  });
+
+  it('a per-user registration from a temporary copy or npx cache is flagged', async () => {
+    const { volatilePath } = await import('../src/install/registration.js');
+    expect(volatilePath('/home/u/.npm/_npx/0a1b/node_modules/maestro-tools/dist/bin/main.js')).toBe(
+      "in npx's cache, which npm clears",
+    );
+    expect(volatilePath(path.join(tempDir(), 'main.js'))).toBe('in a temporary directory');
+    expect(volatilePath('/usr/lib/node_modules/maestro-tools/dist/bin/main.js', '/tmp')).toBeUndefined();
   });
 });
 
@@ -497,18 +646,34 @@ describe('maestro install: conflicts', () => {
     expect(snapshot(s.project)).toEqual(before);
   });
 
-  it('does not take over a copy the user changed since install, unless --force', async () => {
+  it("keeps a copy the user changed since install and says so (exit 0); --force takes maestro's", async () => {
     const s = setup();
-    expect((await s.run(['install', '--codex'])).code).toBe(0);
+    expect((await s.run(['install'])).code).toBe(0);
+    const agent = path.join(s.project, '.claude', 'agents', 'team-worker.md');
+    writeFileSync(agent, `${readFileSync(agent, 'utf8')}Always run the tests first.\n`);
     const copy = path.join(s.project, '.agents', 'skills', 'team-coordinate', 'SKILL.md');
     writeFileSync(copy, 'edited\n');
     write(path.join(s.pkg, 'skills', 'team-coordinate', 'SKILL.md'), `${SKILL}\nnew\n`);
-    const result = await s.run(['install', '--codex']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(
-      'conflict .agents/skills/team-coordinate/SKILL.md: changed since maestro installed it',
-    );
+    const result = await s.run(['install']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(lines(result.stderr)).toEqual([
+      "warning: kept .claude/agents/team-worker.md: changed since maestro installed it (--force takes maestro's copy)",
+      "warning: kept .agents/skills/team-coordinate/SKILL.md: changed since maestro installed it (--force takes maestro's copy)",
+    ]);
+    // The copy nobody edited follows the package.
+    expect(lines(result.stdout)).toContain('updated .claude/skills/team-coordinate/SKILL.md');
     expect(readFileSync(copy, 'utf8')).toBe('edited\n');
+    expect(readFileSync(agent, 'utf8')).toMatch(/Always run the tests first\.\n$/);
+    const doctor = await s.run(['doctor', '--json']);
+    expect(doctor.code, doctor.stdout).toBe(0);
+    const checks = JSON.parse(doctor.stdout).checks as { name: string; status: string; message: string }[];
+    expect(checks.find((c) => c.name === 'claude skills')).toMatchObject({
+      status: 'ok',
+      message: expect.stringContaining('changed locally: .claude/agents/team-worker.md (yours: install keeps it'),
+    });
+    expect(checks.find((c) => c.name === 'codex skills')?.message).toContain(
+      'changed locally: .agents/skills/team-coordinate/SKILL.md',
+    );
     const forced = await s.run(['install', '--codex', '--force']);
     expect(forced.code).toBe(0);
     expect(lines(forced.stdout)).toContain('replaced .agents/skills/team-coordinate/SKILL.md');
@@ -531,7 +696,7 @@ describe('maestro install: conflicts', () => {
     expect(lines(forced.stdout)).toContain('replaced .mcp.json: mcpServers.maestro-tools');
     expect(
       JSON.parse(readFileSync(path.join(s.project, '.mcp.json'), 'utf8')).mcpServers['maestro-tools'].args,
-    ).toEqual([CLI, 'mcp']);
+    ).toEqual(['mcp']);
     const removed = await s.run(['uninstall', '--claude']);
     expect(lines(removed.stdout)).toContain('restored .mcp.json: mcpServers.maestro-tools');
     expect(readFileSync(path.join(s.project, '.mcp.json'), 'utf8')).toBe(original);
@@ -580,6 +745,26 @@ describe('maestro install: the real package', () => {
           expect(readFileSync(dest, 'utf8')).not.toContain('mcp__maestro-tools__');
       }
     }
+    // Codex's copy tells the model to use maestro's tools, not Codex's own; Claude's has no such note.
+    const codexSkill = readFileSync(path.join(s.project, '.agents', 'skills', 'team-coordinate', 'SKILL.md'), 'utf8');
+    expect(codexSkill).toMatch(
+      /^---\nname: team-coordinate\n[\s\S]*?\n---\n\n## In Codex: call maestro's tools, never Codex's own\n/,
+    );
+    expect(codexSkill).toContain('**Do not call them for this work**');
+    expect(codexSkill).toContain('`multi_agent_v1`');
+    for (const tool of [
+      'spawn_agent',
+      'wait_agent',
+      'send_message',
+      'followup_task',
+      'close_agent',
+      'list_agents',
+      'team_msg',
+    ]) {
+      expect(codexSkill).toContain(`\`mcp__maestro_tools__${tool}\``);
+    }
+    const claudeSkill = readFileSync(path.join(s.project, '.claude', 'skills', 'team-coordinate', 'SKILL.md'), 'utf8');
+    expect(claudeSkill).not.toContain('In Codex');
     expect((await s.run(['uninstall'])).code).toBe(0);
     expect(readdirSync(s.project)).toEqual(['.git']);
   });
@@ -659,6 +844,22 @@ describe('the JSON and TOML edits (units)', () => {
     expect(back).toBe(text);
   });
 
+  it('gives Codex a tool_timeout_sec above the longest wait, and brings an older block up to date', async () => {
+    const { upsertBlock } = await import('../src/install/codex-block.js');
+    const { CODEX_TOOL_TIMEOUT_SEC } = await import('../src/agents/client-limits.js');
+    const { WAIT_MAX_MS } = await import('../src/ops/agents/wait.js');
+    expect(CODEX_TOOL_TIMEOUT_SEC * 1000).toBeGreaterThan(WAIT_MAX_MS);
+    const server = { command: '/usr/bin/node', args: ['/x/main.js', 'mcp'] };
+    const fresh = upsertBlock(undefined, server, '/p').text;
+    expect(fresh).toContain(`\ntool_timeout_sec = ${CODEX_TOOL_TIMEOUT_SEC}\n`);
+    // A block written by an older maestro, without the line (and one with a user's lower value).
+    for (const old of [fresh.replace(/^tool_timeout_sec = .*\n/m, ''), fresh.replace(/= 3660/, '= 300')]) {
+      const updated = upsertBlock(old, server, '/p');
+      expect(updated.action).toBe('update');
+      expect(updated.text).toBe(fresh);
+    }
+  });
+
   it('removes a member that is no longer the last one', async () => {
     const { jsonSet, jsonRemove } = await import('../src/install/json-edit.js');
     const set = jsonSet('{\n  "mcpServers": {\n    "a": 1\n  }\n}\n', ['mcpServers'], 'maestro-tools', value);
@@ -673,14 +874,14 @@ describe('the JSON and TOML edits (units)', () => {
     const server = { command: 'node', args: ['m.js', 'mcp'] };
     const { text } = upsertBlock('model = "o3"\n', server, '/p');
     const intruded = text.replace(
-      'required = true\n',
-      'required = true\nenv = { MAESTRO_DB = "/db" }\n[mcp_servers.other]\ncommand = "o"\n',
+      'tool_timeout_sec = 3660\n',
+      'tool_timeout_sec = 3660\nenv = { MAESTRO_DB = "/db" }\n[mcp_servers.other]\ncommand = "o"\n',
     );
     const updated = upsertBlock(intruded, { ...server, args: ['n.js', 'mcp'] }, '/p');
     expect(updated.action).toBe('update');
     expect(updated.text).toContain('args = ["n.js", "mcp"]\n');
     expect(updated.text).toMatch(
-      /required = true\nenv = \{ MAESTRO_DB = "\/db" \}\n# <<< maestro-tools <<<\n\[mcp_servers\.other\]\ncommand = "o"\n$/,
+      /tool_timeout_sec = 3660\nenv = \{ MAESTRO_DB = "\/db" \}\n# <<< maestro-tools <<<\n\[mcp_servers\.other\]\ncommand = "o"\n$/,
     );
     expect(upsertBlock(updated.text, { ...server, args: ['n.js', 'mcp'] }, '/p').action).toBe('unchanged');
     const removed = removeOwner(intruded, '/p');

@@ -6,6 +6,7 @@
  */
 import { MaestroError } from '../errors.js';
 import { install } from '../install/install.js';
+import { codexProjectConfig } from '../install/project-lines.js';
 import { PAST, visibleSteps, type Plan, type PlanOptions } from '../install/plan.js';
 import { COMMANDS, packageRoot, skillNames, type Client } from '../install/sources.js';
 import { uninstall } from '../install/uninstall.js';
@@ -23,11 +24,15 @@ command and agent files, and the maestro-tools MCP server (this installation's
   Codex, project:       .agents/skills/
   Codex, user:          ~/.agents/skills/
   Codex server:         ~/.codex/config.toml (Codex's configuration is per user)
+  Codex, project:       .codex/config.toml [features] multi_agent = false (Codex's
+                        own spawn_agent, wait_agent, … off in this project only)
+  Project:              .maestro/ added to .gitignore
 
 What it adds is recorded in .maestro/install.json (~/.maestro/install.json for
 --user); 'maestro uninstall' takes back exactly that. Running it again changes
 only what is out of date. A file or entry that exists and was not written by
-maestro is left alone and reported as a conflict (exit 1) unless --force.
+maestro is left alone and reported as a conflict (exit 1) unless --force; a copy
+you edited since maestro installed it is yours: it is kept, with a warning.
 
 Options:
       --claude         Install for Claude Code (default: both clients)
@@ -37,7 +42,8 @@ Options:
       --user           Install for the user (every project) instead
       --dry-run        Print what would change; write nothing
       --force          Overwrite files and entries not written by maestro
-                       (the originals are kept and restored by uninstall)
+                       (the originals are kept and restored by uninstall),
+                       and copies you edited since maestro installed them
   -h, --help           Show this help
 
 Environment: HOME, CLAUDE_CONFIG_DIR (Claude Code's user folder, default ~/.claude),
@@ -138,6 +144,8 @@ export async function runInstall(argv: string[]): Promise<number> {
   const changed = report(plan);
   const codexConfig = `${plan.show(plan.loc.codexConfig)}: `;
   const codexNote = o.scope === 'project' && visibleSteps(plan).some((step) => step.subject.startsWith(codexConfig));
+  const featuresFile = `${plan.show(codexProjectConfig(o.project))}: `;
+  const featuresNote = visibleSteps(plan).some((s) => s.verb !== 'remove' && s.subject.startsWith(featuresFile));
   if (changed === 0 && plan.conflicts.length === 0) {
     out(`maestro is already installed for ${clientList(o.clients)} ${where(o)}: nothing to change.`);
   } else if (changed > 0) {
@@ -145,6 +153,12 @@ export async function runInstall(argv: string[]): Promise<number> {
       out(
         `note: Codex reads MCP servers only from its per-user config (${plan.show(plan.loc.codexConfig)}), ` +
           'so maestro-tools is registered there, for every project.',
+      );
+    }
+    if (featuresNote) {
+      out(
+        `note: Codex reads .codex/config.toml only in a project you trust (Codex asks the first time it starts ` +
+          `in ${o.project}; 'maestro doctor' tells whether its own multi-agent tools are off here).`,
       );
     }
     if (o.dryRun) out('dry run: nothing was written.');

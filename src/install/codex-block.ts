@@ -6,6 +6,7 @@
  * maestro created the file, or added a line break before the block, is written in the block too,
  * so whoever removes it last restores the file byte for byte.
  */
+import { CODEX_TOOL_TIMEOUT_SEC } from '../agents/client-limits.js';
 import { findUnder, scanToml, tomlString } from './toml.js';
 
 export const SERVER_NAME = 'maestro-tools';
@@ -40,7 +41,7 @@ export interface Block {
   after: string[];
 }
 
-const OWN_KEYS = /^(command|args|default_tools_approval_mode|required)[ \t]*=/;
+const OWN_KEYS = /^(command|args|default_tools_approval_mode|required|tool_timeout_sec)[ \t]*=/;
 const OWN_HEADER = `[mcp_servers.${SERVER_NAME}]`;
 
 function classify(lines: readonly string[]): Pick<Block, 'extra' | 'before' | 'after'> {
@@ -115,6 +116,8 @@ export function renderBlock(
       'default_tools_approval_mode = "approve"',
       // Wait for the server at start-up instead of silently leaving its tools out when it is slow.
       'required = true',
+      // Codex ends a tool call after 300 s by default, and a coordinator's wait_agent may wait an hour.
+      `tool_timeout_sec = ${CODEX_TOOL_TIMEOUT_SEC}`,
       ...extra,
       BLOCK_END,
     ].join('\n') + '\n'

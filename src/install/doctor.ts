@@ -1,47 +1,35 @@
 /**
  * The checks behind `maestro doctor`: Node, the project's data directory, the two client CLIs,
- * each client's maestro-tools registration and the installed skill copies. Each check is ok,
+ * each client's maestro-tools registration, the installed skill copies and whether Codex's own
+ * multi-agent tools are on in the project. Each check is ok,
  * warn (a client not used or not set up: someone may use only one) or fail (something that is
  * set up but broken), with a hint how to fix it.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CODEX_TOOL_TIMEOUT_SEC } from '../agents/client-limits.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { errorMessage } from '../errors.js';
+import { WAIT_MAX_MS } from '../ops/agents/wait.js';
+import { check, type Check, type DoctorOptions } from './check.js';
+import { projectServerApproval } from './claude-approval.js';
+import { codexFeaturesCheck } from './doctor-codex-features.js';
 import { findBlock, SERVER_NAME } from './codex-block.js';
 import { displayPath, pathKind, sha256 } from './fs-util.js';
 import { claudeUserJson, codexConfig, locations, type Scope } from './locations.js';
-import { hasClientRecords, readManifest } from './manifest.js';
-import { describeEntry, registrationProblem, resolveCommand } from './registration.js';
+import { hasClientRecords, readManifest, type Manifest } from './manifest.js';
+import { describeEntry, entryPaths, registrationProblem, resolveCommand, volatilePath } from './registration.js';
 import { desiredContent, packageRoot, sourceFiles, type Client } from './sources.js';
 import { readServer } from './toml.js';
 
-export type Status = 'ok' | 'warn' | 'fail';
-
-export interface Check {
-  name: string;
-  status: Status;
-  message: string;
-  hint?: string;
-}
-
-export interface DoctorOptions {
-  project: string;
-  env: NodeJS.ProcessEnv;
-}
-
-const check = (name: string, status: Status, message: string, hint?: string): Check => ({
-  name,
-  status,
-  message,
-  ...(hint ? { hint } : {}),
-});
+export type { Check, Status } from './check.js';
 
 export async function runChecks(o: DoctorOptions): Promise<Check[]> {
-  const [claude, codex] = await Promise.all([
+  const [claude, codex, codexFeatures] = await Promise.all([
     cliCheck('claude', 'claude', 'Claude Code', '@anthropic-ai/claude-code', o),
     cliCheck('codex', 'codex', 'Codex', '@openai/codex', o),
+    codexFeaturesCheck(o),
   ]);
   return [
     nodeCheck(),
@@ -52,6 +40,7 @@ export async function runChecks(o: DoctorOptions): Promise<Check[]> {
     codexServerCheck(o),
     skillsCheck('claude', o),
     skillsCheck('codex', o),
+    codexFeatures,
   ];
 }
 
@@ -160,7 +149,64 @@ function claudeServerCheck(o: DoctorOptions): Check {
       if (isObject(entry)) found.push({ where: `${show(file)}${label}`, entry });
     }
   }
-  return serverResult(name, found, o, 'claude');
+  const result = serverResult(name, found, o, 'claude');
+  const shared = found.find((f) => f.where === show(projectJson));
+  if (result.status !== 'ok' || !shared) return result;
+  return unshareable(result, shared.entry, o, show) ?? withApproval(result, o, show);
+}
+
+/** The project's .mcp.json is shared with teammates: a path outside the project, or one that goes away, is not. */
+function unshareable(
+  result: Check,
+  entry: Record<string, unknown>,
+  o: DoctorOptions,
+  show: (file: string) => string,
+): Check | undefined {
+  for (const file of entryPaths(entry, o.project)) {
+    const rel = path.relative(o.project, file);
+    const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+    const why = inside ? undefined : (volatilePath(file) ?? 'outside the project');
+    if (why) {
+      return check(
+        result.name,
+        'warn',
+        `${result.message}, but ${show(projectJson(o))} names ${file}, ${why}: teammates who share the file cannot start it`,
+        "put maestro on the PATH ('npm i -g maestro-tools') and run maestro install --claude again (it writes 'maestro mcp')",
+      );
+    }
+  }
+  return undefined;
+}
+
+const projectJson = (o: DoctorOptions) => path.join(o.project, '.mcp.json');
+
+/** A server of the project's .mcp.json runs only once the user approved it in Claude Code. */
+function withApproval(result: Check, o: DoctorOptions, show: (file: string) => string): Check {
+  const approval = projectServerApproval(o.project, SERVER_NAME, o.env);
+  const local = show(path.join(o.project, '.claude', 'settings.local.json'));
+  if (approval.state === 'approved') return result;
+  if (approval.state === 'disabled') {
+    return check(
+      result.name,
+      'warn',
+      `${result.message}, but it is disabled in ${show(approval.where!)} (disabledMcpjsonServers): Claude Code does not start it`,
+      `take ${SERVER_NAME} out of disabledMcpjsonServers there, or enable it with /mcp in Claude Code`,
+    );
+  }
+  if (approval.where !== undefined) {
+    return check(
+      result.name,
+      'warn',
+      `${result.message}, approved in ${show(approval.where)}, but Claude Code does not trust this folder yet: pending approval`,
+      `start claude in ${o.project} once and accept the trust dialog`,
+    );
+  }
+  return check(
+    result.name,
+    'warn',
+    `${result.message}, but Claude Code has not approved it yet ('claude mcp list': pending approval)`,
+    `start claude in ${o.project} and approve ${SERVER_NAME} when asked, or add "enabledMcpjsonServers": ["${SERVER_NAME}"] to ${local} (read once the folder is trusted)`,
+  );
 }
 
 function codexServerCheck(o: DoctorOptions): Check {
@@ -189,12 +235,26 @@ function codexServerCheck(o: DoctorOptions): Check {
     o,
     'codex',
   );
-  if (result.status === 'ok' && !server.approves) {
+  if (result.status !== 'ok') return result;
+  if (!server.approves) {
     return check(
       name,
       'warn',
       `${result.message}, but its tools need approval (codex exec refuses every call)`,
       `add default_tools_approval_mode = "approve" to it, or remove it and run maestro install --codex`,
+    );
+  }
+  const longestWait = WAIT_MAX_MS / 1000;
+  if (server.toolTimeoutSec === undefined || server.toolTimeoutSec <= longestWait) {
+    const now =
+      server.toolTimeoutSec === undefined
+        ? 'has no tool_timeout_sec (Codex: 300 s)'
+        : `has tool_timeout_sec = ${server.toolTimeoutSec}`;
+    return check(
+      name,
+      'warn',
+      `${result.message}, but it ${now}: Codex ends a wait_agent longer than that, and waits may last ${longestWait} s`,
+      `run maestro install --codex, or set tool_timeout_sec = ${CODEX_TOOL_TIMEOUT_SEC} in [mcp_servers.${SERVER_NAME}]`,
     );
   }
   return result;
@@ -244,31 +304,54 @@ function skillsCheck(client: Client, o: DoctorOptions): Check {
   for (const scope of ['project', 'user'] as Scope[]) {
     const loc = locations(scope, o.project, o.env);
     const dest = (relative: string) => path.join(loc.base[client], ...relative.split('/'));
-    let recorded = false;
+    let manifest: Manifest | undefined;
     try {
-      recorded = hasClientRecords(readManifest(loc.manifest, loc.root, scope), client);
+      manifest = readManifest(loc.manifest, loc.root, scope);
     } catch {
-      recorded = false;
+      manifest = undefined;
     }
+    const recorded = manifest !== undefined && hasClientRecords(manifest, client);
     const present = skills.some((s) => pathKind(dest(`skills/${s}/SKILL.md`)) === 'file');
     if (!recorded && !present) continue;
+    // A copy that differs from what maestro wrote is the user's edit (install keeps it); one that
+    // is as maestro wrote it but not the package's content is out of date.
+    const edited: string[] = [];
     const stale = files.filter((f) => {
       const file = dest(f.relative);
-      return pathKind(file) !== 'file' || sha256(readFileSync(file)) !== sha256(desiredContent(f, client));
+      if (pathKind(file) !== 'file') return true;
+      const current = sha256(readFileSync(file));
+      if (current === sha256(desiredContent(f, client))) return false;
+      const written = manifest?.files.find((r) => r.path === file)?.sha256;
+      if (written !== undefined && written !== current) {
+        edited.push(file);
+        return false;
+      }
+      return true;
     });
     const shown = (file: string) => displayPath(file, scope === 'project' ? o.project : undefined, loc.home);
     const flags = `--${client}${scope === 'user' ? ' --user' : ''}`;
     if (stale.length) {
       const first = dest(stale[0]!.relative);
+      const foreign = stale.some((f) => {
+        const file = dest(f.relative);
+        return pathKind(file) === 'file' && !manifest?.files.some((r) => r.path === file);
+      });
       return check(
         name,
         'fail',
         `${shown(first)} ${pathKind(first) === 'file' ? "differs from the package's copy" : 'is missing'}` +
           (stale.length > 1 ? ` (and ${stale.length - 1} more)` : ''),
-        `run maestro install ${flags} (add --force to replace copies you edited)`,
+        foreign
+          ? `run maestro install ${flags} --force (a copy maestro did not write is kept for uninstall to put back)`
+          : `run maestro install ${flags}`,
       );
     }
-    current.push(`${shown(path.join(loc.base[client], 'skills'))} (${scope})`);
+    current.push(
+      `${shown(path.join(loc.base[client], 'skills'))} (${scope})` +
+        (edited.length
+          ? `, changed locally: ${edited.map(shown).join(', ')} (yours: install keeps it; --force takes maestro's)`
+          : ''),
+    );
   }
   if (current.length === 0)
     return check(name, 'warn', `not installed (${skills.join(', ')})`, `run maestro install --${client}`);

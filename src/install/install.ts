@@ -1,9 +1,12 @@
 /**
  * `maestro install` planned: the package's skills (and, for Claude Code, its command and agent
  * files) copied into the client's folders, and the maestro-tools server registered — in
- * `.mcp.json` / `~/.claude.json` for Claude Code, in Codex's config.toml as a managed block.
+ * `.mcp.json` / `~/.claude.json` for Claude Code, in Codex's config.toml as a managed block; in a
+ * project, `.maestro/` goes into its .gitignore and Codex's own multi-agent tools are turned off
+ * in its `.codex/config.toml` (see project-lines.ts).
  * A file that exists and was not written by maestro is a conflict unless --force (which keeps
- * the original for uninstall); what is already in place is left alone, so a second run does nothing.
+ * the original for uninstall); a copy the user edited since maestro wrote it is kept (with a
+ * warning) unless --force; what is already in place is left alone, so a second run does nothing.
  */
 import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,8 +15,18 @@ import { BlockError, foreignDefinition, SERVER_NAME, upsertBlock } from './codex
 import { makeDirs, pathKind, sha256, writeFileAtomic } from './fs-util.js';
 import { jsonGet, jsonSet } from './json-edit.js';
 import type { JsonRecord } from './manifest.js';
+import { planCodexFeatures, planGitignore } from './project-lines.js';
 import { applyPlan, newPlan, planRemoveFile, verifyJsonEdit, type Plan, type PlanOptions } from './plan.js';
-import { claudeServer, codexServer, describeEntry } from './registration.js';
+import { MAESTRO_BIN, PACKAGE_ROOT } from '../package-root.js';
+import { VERSION } from '../version.js';
+import {
+  claudeServer,
+  codexServer,
+  describeEntry,
+  projectServer,
+  volatilePath,
+  type ClaudeServer,
+} from './registration.js';
 import { desiredContent, packageRoot, sourceFiles, type Client } from './sources.js';
 
 export function install(options: PlanOptions): Plan {
@@ -23,7 +36,9 @@ export function install(options: PlanOptions): Plan {
     planFiles(plan, root, client);
     if (client === 'claude') planClaudeServer(plan);
     else planCodexServer(plan);
+    if (client === 'codex' && options.scope === 'project') planCodexFeatures(plan);
   }
+  if (options.scope === 'project') planGitignore(plan);
   applyPlan(plan);
   return plan;
 }
@@ -70,11 +85,9 @@ function planFiles(plan: Plan, root: string, client: Client): void {
       continue;
     }
     if (!options.force) {
-      conflicts.push({
-        subject,
-        reason: rec ? 'changed since maestro installed it' : 'exists and was not written by maestro',
-        forceable: true,
-      });
+      // A copy maestro installed and the user edited since is theirs now: keep it, say so.
+      if (rec) plan.warnings.push(`kept ${subject}: changed since maestro installed it (--force takes maestro's copy)`);
+      else conflicts.push({ subject, reason: 'exists and was not written by maestro', forceable: true });
       continue;
     }
     if (rec) {
@@ -103,7 +116,7 @@ function planClaudeServer(plan: Plan): void {
   const file = plan.loc.claudeJson;
   const parent = ['mcpServers'];
   const key = SERVER_NAME;
-  const value = claudeServer();
+  const value = claudeValue(plan);
   const subject = `${plan.show(file)}: ${parent.join('.')}.${key}`;
   const rec = manifest.json.find((r) => r.file === file && r.key === key);
   const setRecord = (next: JsonRecord) => {
@@ -204,6 +217,35 @@ function planClaudeServer(plan: Plan): void {
   });
 }
 
+/** The project's `.mcp.json` is shared: a portable command when one works (registration.ts). */
+function claudeValue(plan: Plan): ClaudeServer {
+  const { options } = plan;
+  if (options.scope === 'user') return warnVolatile(plan, claudeServer());
+  const { server, portable } = projectServer({
+    packageRoot: PACKAGE_ROOT,
+    bin: MAESTRO_BIN,
+    version: VERSION,
+    cwd: options.project,
+    env: options.env,
+  });
+  if (!portable) {
+    plan.warnings.push(
+      `${plan.show(plan.loc.claudeJson)} gets this machine's paths (${describeEntry(server)}): teammates who share it ` +
+        "cannot start it. Put maestro on the PATH ('npm i -g maestro-tools') and install again to write 'maestro mcp', " +
+        'or keep the registration to yourself with --user',
+    );
+  }
+  return server;
+}
+
+/** A per-user registration names this installation: say so when it will not last. */
+function warnVolatile<T>(plan: Plan, server: T): T {
+  const why = volatilePath(MAESTRO_BIN);
+  const warning = `registered ${MAESTRO_BIN}, ${why}: it will stop working; install maestro for good ('npm i -g maestro-tools') and run maestro install again`;
+  if (why && !plan.warnings.includes(warning)) plan.warnings.push(warning);
+  return server;
+}
+
 function planCodexServer(plan: Plan): void {
   const { manifest, steps, conflicts } = plan;
   const file = plan.loc.codexConfig;
@@ -226,7 +268,7 @@ function planCodexServer(plan: Plan): void {
       });
       return;
     }
-    result = upsertBlock(text, codexServer(), owner);
+    result = upsertBlock(text, warnVolatile(plan, codexServer()), owner);
   } catch (error) {
     if (!(error instanceof BlockError)) throw error;
     return void conflicts.push({ subject, reason: `${error.message}; repair or remove it`, forceable: false });

@@ -1,7 +1,8 @@
 /**
  * The record of what `maestro install` added (`<project>/.maestro/install.json`, or
  * `~/.maestro/install.json` for the user): each file it created with the hash of what it wrote,
- * the directories it created, the JSON member it added and the Codex block it is listed in.
+ * the directories it created, the JSON member it added, the Codex block it is listed in and the
+ * lines it appended to files of the project (.gitignore, .codex/config.toml).
  * `maestro uninstall` reverses exactly this. Paths inside the root are stored relative to it.
  */
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
@@ -47,6 +48,15 @@ export interface TomlRecord {
   owner: string;
 }
 
+/** Lines appended to a file maestro does not own (see lines.ts). 'maestro': for the whole install (.gitignore). */
+export interface LinesRecord {
+  client: Client | 'maestro';
+  file: string;
+  lines: string[];
+  createdFile: boolean;
+  addedNewline: boolean;
+}
+
 export interface Manifest {
   version: 1;
   maestro: string;
@@ -55,10 +65,11 @@ export interface Manifest {
   dirs: DirRecord[];
   json: JsonRecord[];
   toml: TomlRecord[];
+  lines: LinesRecord[];
 }
 
 export function emptyManifest(scope: Scope): Manifest {
-  return { version: 1, maestro: VERSION, scope, files: [], dirs: [], json: [], toml: [] };
+  return { version: 1, maestro: VERSION, scope, files: [], dirs: [], json: [], toml: [], lines: [] };
 }
 
 const toStored = (p: string, root: string) => {
@@ -74,6 +85,7 @@ function mapPaths(m: Manifest, f: (p: string) => string): Manifest {
     dirs: m.dirs.map((r) => ({ ...r, path: f(r.path) })),
     json: m.json.map((r) => ({ ...r, file: f(r.file) })),
     toml: m.toml.map((r) => ({ ...r, file: f(r.file) })),
+    lines: m.lines.map((r) => ({ ...r, file: f(r.file) })),
   };
 }
 
@@ -88,6 +100,7 @@ export function readManifest(file: string, root: string, scope: Scope): Manifest
       dirs: raw.dirs ?? [],
       json: raw.json ?? [],
       toml: raw.toml ?? [],
+      lines: raw.lines ?? [],
     };
     return mapPaths(m, (p) => fromStored(p, root));
   } catch (error) {
@@ -96,7 +109,7 @@ export function readManifest(file: string, root: string, scope: Scope): Manifest
 }
 
 export function hasClientRecords(m: Manifest, client: Client): boolean {
-  return [...m.files, ...m.json, ...m.toml].some((r) => r.client === client);
+  return [...m.files, ...m.json, ...m.toml, ...m.lines].some((r) => r.client === client);
 }
 
 export function serialize(m: Manifest, root: string): string {
@@ -118,7 +131,11 @@ export function saveManifest(
   before: string | undefined,
 ): 'written' | 'deleted' | 'unchanged' {
   const empty =
-    m.files.length === 0 && m.json.length === 0 && m.toml.length === 0 && m.dirs.every((d) => d.client === 'maestro');
+    m.files.length === 0 &&
+    m.json.length === 0 &&
+    m.toml.length === 0 &&
+    m.lines.length === 0 &&
+    m.dirs.every((d) => d.client === 'maestro');
   if (empty) {
     if (before === undefined) return 'unchanged';
     unlinkSync(file);

@@ -1,9 +1,11 @@
 /**
- * The `maestro-tools` server entry each client gets — `node <this package>/dist/bin/main.js mcp`,
- * the command that runs this installation — and the check that an entry found in a config
- * still points at something that exists.
+ * The `maestro-tools` server entry each client gets — for a per-user registration
+ * `node <this package>/dist/bin/main.js mcp`, the command that runs this installation; for a
+ * project's shared `.mcp.json` a command that works on a teammate's machine too — and the checks
+ * that an entry found in a config still points at something that exists and lasts.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serverCommand } from '../package-root.js';
 import type { CodexServer } from './codex-block.js';
@@ -16,9 +18,68 @@ export interface ClaudeServer {
   args: string[];
 }
 
+/** The per-user registration (`--user`, Codex's config.toml): this installation, by absolute path. */
 export function claudeServer(): ClaudeServer {
   const { command, args } = serverCommand();
   return { type: 'stdio', command, args };
+}
+
+export interface PortableChoice {
+  /** Where this installation lives, and its built `maestro` command. */
+  packageRoot: string;
+  bin: string;
+  version: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const realpath = (file: string) => {
+  try {
+    return realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+};
+
+/**
+ * The entry for a project's `.mcp.json`, which teammates share: `maestro mcp` when `maestro` on
+ * the PATH is this very installation, `npx -y maestro-tools@<version> mcp` when this is an
+ * installed copy of the published package (a node_modules folder, npx's cache included);
+ * otherwise (a source checkout) this machine's absolute paths, `portable: false`.
+ */
+export function projectServer(c: PortableChoice): { server: ClaudeServer; portable: boolean } {
+  const onPath = resolveCommand('maestro', c.cwd, c.env);
+  if (onPath !== undefined && realpath(onPath) === realpath(c.bin)) {
+    return { server: { type: 'stdio', command: 'maestro', args: ['mcp'] }, portable: true };
+  }
+  if (realpath(c.packageRoot).split(path.sep).includes('node_modules')) {
+    return {
+      server: { type: 'stdio', command: 'npx', args: ['-y', `maestro-tools@${c.version}`, 'mcp'] },
+      portable: true,
+    };
+  }
+  return { server: claudeServer(), portable: false };
+}
+
+/** Why a path will not last or is not shared: in a temporary directory or npx's cache. */
+export function volatilePath(file: string, tmp = tmpdir()): string | undefined {
+  const resolved = realpath(file);
+  if (resolved.split(path.sep).includes('_npx')) return "in npx's cache, which npm clears";
+  const temp = realpath(tmp);
+  const rel = path.relative(temp, resolved);
+  if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return 'in a temporary directory';
+  return undefined;
+}
+
+/** The file paths an entry names: its command when it is a path, and its arguments that are paths. */
+export function entryPaths(entry: { command?: unknown; args?: unknown }, cwd: string): string[] {
+  const items = [entry.command, ...(Array.isArray(entry.args) ? entry.args : [])];
+  return items
+    .filter(
+      (a): a is string => typeof a === 'string' && (a.includes('/') || a.includes(path.sep)) && !a.includes('://'),
+    )
+    .filter((a) => !a.startsWith('-') && !/^[\w.-]+@/.test(a))
+    .map((a) => path.resolve(cwd, a));
 }
 
 export function codexServer(): CodexServer {

@@ -76,8 +76,26 @@ export function codexRewrite(content: Buffer, relative: string): Buffer {
   return rewritten === text ? content : Buffer.from(rewritten, 'utf8');
 }
 
+/** `skills/CODEX.md`: what every Codex copy of a SKILL.md says first (Codex's own tools share our names). */
+export const CODEX_NOTE = 'CODEX.md';
+
+/**
+ * A Codex copy of a skill's SKILL.md gets the package's `skills/CODEX.md` right after its
+ * frontmatter: Codex offers multi-agent tools of its own under maestro's names.
+ */
+function withCodexNote(content: Buffer, file: SourceFile): Buffer {
+  if (file.skill === undefined || file.relative !== `skills/${file.skill}/SKILL.md`) return content;
+  const note = path.join(path.dirname(file.source), '..', CODEX_NOTE);
+  if (pathKind(note) !== 'file') return content;
+  const text = content.toString('utf8');
+  const frontmatter = /^---\r?\n[\s\S]*?\r?\n---\r?\n/.exec(text);
+  const at = frontmatter ? frontmatter[0].length : 0;
+  const inserted = `${text.slice(0, at)}\n${readFileSync(note, 'utf8').trimEnd()}\n${text.slice(at)}`;
+  return Buffer.from(inserted, 'utf8');
+}
+
 /** The bytes a client's copy of `file` must have. */
 export function desiredContent(file: SourceFile, client: Client): Buffer {
   const content = readFileSync(file.source);
-  return client === 'codex' ? codexRewrite(content, file.relative) : content;
+  return client === 'codex' ? codexRewrite(withCodexNote(content, file), file.relative) : content;
 }

@@ -258,6 +258,8 @@ export interface ServerEntry {
   line: number;
   command?: string;
   args?: string[];
+  /** How long Codex lets one of its tool calls run (`tool_timeout_sec`), when set. */
+  toolTimeoutSec?: number;
   /** Its tools are approved (for the whole server, or some per tool): codex exec can call them. */
   approves: boolean;
 }
@@ -279,6 +281,7 @@ export function readServer(text: string, name: string): ServerEntry | undefined 
   if (typeof entry === 'object' && !Array.isArray(entry)) {
     if (typeof entry.command === 'string') out.command = entry.command;
     if (Array.isArray(entry.args)) out.args = entry.args.map(String);
+    if (typeof entry.tool_timeout_sec === 'number') out.toolTimeoutSec = entry.tool_timeout_sec;
     const tools = entry.tools;
     out.approves =
       entry.default_tools_approval_mode === 'approve' ||
