@@ -6,13 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CODEX_TOOL_TIMEOUT_SEC } from '../src/agents/client-limits.js';
 import { CODEX_CLIENT_NAME, callLimitFor, codexToolTimeoutSec, holdWithin } from '../src/mcp/connection.js';
 import { WAIT_MAX_MS } from '../src/ops/agents/wait.js';
 import { tempDir } from './helpers/temp.js';
 
 const CODEX = { name: CODEX_CLIENT_NAME, title: 'Codex', version: '0.169.0' };
-/** What `maestro install --codex` writes (until the installer exports its constant). */
-const INSTALLED_TOOL_TIMEOUT_SEC = 3660;
 
 function codexHome(config: string): NodeJS.ProcessEnv {
   const home = path.join(tempDir(), '.codex');
@@ -65,6 +64,6 @@ describe('a connection’s call limit', () => {
     expect(holdWithin(3000)).toBe(1500);
     expect(holdWithin(60_000)).toBe(54_000);
     expect(holdWithin(300_000)).toBe(285_000);
-    expect(holdWithin(INSTALLED_TOOL_TIMEOUT_SEC * 1000)).toBeGreaterThanOrEqual(WAIT_MAX_MS);
+    expect(holdWithin(CODEX_TOOL_TIMEOUT_SEC * 1000)).toBeGreaterThanOrEqual(WAIT_MAX_MS);
   });
 });
