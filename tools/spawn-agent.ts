@@ -4,14 +4,14 @@ import { BACKEND_NAMES } from '../src/backends/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
-import { agentMessageField, optionalSession, taskNameField } from '../src/ops/agents/fields.js';
+import { NO_NUL_RULE, agentMessageField, noNul, optionalSession, taskNameField } from '../src/ops/agents/fields.js';
 import { spawnAgent } from '../src/ops/agents/spawn.js';
 
 export const spawnAgentInput = z
   .strictObject({
     message: agentMessageField.optional().describe('The task, as the worker should read it.'),
     items: z
-      .array(z.strictObject({ type: z.literal('text'), text: z.string() }))
+      .array(z.strictObject({ type: z.literal('text'), text: z.string().refine(noNul, { error: NO_NUL_RULE }) }))
       .min(1)
       .optional()
       .describe('The task as text items (older form of message).'),
@@ -32,7 +32,7 @@ export const spawnAgentInput = z
       .optional()
       .describe('Agent CLI: claude, codex or command. Default: the agent type’s.'),
     command: z
-      .array(z.string().min(1))
+      .array(z.string().min(1).refine(noNul, { error: NO_NUL_RULE }))
       .min(1)
       .max(256)
       .optional()
@@ -70,7 +70,7 @@ export const spawnAgentOutput = z.object({
 });
 
 export function registerSpawnAgent(server: McpServer, deps: ToolDeps): void {
-  registerTool(server, deps.logger, {
+  registerTool(server, deps, {
     name: 'spawn_agent',
     title: 'Spawn a worker agent',
     description:

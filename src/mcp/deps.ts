@@ -10,4 +10,6 @@ export interface ToolDeps {
   caller: Caller;
   logger: Logger;
   agents: AgentDeps;
+  /** The database file, named in storage errors. */
+  dbFile: string;
 }

@@ -13,7 +13,10 @@ import { createServer } from './server.js';
 export async function serveStdio(options: { db?: string | undefined }): Promise<void> {
   const location = resolveDbPath({ db: options.db });
   const logger = createLogger({ file: logFilePath(location.file), name: 'maestro-mcp' });
-  const runtime = createRuntime({ dbFile: location.file, logger });
+  // The coordinator's server checks the whole file once (small databases; see db.ts); the
+  // servers of workers, started by the dozen, check the small tables only.
+  const check = process.env.MAESTRO_AGENT_ID ? 'vital' : 'full';
+  const runtime = createRuntime({ dbFile: location.file, logger, open: { check } });
   // Workers a dead server left behind are stopped and their turns closed before anything else.
   await reconcileOrphans(runtime.deps.agents.agents, logger, runtime.deps.agents.config.config.limits.stop_grace_ms);
   const { server, cleanup } = createServer(runtime.deps);
