@@ -6,6 +6,7 @@ import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
 import { NO_NUL_RULE, agentMessageField, noNul, optionalSession, taskNameField } from '../src/ops/agents/fields.js';
 import { spawnAgent } from '../src/ops/agents/spawn.js';
+import { visible } from '../src/ops/visible.js';
 
 export const spawnAgentInput = z
   .strictObject({
@@ -89,7 +90,7 @@ export function registerSpawnAgent(server: McpServer, deps: ToolDeps): void {
       });
       const text =
         result.status === 'errored'
-          ? `Spawned ${result.task_name} (${result.agent_id}) in session ${result.session_id}, but it failed to start: ${result.error}`
+          ? `Spawned ${result.task_name} (${result.agent_id}) in session ${result.session_id}, but it failed to start: ${visible(result.error ?? '')}`
           : `Spawned ${result.task_name} (${result.agent_id}) in session ${result.session_id}: ${result.status}${result.branch ? `, on branch ${result.branch}` : ''}.`;
       return { structured: result, text };
     },

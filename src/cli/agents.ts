@@ -15,7 +15,7 @@ import { MaestroError } from '../errors.js';
 import { fromSqliteError } from '../bus/storage-errors.js';
 import { sessionIdField } from '../ops/fields.js';
 import { visible, visibleLines } from '../ops/visible.js';
-import { UsageError, flag, int, parse, str } from './args.js';
+import { UsageError, flag, int, parse, str, type Parsed } from './args.js';
 import { paint, table, useColor } from './output.js';
 
 const HELP = `Usage: maestro agents [list] [-s <session>] [--json]
@@ -153,7 +153,7 @@ function sessionOption(cmd: string, session: string | undefined): string | undef
 
 const MAX_LINES = 10_000;
 
-function linesOption(cmd: string, parsed: ReturnType<typeof parse>, verb: string): number {
+function linesOption(cmd: string, parsed: Parsed, verb: string): number {
   const lines = int(cmd, parsed, 'lines');
   if (lines === undefined) return 20;
   if (verb !== 'show') throw new UsageError(`${cmd}: --lines applies to 'maestro agents show' only`);
