@@ -45,7 +45,13 @@ export function guardFile(db: Database.Database, file: string): void {
     if (gone) throw gone; // once lost, always lost: a new file at the path is not this one
     return 1;
   });
+  const tables = new Set(
+    (db.prepare("SELECT name FROM main.sqlite_schema WHERE type = 'table'").all() as { name: string }[]).map(
+      (t) => t.name,
+    ),
+  );
   for (const [table, events] of Object.entries(GUARDED)) {
+    if (!tables.has(table)) continue; // a schema without it (older or newer) still opens
     for (const event of events) {
       db.exec(
         `CREATE TEMP TRIGGER IF NOT EXISTS guard_${table}_${event.toLowerCase()} BEFORE ${event} ON main.${table}
