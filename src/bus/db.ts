@@ -81,7 +81,14 @@ function configure(db: Db, file: string, options: OpenOptions): Db {
 
 function check(db: Db, file: string, depth: 'vital' | 'full'): void {
   const everything = depth === 'full' && statSync(file).size <= FULL_CHECK_MAX_BYTES;
-  const problems = everything ? quickCheck(db) : VITAL_TABLES.flatMap((table) => quickCheck(db, table));
+  const present = new Set(
+    (db.prepare("SELECT name FROM main.sqlite_schema WHERE type = 'table'").all() as { name: string }[]).map(
+      (t) => t.name,
+    ),
+  );
+  const problems = everything
+    ? quickCheck(db)
+    : VITAL_TABLES.filter((table) => present.has(table)).flatMap((table) => quickCheck(db, table));
   if (problems.length) {
     const shown = problems.slice(0, 3).join('; ');
     throw new MaestroError('storage', `database ${file} is damaged (quick_check: ${shown}). ${recoveryHint(file)}`);
