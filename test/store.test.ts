@@ -1,4 +1,4 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -55,6 +55,102 @@ describe('database file', () => {
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
     expect(() => openDatabase(file)).toThrow(/newer than this maestro/);
+  });
+});
+
+/** Overwrites the first bytes of the root page of `table`: the b-tree's page header. */
+function damageTable(file: string, table: string): void {
+  const raw = new Database(file);
+  const { rootpage } = raw.prepare('SELECT rootpage FROM sqlite_schema WHERE name = ?').get(table) as {
+    rootpage: number;
+  };
+  const pageSize = raw.pragma('page_size', { simple: true }) as number;
+  raw.pragma('wal_checkpoint(TRUNCATE)');
+  raw.close();
+  const bytes = readFileSync(file);
+  bytes.fill(0x07, (rootpage - 1) * pageSize, (rootpage - 1) * pageSize + 3);
+  writeFileSync(file, bytes);
+}
+
+function storageFailure(open: () => unknown): MaestroError {
+  try {
+    open();
+  } catch (error) {
+    expect(error).toBeInstanceOf(MaestroError);
+    expect((error as MaestroError).code).toBe('storage');
+    return error as MaestroError;
+  }
+  throw new Error('expected the open to fail');
+}
+
+describe('a damaged or missing database file', () => {
+  it('refuses a 0-byte file instead of taking it for a new database, naming it and how to recover', () => {
+    const file = tempDbFile();
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, '');
+    const error = storageFailure(() => openDatabase(file));
+    expect(error.message).toContain(`database ${file} is an empty file (0 bytes)`);
+    expect(error.message).toMatch(/To recover: .*move .*maestro\.db-wal and maestro\.db-shm/);
+    expect(statSync(file).size).toBe(0); // left as it was found, for the person to look at
+  });
+
+  it('refuses a file that is not a database, naming it', () => {
+    const file = tempDbFile();
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, 'not a database at all, but long enough to have a header '.repeat(100));
+    expect(storageFailure(() => openDatabase(file)).message).toMatch(
+      new RegExp(`^database ${file} is damaged: file is not a database .*To recover`),
+    );
+  });
+
+  it('checks the small tables at every open and the whole file when asked, naming the file', () => {
+    const agentsDamaged = tempDbFile();
+    storeAt(agentsDamaged).log(msg());
+    damageTable(agentsDamaged, 'agents');
+    expect(storageFailure(() => openDatabase(agentsDamaged)).message).toMatch(
+      new RegExp(`^database ${agentsDamaged} is damaged.*To recover`),
+    );
+
+    // A damaged message log passes the quick open (a later read of it fails, naming the file);
+    // the full check, which the coordinator's server runs, finds it.
+    const messagesDamaged = tempDbFile();
+    storeAt(messagesDamaged).log(msg());
+    damageTable(messagesDamaged, 'messages');
+    openDatabase(messagesDamaged).close();
+    expect(storageFailure(() => openDatabase(messagesDamaged, { check: 'full' })).message).toMatch(
+      new RegExp(`^database ${messagesDamaged} is damaged`),
+    );
+  });
+
+  it('creates a database complete or not at all: no empty file, no leftovers beside it', () => {
+    const file = tempDbFile();
+    openDatabase(file).close();
+    expect(statSync(file).size).toBeGreaterThan(0);
+    expect(readdirSync(path.dirname(file)).filter((f) => f.includes('.new-'))).toEqual([]);
+    expect(() => openDatabase(tempDbFile(), { create: false })).toThrow(/no maestro database at .* yet/);
+  });
+
+  it('refuses writes once its file is deleted while open, and keeps refusing', () => {
+    const file = tempDbFile();
+    const store = storeAt(file);
+    store.log(msg());
+    rmSync(path.dirname(file), { recursive: true }); // rm -rf .maestro while the server runs
+    const error = storageFailure(() => store.log(msg()));
+    expect(error.message).toMatch(new RegExp(`^database ${file} was deleted while this process had it open`));
+    expect(error.message).toMatch(/Restart maestro/);
+    storeAt(file).log(msg()); // another process starts afresh at the path…
+    expect(() => store.log(msg())).toThrow(/was deleted/); // …which is not the file this one opened
+  });
+
+  it('refuses writes once its file is replaced by another', () => {
+    const file = tempDbFile();
+    const store = storeAt(file);
+    store.log(msg());
+    const other = path.join(tempDir(), 'other.db');
+    openDatabase(other).close();
+    renameSync(other, file);
+    expect(() => store.log(msg())).toThrow(new RegExp(`^database ${file} was replaced`));
+    expect(existsSync(file)).toBe(true);
   });
 });
 

@@ -14,7 +14,7 @@ export const closeAgentOutput = z.object({
 });
 
 export function registerCloseAgent(server: McpServer, deps: ToolDeps): void {
-  registerTool(server, deps.logger, {
+  registerTool(server, deps, {
     name: 'close_agent',
     title: 'Close an agent',
     description:

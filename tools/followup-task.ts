@@ -20,7 +20,7 @@ export const followupTaskOutput = z.object({
 });
 
 export function registerFollowupTask(server: McpServer, deps: ToolDeps): void {
-  registerTool(server, deps.logger, {
+  registerTool(server, deps, {
     name: 'followup_task',
     title: 'Give an agent new work',
     description:

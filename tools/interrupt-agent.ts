@@ -10,7 +10,7 @@ export const interruptAgentInput = z.strictObject({ target: targetField, session
 export const interruptAgentOutput = z.object({ previous_status: z.string() });
 
 export function registerInterruptAgent(server: McpServer, deps: ToolDeps): void {
-  registerTool(server, deps.logger, {
+  registerTool(server, deps, {
     name: 'interrupt_agent',
     title: 'Interrupt an agent',
     description:

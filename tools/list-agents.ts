@@ -5,6 +5,7 @@ import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
 import { agentViewShape, optionalSession, statusField } from '../src/ops/agents/fields.js';
 import { listAgents } from '../src/ops/agents/list.js';
+import { visible } from '../src/ops/visible.js';
 
 export const listAgentsInput = z.strictObject({
   session_id: optionalSession,
@@ -15,7 +16,7 @@ export const listAgentsInput = z.strictObject({
 export const listAgentsOutput = z.object({ session_id: z.string(), agents: z.array(agentViewShape) });
 
 export function registerListAgents(server: McpServer, deps: ToolDeps): void {
-  registerTool(server, deps.logger, {
+  registerTool(server, deps, {
     name: 'list_agents',
     title: 'List agents',
     description:
@@ -25,10 +26,12 @@ export function registerListAgents(server: McpServer, deps: ToolDeps): void {
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     run(input) {
       const result = listAgents(deps.agents, deps.caller, input);
-      const lines = result.agents.map(
-        (a) =>
+      // One line per agent; what workers wrote (errors, progress) cannot start a line (visible).
+      const lines = result.agents.map((a) =>
+        visible(
           `${a.task_name} ${a.status}${a.error ? ` (${a.error})` : ''} — ${a.agent_type}/${a.backend}, turn ${a.turns}` +
-          `${a.parent ? `, under ${a.parent}` : ''}${a.latest_progress ? `; last progress ${a.latest_progress}` : ''}`,
+            `${a.parent ? `, under ${a.parent}` : ''}${a.latest_progress ? `; last progress ${a.latest_progress}` : ''}`,
+        ),
       );
       return {
         structured: result,

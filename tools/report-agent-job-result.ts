@@ -21,7 +21,7 @@ export const reportOutput = z.object({
 });
 
 export function registerReportAgentJobResult(server: McpServer, deps: ToolDeps): void {
-  registerTool(server, deps.logger, {
+  registerTool(server, deps, {
     name: 'report_agent_job_result',
     title: 'Report your result',
     description:

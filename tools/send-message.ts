@@ -23,7 +23,7 @@ export const sendMessageOutput = z.object({
 });
 
 export function registerSendMessage(server: McpServer, deps: ToolDeps): void {
-  registerTool(server, deps.logger, {
+  registerTool(server, deps, {
     name: 'send_message',
     title: 'Message an agent',
     description:

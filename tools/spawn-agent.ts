@@ -4,14 +4,15 @@ import { BACKEND_NAMES } from '../src/backends/types.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
-import { agentMessageField, optionalSession, taskNameField } from '../src/ops/agents/fields.js';
+import { NO_NUL_RULE, agentMessageField, noNul, optionalSession, taskNameField } from '../src/ops/agents/fields.js';
 import { spawnAgent } from '../src/ops/agents/spawn.js';
+import { visible } from '../src/ops/visible.js';
 
 export const spawnAgentInput = z
   .strictObject({
     message: agentMessageField.optional().describe('The task, as the worker should read it.'),
     items: z
-      .array(z.strictObject({ type: z.literal('text'), text: z.string() }))
+      .array(z.strictObject({ type: z.literal('text'), text: z.string().refine(noNul, { error: NO_NUL_RULE }) }))
       .min(1)
       .optional()
       .describe('The task as text items (older form of message).'),
@@ -32,7 +33,7 @@ export const spawnAgentInput = z
       .optional()
       .describe('Agent CLI: claude, codex or command. Default: the agent type’s.'),
     command: z
-      .array(z.string().min(1))
+      .array(z.string().min(1).refine(noNul, { error: NO_NUL_RULE }))
       .min(1)
       .max(256)
       .optional()
@@ -70,7 +71,7 @@ export const spawnAgentOutput = z.object({
 });
 
 export function registerSpawnAgent(server: McpServer, deps: ToolDeps): void {
-  registerTool(server, deps.logger, {
+  registerTool(server, deps, {
     name: 'spawn_agent',
     title: 'Spawn a worker agent',
     description:
@@ -89,7 +90,7 @@ export function registerSpawnAgent(server: McpServer, deps: ToolDeps): void {
       });
       const text =
         result.status === 'errored'
-          ? `Spawned ${result.task_name} (${result.agent_id}) in session ${result.session_id}, but it failed to start: ${result.error}`
+          ? `Spawned ${result.task_name} (${result.agent_id}) in session ${result.session_id}, but it failed to start: ${visible(result.error ?? '')}`
           : `Spawned ${result.task_name} (${result.agent_id}) in session ${result.session_id}: ${result.status}${result.branch ? `, on branch ${result.branch}` : ''}.`;
       return { structured: result, text };
     },

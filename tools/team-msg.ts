@@ -9,6 +9,7 @@ import { LIMITS } from '../src/bus/message.js';
 import { registerTool } from '../src/mcp/tool.js';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { toolLine } from '../src/ops/format.js';
+import { visible } from '../src/ops/visible.js';
 import { TEAM_MSG_OPERATIONS, runTeamMsg, teamMsgInput, type TeamMsgResult } from '../src/ops/team-msg.js';
 
 export const TEAM_MSG = 'team_msg';
@@ -79,10 +80,14 @@ Operations:
 Limits: summary ${LIMITS.summaryChars} characters, data ${LIMITS.dataBytes} bytes, message ${LIMITS.messageBytes} bytes.`;
 
 function dataSuffix(data: Record<string, unknown>): string {
-  return Object.keys(data).length ? `  ${JSON.stringify(data)}` : '';
+  return Object.keys(data).length ? `  ${visible(JSON.stringify(data))}` : '';
 }
 
-/** Text for clients that show text only: complete enough that nothing in structuredContent is lost to a reader. */
+/**
+ * Text for clients that show text only: complete enough that nothing in structuredContent is lost
+ * to a reader. One line per item, each field through `visible`: a worker's summary cannot forge a
+ * line the coordinator's model would take for the bus's own (structuredContent stays exact).
+ */
 export function renderTeamMsg(result: TeamMsgResult): string {
   const session = `session ${result.session_id}`;
   switch (result.operation) {
@@ -91,8 +96,9 @@ export function renderTeamMsg(result: TeamMsgResult): string {
       return `Logged in ${session}: ${toolLine(result.message!)}`;
     case 'read': {
       const m = result.message!;
-      const delivered = result.delivered_to?.length ? `\ndelivered to: ${result.delivered_to.join(', ')}` : '';
-      return `${m.id} ${m.ts} ${m.from} → ${m.to} (${m.type}) ${m.summary}${dataSuffix(m.data)}${delivered}`;
+      const delivered = result.delivered_to?.length ? `\ndelivered to: ${visible(result.delivered_to.join(', '))}` : '';
+      const line = visible(`${m.id} ${m.ts} ${m.from} → ${m.to} (${m.type}) ${m.summary}`);
+      return `${line}${dataSuffix(m.data)}${delivered}`;
     }
     case 'list':
     case 'search':
@@ -115,7 +121,7 @@ export function renderTeamMsg(result: TeamMsgResult): string {
             `${result.members!.length} member(s) in ${session}:`,
             ...result.members!.map(
               (m) =>
-                `${m.role}: ${m.messages} message(s), last seen ${m.last_seen}, last ${m.last_action.id} (${m.last_action.type}) ${m.last_action.summary}`,
+                `${visible(m.role)}: ${m.messages} message(s), last seen ${visible(m.last_seen)}, last ${visible(`${m.last_action.id} (${m.last_action.type}) ${m.last_action.summary}`)}`,
             ),
           ].join('\n');
     case 'delete':
@@ -126,19 +132,21 @@ export function renderTeamMsg(result: TeamMsgResult): string {
       return result.roles!.length === 0
         ? `No role state in ${session}.`
         : Object.entries(result.state!)
-            .map(([role, state]) => `${role}: ${JSON.stringify(state)}`)
+            .map(([role, state]) => visible(`${role}: ${JSON.stringify(state)}`))
             .join('\n');
     case 'mailbox_status':
       return result.mailboxes!.length === 0
         ? `No mailboxes in ${session}.`
         : result
-            .mailboxes!.map((m) => `${m.role}: ${m.unread} unread, ${m.delivered} delivered, ${m.total} in all`)
+            .mailboxes!.map(
+              (m) => `${visible(m.role)}: ${m.unread} unread, ${m.delivered} delivered, ${m.total} in all`,
+            )
             .join('\n');
   }
 }
 
 export function registerTeamMsg(server: McpServer, deps: ToolDeps): void {
-  registerTool(server, deps.logger, {
+  registerTool(server, deps, {
     name: TEAM_MSG,
     title: 'Team message bus',
     description: DESCRIPTION,

@@ -5,6 +5,7 @@ import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
 import { optionalSession, targetField } from '../src/ops/agents/fields.js';
 import { WAIT_DEFAULT_MS, WAIT_MAX_MS, waitAgent } from '../src/ops/agents/wait.js';
+import { visible } from '../src/ops/visible.js';
 
 export const waitAgentInput = z
   .strictObject({
@@ -51,7 +52,7 @@ export const waitAgentOutput = z.object({
 });
 
 export function registerWaitAgent(server: McpServer, deps: ToolDeps): void {
-  registerTool(server, deps.logger, {
+  registerTool(server, deps, {
     name: 'wait_agent',
     title: 'Wait for worker agents',
     description:
@@ -88,7 +89,8 @@ export function registerWaitAgent(server: McpServer, deps: ToolDeps): void {
           : a.result !== undefined
             ? `: ${typeof a.result === 'string' ? a.result : JSON.stringify(a.result)}`
             : '';
-        return `${name} ${a.status} (turn ${a.turn})${detail}`;
+        // A worker's result cannot forge another agent's line (structuredContent keeps it exact).
+        return visible(`${name} ${a.status} (turn ${a.turn})${detail}`);
       });
       const text = [result.timed_out ? `Timed out. ${result.message}` : result.message, ...lines].join('\n');
       return { structured: result, text };

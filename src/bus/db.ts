@@ -2,64 +2,159 @@
  * Opening the project database: directory and file created owner-only, WAL for concurrent
  * readers alongside one writer, a busy timeout so writers queue instead of failing, foreign
  * keys on, and migrations applied under a write lock. Nothing here is cached across processes.
+ *
+ * Invariants: a database maestro creates appears at its path complete (built beside it, then
+ * linked into place), so an empty file there is damage, never "new"; every failure names the
+ * file and how to recover; a writable connection refuses to write once its file has been
+ * deleted or replaced (see file-guard.ts), because those writes could never be read again.
  */
-import { closeSync, chmodSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, chmodSync, existsSync, linkSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MaestroError } from '../errors.js';
+import { guardFile } from './file-guard.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { noDatabase, recoveryHint, storageError } from './storage-errors.js';
 
 export type Db = Database.Database;
 
 export const BUSY_TIMEOUT_MS = 10_000;
 
+/**
+ * Tables checked at every open: everything except the message log and its search index, which
+ * hold nearly all of a big database's pages. Checking these costs about a millisecond whatever the
+ * size; `PRAGMA quick_check` of a 1,000,000-message database takes seconds (README, Troubleshooting).
+ */
+const VITAL_TABLES = ['sessions', 'agents', 'agent_turns', 'agent_events', 'news', 'role_state', 'mailbox_cursors'];
+
+/** Databases up to this size get the full `quick_check` when a check of everything is asked for. */
+export const FULL_CHECK_MAX_BYTES = 64 * 1024 * 1024;
+
 export interface OpenOptions {
   /** Open an existing database for reading only; never creates or migrates. */
   readonly?: boolean;
+  /** Create the database if there is none (default for writable opens); false: fail with "no database". */
+  create?: boolean;
+  /**
+   * How much to check before serving: 'vital' (default) the small tables, 'full' `quick_check`
+   * of everything when the file is at most FULL_CHECK_MAX_BYTES (else the vital tables).
+   */
+  check?: 'vital' | 'full';
 }
 
 /** Opens (creating if needed) the database at `file`; `:memory:` gives a private empty one. */
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
-  const memory = file === ':memory:';
-  if (!memory && !options.readonly) ensureFile(file);
-  else if (!memory && !existsSync(file)) {
-    throw new MaestroError('storage', `no maestro database at ${file}`);
+  if (file === ':memory:') return configure(new Database(':memory:'), file, options);
+  const readonly = options.readonly ?? false;
+  if (!existsSync(file)) {
+    if (readonly || options.create === false) throw noDatabase(file);
+    createDatabase(file);
   }
+  refuseEmpty(file);
   let db: Db;
   try {
-    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: !memory });
+    db = new Database(file, { readonly, fileMustExist: true });
   } catch (error) {
-    throw new MaestroError('storage', `cannot open database ${file}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw storageError(file, 'cannot be opened', error);
   }
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-    }
-    db.pragma('foreign_keys = ON');
-    migrate(db, file, options.readonly ?? false);
+    configure(db, file, options);
+    if (!readonly) guardFile(db, file);
   } catch (error) {
     db.close();
-    throw error;
+    throw error instanceof MaestroError ? error : storageError(file, 'cannot be used', error);
   }
   return db;
 }
 
-/** Creates the `.maestro` directory and an empty database file, both readable by the owner only. */
-function ensureFile(file: string): void {
+function configure(db: Db, file: string, options: OpenOptions): Db {
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+  }
+  db.pragma('foreign_keys = ON');
+  migrate(db, file, options.readonly ?? false);
+  if (file !== ':memory:') check(db, file, options.check ?? 'vital');
+  return db;
+}
+
+function check(db: Db, file: string, depth: 'vital' | 'full'): void {
+  const everything = depth === 'full' && statSync(file).size <= FULL_CHECK_MAX_BYTES;
+  const present = new Set(
+    (db.prepare("SELECT name FROM main.sqlite_schema WHERE type = 'table'").all() as { name: string }[]).map(
+      (t) => t.name,
+    ),
+  );
+  const problems = everything
+    ? quickCheck(db)
+    : VITAL_TABLES.filter((table) => present.has(table)).flatMap((table) => quickCheck(db, table));
+  if (problems.length) {
+    const shown = problems.slice(0, 3).join('; ');
+    throw new MaestroError('storage', `database ${file} is damaged (quick_check: ${shown}). ${recoveryHint(file)}`);
+  }
+}
+
+function quickCheck(db: Db, table?: string): string[] {
+  const rows = db.pragma(table ? `quick_check('${table}')` : 'quick_check', { simple: false }) as {
+    quick_check: string;
+  }[];
+  return rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+}
+
+/**
+ * A 0-byte file was not made by maestro (see the header): a truncation, a failed copy, `> file`.
+ * SQLite would take it for a new database and the loss would go unnoticed, so refuse it.
+ */
+function refuseEmpty(file: string): void {
+  if (statSync(file).size === 0) {
+    throw new MaestroError(
+      'storage',
+      `database ${file} is an empty file (0 bytes): it was truncated or never finished, so it holds none of the team's messages. ${recoveryHint(file)}`,
+    );
+  }
+}
+
+/**
+ * Builds a new database beside `file` and links it into place: link never replaces an existing
+ * file, so of several processes starting at once one wins and the others open its database, and
+ * no process ever sees a half-made file at `file`.
+ */
+function createDatabase(file: string): void {
   const dir = path.dirname(file);
   if (!existsSync(dir)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700); // mkdir's mode is filtered by the umask
   }
-  if (!existsSync(file)) {
-    // 'a' never truncates a file another process created a moment ago; SQLite gives the
-    // -wal and -shm files the same permissions as the database file.
-    closeSync(openSync(file, 'a', 0o600));
-    chmodSync(file, 0o600);
+  if (existsSync(`${file}-wal`) && !existsSync(file)) {
+    // A log of writes to a database that is gone: a new database here would replay it.
+    throw new MaestroError(
+      'storage',
+      `database ${file} is missing but its write-ahead log ${file}-wal is still there. ${recoveryHint(file)}`,
+    );
+  }
+  const building = `${file}.new-${process.pid}`;
+  // SQLite gives the -wal and -shm files the same permissions as the database file.
+  closeSync(openSync(building, 'w', 0o600));
+  chmodSync(building, 0o600);
+  try {
+    const db = new Database(building);
+    try {
+      configure(db, building, {});
+    } finally {
+      db.close(); // checkpoints and removes building's -wal: the file is complete on its own
+    }
+    try {
+      linkSync(building, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  } catch (error) {
+    throw error instanceof MaestroError ? error : storageError(file, 'cannot be created', error);
+  } finally {
+    for (const leftover of [building, `${building}-wal`, `${building}-shm`]) {
+      if (existsSync(leftover)) unlinkSync(leftover);
+    }
   }
 }
 

@@ -29,6 +29,8 @@ export const LIMITS = {
   summaryChars: 4_000,
   /** Bytes of `data` serialised as JSON. */
   dataBytes: 64 * 1024,
+  /** Levels of nesting in `data` (the object itself is level 1); SQLite's JSON functions stop at 1000. */
+  dataDepth: 100,
   /** Bytes of summary, data, from, to and type together. */
   messageBytes: 70 * 1024,
   /** Most messages one list, search or mailbox read returns. */

@@ -12,7 +12,10 @@ import { findAgent } from '../ops/agents/targets.js';
 import { agentView, latestTurn, resultPreview } from '../ops/agents/view.js';
 import { SHELL_USER } from '../ops/caller.js';
 import { MaestroError } from '../errors.js';
-import { UsageError, flag, int, parse, str } from './args.js';
+import { fromSqliteError } from '../bus/storage-errors.js';
+import { sessionIdField } from '../ops/fields.js';
+import { visible, visibleLines } from '../ops/visible.js';
+import { UsageError, flag, int, parse, str, type Parsed } from './args.js';
 import { paint, table, useColor } from './output.js';
 
 const HELP = `Usage: maestro agents [list] [-s <session>] [--json]
@@ -49,11 +52,24 @@ export async function runAgents(argv: string[]): Promise<number> {
     return 0;
   }
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  // A multi-line text under a label: its own lines indented below, so none can pass for ours.
+  const block = (label: string, text: string) => {
+    const [first, ...more] = visibleLines(text);
+    out(`  ${label}: ${first}`);
+    for (const line of more) out(`      ${line}`);
+  };
   const color = useColor() && !flag(parsed, 'json');
+  // Flags are checked before the database is opened: a mistake is reported as itself.
+  const session = sessionOption(cmd, str(parsed, 'session') ?? process.env.MAESTRO_SESSION);
+  const lines = linesOption(cmd, parsed, verb);
   const dbFile = resolveDbPath({ db: str(parsed, 'db') }).file;
-  const runtime = createRuntime({ dbFile, logger: silentLogger(), fallbackCaller: SHELL_USER });
+  const runtime = createRuntime({
+    dbFile,
+    logger: silentLogger(),
+    fallbackCaller: SHELL_USER,
+    open: { create: false },
+  });
   const deps = runtime.deps.agents;
-  const session = str(parsed, 'session') ?? process.env.MAESTRO_SESSION;
   try {
     if (verb === 'list') {
       if (parsed.positionals.length)
@@ -94,7 +110,6 @@ export async function runAgents(argv: string[]): Promise<number> {
       return 0;
     }
 
-    const lines = int(cmd, parsed, 'lines') ?? 20;
     const view = agentView(deps, agent);
     const turn = latestTurn(deps, agent);
     const full = resultPreview(agent, turn, 1_000_000);
@@ -105,24 +120,45 @@ export async function runAgents(argv: string[]): Promise<number> {
       );
       return 0;
     }
-    out(`${paint(color, 'bold', agent.task_name)} ${agent.status}${view.error ? ` (${view.error})` : ''}`);
+    // Everything below came from the agent or its worker: shown, never obeyed (visible).
+    const v = (text: string | null | undefined) => visible(text ?? '-');
+    out(`${paint(color, 'bold', v(agent.task_name))} ${v(agent.status)}${view.error ? ` (${v(view.error)})` : ''}`);
     out(
-      `  agent ${agent.id} · session ${agent.session_id} · ${agent.agent_type}/${agent.backend}${agent.model ? ` · ${agent.model}` : ''}`,
+      `  agent ${v(agent.id)} · session ${v(agent.session_id)} · ${v(agent.agent_type)}/${v(agent.backend)}${agent.model ? ` · ${v(agent.model)}` : ''}`,
     );
     out(
-      `  turns ${agent.turn} · pid ${agent.pid ?? '-'} · cwd ${agent.cwd}${agent.branch ? ` · branch ${agent.branch}` : ''}`,
+      `  turns ${agent.turn} · pid ${agent.pid ?? '-'} · cwd ${v(agent.cwd)}${agent.branch ? ` · branch ${v(agent.branch)}` : ''}`,
     );
     out(
       `  usage ${agent.input_tokens} in (${agent.cached_input_tokens} cached) / ${agent.output_tokens} out tokens · $${agent.cost_usd.toFixed(4)}`,
     );
-    out(`  task: ${agent.last_task_message ?? '-'}`);
-    out(`  result: ${full === null ? '-' : typeof full === 'string' ? full : JSON.stringify(full, null, 2)}`);
+    block('task', agent.last_task_message ?? '-');
+    block('result', full === null ? '-' : typeof full === 'string' ? full : JSON.stringify(full, null, 2));
     out(`  transcript (last ${transcript.length} lines):`);
-    for (const line of transcript) out(`    ${line}`);
+    for (const line of transcript) out(`    ${visible(line)}`);
     return 0;
+  } catch (error) {
+    throw fromSqliteError(dbFile, error);
   } finally {
     await runtime.close();
   }
+}
+
+function sessionOption(cmd: string, session: string | undefined): string | undefined {
+  if (session === undefined) return undefined;
+  const check = sessionIdField.safeParse(session);
+  if (!check.success) throw new UsageError(`${cmd}: --session '${session}': ${check.error.issues[0]?.message}`);
+  return session;
+}
+
+const MAX_LINES = 10_000;
+
+function linesOption(cmd: string, parsed: Parsed, verb: string): number {
+  const lines = int(cmd, parsed, 'lines');
+  if (lines === undefined) return 20;
+  if (verb !== 'show') throw new UsageError(`${cmd}: --lines applies to 'maestro agents show' only`);
+  if (lines < 1 || lines > MAX_LINES) throw new UsageError(`${cmd}: --lines expects 1 to ${MAX_LINES}, got ${lines}`);
+  return lines;
 }
 
 function findAcrossSessions(deps: Parameters<typeof agentView>[0], target: string) {

@@ -1,10 +1,9 @@
 /**
  * What a CLI command works against: the project's database (the same file the project's MCP
  * server uses), its stores, and who is typing — a person, or, when the command runs inside a
- * worker's process tree, that agent (agents/identity.ts). Reading commands never create a database:
- * with none there yet they see an empty one.
+ * worker's process tree, that agent (agents/identity.ts). Only commands that add messages create a
+ * database; every other one, finding none, says so (exit 1) and leaves the project untouched.
  */
-import { existsSync } from 'node:fs';
 import { resolveCaller } from '../agents/identity.js';
 import { createAgentStore, type AgentStore } from '../bus/agent-store.js';
 import { openDatabase, type Db } from '../bus/db.js';
@@ -20,9 +19,9 @@ export interface StoreHandle {
   close(): void;
 }
 
-export function openStore(options: { db?: string | undefined; write: boolean }): StoreHandle {
+export function openStore(options: { db?: string | undefined; create: boolean }): StoreHandle {
   const location = resolveDbPath({ db: options.db });
-  const db: Db = !options.write && !existsSync(location.file) ? openDatabase(':memory:') : openDatabase(location.file);
+  const db: Db = openDatabase(location.file, { create: options.create });
   try {
     const agents = createAgentStore(db);
     return {

@@ -24,8 +24,8 @@ export interface Subcommand {
   options: Options;
   optionHelp: string[];
   positionals?: boolean;
-  /** Whether the command writes (and so may create the database). */
-  write?: boolean;
+  /** Whether the command adds messages, and so creates the database when there is none. */
+  creates?: boolean;
   /** Builds the team_msg input (and extra filters) from the flags. */
   input?: (parsed: Parsed, cmd: string) => { input: Partial<TeamMsgInput>; options?: RunOptions };
   /** A command that is more than one team_msg call; given the validated input when `input` is set. */
@@ -56,15 +56,19 @@ const FILTER_HELP = [
   '    --to <role>      Only messages to this role',
 ];
 
-function typesOf(parsed: Parsed): string[] {
-  return strs(parsed, 'type')
+function typesOf(parsed: Parsed, cmd: string): string[] {
+  const given = strs(parsed, 'type');
+  const types = given
     .flatMap((t) => t.split(','))
     .map((t) => t.trim())
     .filter(Boolean);
+  // `--type ,,,` names no type; taking it as "every type" would show what was asked to be left out.
+  if (given.length && !types.length) throw new UsageError(`${cmd}: --type '${given.join(',')}' names no type`);
+  return types;
 }
 
 function filters(parsed: Parsed, cmd: string): { input: Partial<TeamMsgInput>; options: RunOptions } {
-  const types = typesOf(parsed);
+  const types = typesOf(parsed, cmd);
   for (const type of types) {
     const check = typeField.safeParse(type);
     if (!check.success) throw new UsageError(`${cmd}: --type '${type}': ${check.error.issues[0]?.message}`);
@@ -95,8 +99,15 @@ function parseData(parsed: Parsed, cmd: string): Record<string, unknown> | undef
   return value as Record<string, unknown>;
 }
 
-function summaryOf(parsed: Parsed): string | undefined {
-  return str(parsed, 'summary') ?? (parsed.positionals.length ? parsed.positionals.join(' ') : undefined);
+function summaryOf(parsed: Parsed, cmd: string): string | undefined {
+  const flagged = str(parsed, 'summary');
+  const words = parsed.positionals.length ? parsed.positionals.join(' ') : undefined;
+  if (flagged !== undefined && words !== undefined) {
+    throw new UsageError(
+      `${cmd}: the summary is given twice (--summary '${flagged}' and the words '${words}'); quote it as one: --summary "${flagged} ${words}"`,
+    );
+  }
+  return flagged ?? words;
 }
 
 function onePositional(parsed: Parsed, cmd: string, what: string): string {
@@ -143,14 +154,14 @@ export const SUBCOMMANDS: Subcommand[] = [
       '    --data <json>    JSON object payload',
     ],
     positionals: true,
-    write: true,
+    creates: true,
     input: (parsed, cmd) => ({
       input: {
         operation: 'log',
         from: str(parsed, 'from'),
         to: str(parsed, 'to'),
         type: str(parsed, 'type'),
-        summary: summaryOf(parsed),
+        summary: summaryOf(parsed, cmd),
         data: parseData(parsed, cmd),
       },
     }),
@@ -167,13 +178,13 @@ export const SUBCOMMANDS: Subcommand[] = [
       '    --data <json>    JSON object payload',
     ],
     positionals: true,
-    write: true,
+    creates: true,
     input: (parsed, cmd) => ({
       input: {
         operation: 'broadcast',
         from: str(parsed, 'from'),
         type: str(parsed, 'type'),
-        summary: summaryOf(parsed),
+        summary: summaryOf(parsed, cmd),
         data: parseData(parsed, cmd),
       },
     }),
@@ -218,7 +229,6 @@ export const SUBCOMMANDS: Subcommand[] = [
       '-n, --last <N>       How many earlier messages to show first (default 10)',
       '    --interval <ms>  How often to look for new messages (default 200)',
     ],
-    write: true, // follows the project's database even before anything has been written to it
     input: (parsed, cmd) => {
       const { input, options } = filters(parsed, cmd);
       return { input: { operation: 'list', ...input, last: input.last ?? 10 }, options };
@@ -251,7 +261,6 @@ export const SUBCOMMANDS: Subcommand[] = [
       '    --role <role>    Whose mailbox (default: user)',
       '-n, --last <N>       At most this many, oldest first (default 100)',
     ],
-    write: true,
     input: (parsed, cmd) => ({
       input: { operation: 'read_mailbox', role: str(parsed, 'role'), last: int(cmd, parsed, 'last') },
     }),
@@ -271,7 +280,6 @@ export const SUBCOMMANDS: Subcommand[] = [
     options: {},
     optionHelp: [],
     positionals: true,
-    write: true,
     input: (parsed, cmd) => ({ input: { operation: 'delete', id: onePositional(parsed, cmd, 'message id') } }),
   },
   {
@@ -280,7 +288,6 @@ export const SUBCOMMANDS: Subcommand[] = [
     usage: 'maestro msg clear -s <session> --yes',
     options: { yes: { type: 'boolean', short: 'y' } },
     optionHelp: ['-y, --yes            Confirm: without it nothing is removed'],
-    write: true,
     input: (parsed, cmd) => {
       if (!flag(parsed, 'yes'))
         throw new UsageError(`${cmd}: this removes every message of the session; add --yes to confirm`);

@@ -2,6 +2,7 @@
 import type { SessionSummary } from '../bus/message-store.js';
 import type { TeamMsgResult } from '../ops/team-msg.js';
 import type { Io } from './msg.js';
+import { visible } from '../ops/visible.js';
 import { messageLines, paint, table } from './output.js';
 
 function local(ts: string | null): string {
@@ -35,10 +36,10 @@ export const render = {
       case 'read': {
         const m = result.message!;
         io.out(messageLines([m], io.color)[0]!);
-        io.out(`  ts:           ${m.ts}`);
-        io.out(`  sender agent: ${m.sender_agent_id ?? '-'}`);
-        io.out(`  delivered to: ${result.delivered_to?.length ? result.delivered_to.join(', ') : '-'}`);
-        const data = JSON.stringify(m.data, null, 2).split('\n');
+        io.out(`  ts:           ${visible(m.ts)}`);
+        io.out(`  sender agent: ${visible(m.sender_agent_id ?? '-')}`);
+        io.out(`  delivered to: ${visible(result.delivered_to?.length ? result.delivered_to.join(', ') : '-')}`);
+        const data = JSON.stringify(m.data, null, 2).split('\n').map(visible);
         io.out(`  data:         ${data[0]}`);
         for (const line of data.slice(1)) io.out(`                ${line}`);
         return 0;
@@ -61,8 +62,11 @@ export const render = {
       case 'get_state': {
         if (!result.roles?.length) io.err(`no role state in session ${result.session_id}`);
         for (const role of result.roles ?? []) {
-          io.out(`${paint(io.color, 'cyan', role.role)}  (updated ${local(role.updated_at)} by ${role.updated_by})`);
-          for (const line of JSON.stringify(result.state![role.role], null, 2).split('\n')) io.out(`  ${line}`);
+          io.out(
+            `${paint(io.color, 'cyan', visible(role.role))}  (updated ${local(role.updated_at)} by ${visible(role.updated_by)})`,
+          );
+          for (const line of JSON.stringify(result.state![role.role], null, 2).split('\n'))
+            io.out(`  ${visible(line)}`);
         }
         return 0;
       }

@@ -10,6 +10,7 @@ import { formatMessageId, sequenceOf } from '../bus/message.js';
 import type { MessageStore } from '../bus/message-store.js';
 import { SHELL_USER } from '../ops/caller.js';
 import { formatLine } from '../ops/format.js';
+import { visible } from '../ops/visible.js';
 import { runTeamMsg } from '../ops/team-msg.js';
 import type { Call } from './msg-commands.js';
 import type { Io } from './msg.js';
@@ -27,9 +28,9 @@ export async function follow(
   const painter = messagePainter(io.color);
   const print = (message: Message) => {
     if (json) return io.out(JSON.stringify(message));
-    widths.from = Math.max(widths.from, message.from.length);
-    widths.to = Math.max(widths.to, message.to.length);
-    widths.type = Math.max(widths.type, message.type.length + 2);
+    widths.from = Math.max(widths.from, visible(message.from).length);
+    widths.to = Math.max(widths.to, visible(message.to).length);
+    widths.type = Math.max(widths.type, visible(message.type).length + 2);
     io.out(formatLine(message, { utc: false, widths, ...(painter ? { paint: painter } : {}) }));
   };
 

@@ -2,6 +2,7 @@
  * `maestro msg`: the message bus from a shell. Every subcommand builds a `team_msg` input and
  * runs it through the same schema and operation as the MCP tool; only the rendering differs.
  */
+import { fromSqliteError } from '../bus/storage-errors.js';
 import { runTeamMsg, teamMsgInput, type TeamMsgInput, type TeamMsgResult } from '../ops/team-msg.js';
 import { UsageError, flag, parse, str } from './args.js';
 import { openStore } from './context.js';
@@ -97,7 +98,7 @@ export async function runMsg(argv: string[], io: Io = defaultIo()): Promise<numb
   }
   const input = built ? validate({ ...built.input, session_id: session }, cmd) : undefined;
 
-  const handle = openStore({ db: str(parsed, 'db'), write: sub.write ?? false });
+  const handle = openStore({ db: str(parsed, 'db'), create: sub.creates ?? false });
   try {
     const call = input ? { input, options: built?.options ?? {} } : undefined;
     if (sub.run) return await sub.run(handle.store, parsed, { ...io, color: io.color && !json }, call);
@@ -107,6 +108,8 @@ export async function runMsg(argv: string[], io: Io = defaultIo()): Promise<numb
       return 0;
     }
     return render.result(result, io);
+  } catch (error) {
+    throw fromSqliteError(handle.file, error);
   } finally {
     handle.close();
   }

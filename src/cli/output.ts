@@ -1,9 +1,11 @@
 /**
  * Terminal output: colour only when stdout is a TTY and NO_COLOR is unset, aligned message
- * lines and simple tables.
+ * lines and simple tables. Every cell is shown through `visible`: what agents wrote cannot
+ * move the cursor, colour the screen or start a line of its own.
  */
 import type { Message } from '../bus/message.js';
 import { formatLine, columnWidths, type LineOptions } from '../ops/format.js';
+import { visible } from '../ops/visible.js';
 
 export function useColor(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
@@ -52,7 +54,8 @@ export function messageLines(messages: readonly Message[], color: boolean): stri
 /** Minimum widths for a stream whose messages are not known in advance (tail). */
 export const STREAM_WIDTHS = { id: 7, from: 12, to: 12, type: 15 };
 
-export function table(headers: string[], rows: string[][], color: boolean): string[] {
+export function table(headers: string[], unsafeRows: string[][], color: boolean): string[] {
+  const rows = unsafeRows.map((row) => row.map(visible));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells

@@ -1,7 +1,8 @@
 /**
  * The demo's live view: follows the project's database while the team works and prints each
  * agent's status changes and each message on the bus (milestones, blockers, completions) as
- * one line, with the time since the start.
+ * one line, with the time since the start. What agents wrote is shown through `visible`, so a
+ * worker's summary cannot forge a line of the view or drive the terminal.
  */
 import { existsSync } from 'node:fs';
 import { createAgentStore, type AgentEvent, type AgentStore } from '../bus/agent-store.js';
@@ -9,6 +10,7 @@ import { openDatabase, type Db } from '../bus/db.js';
 import type { Message } from '../bus/message.js';
 import { createMessageStore, type MessageStore } from '../bus/message-store.js';
 import { paint } from '../cli/output.js';
+import { visible } from '../ops/visible.js';
 
 const MARK: Record<string, [string, Parameters<typeof paint>[1]]> = {
   running: ['▶', 'blue'],
@@ -37,21 +39,23 @@ export function liveView(dbFile: string, out: (line: string) => void, color: boo
   const printEvent = (e: AgentEvent) => {
     if (e.to_status === 'pending_init') return;
     if (e.to_status === 'running' && e.turn > 1) {
-      out(`${stamp(e.ts)}  ${paint(color, 'blue', '▶')} ${e.task_name.padEnd(12)} turn ${e.turn}`);
+      out(`${stamp(e.ts)}  ${paint(color, 'blue', '▶')} ${visible(e.task_name).padEnd(12)} turn ${e.turn}`);
       return;
     }
     const [mark, style] = MARK[e.to_status] ?? ['·', 'dim'];
     const what =
       e.to_status === 'running' ? `started (${e.agent_type})` : e.to_status === 'shutdown' ? 'closed' : e.to_status;
     const why = e.reason && e.to_status === 'errored' ? `: ${e.reason}` : '';
-    out(`${stamp(e.ts)}  ${paint(color, style, mark)} ${e.task_name.padEnd(12)} ${what}${why}`);
+    out(`${stamp(e.ts)}  ${paint(color, style, mark)} ${visible(e.task_name).padEnd(12)} ${visible(what + why)}`);
   };
   const printMessage = (m: Message) => {
     const style =
       m.type === 'blocker' ? 'red' : m.type === 'task_complete' ? 'green' : m.type === 'progress' ? 'cyan' : 'dim';
     const mark = m.type === 'blocker' ? '!' : m.type === 'task_complete' ? '✔' : '·';
-    const who = m.to === 'coordinator' ? m.from.padEnd(12) : `${m.from} → ${m.to}`;
-    out(`${stamp(m.ts)}  ${paint(color, style, mark)} ${who} ${paint(color, style, `(${m.type})`)} ${m.summary}`);
+    const who = m.to === 'coordinator' ? visible(m.from).padEnd(12) : `${visible(m.from)} → ${visible(m.to)}`;
+    out(
+      `${stamp(m.ts)}  ${paint(color, style, mark)} ${who} ${paint(color, style, `(${visible(m.type)})`)} ${visible(m.summary)}`,
+    );
   };
 
   return {

@@ -13,6 +13,8 @@ export interface ToolDeps {
   agents: AgentDeps;
   /** The MCP client on the other end: who it is, how long it lets a call run. */
   connection: Connection;
+  /** The database file, named in storage errors. */
+  dbFile: string;
 }
 
 /** What a runtime builds for a process; each connection adds its own `connection`. */

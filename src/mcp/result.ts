@@ -5,12 +5,15 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { MaestroError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import { fromSqliteError } from '../bus/storage-errors.js';
 
 export function toolResult(structured: object, text: string): CallToolResult {
   return { content: [{ type: 'text', text }], structuredContent: structured as Record<string, unknown> };
 }
 
-export function toolError(error: unknown, logger: Logger, tool: string): CallToolResult {
+/** `dbFile`: the database this server uses, named in any error about the file itself. */
+export function toolError(thrown: unknown, logger: Logger, tool: string, dbFile?: string): CallToolResult {
+  const error = dbFile ? fromSqliteError(dbFile, thrown) : thrown;
   if (error instanceof MaestroError) {
     logger.info({ tool, code: error.code }, error.message);
     return { content: [{ type: 'text', text: error.message }], isError: true };

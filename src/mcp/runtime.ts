@@ -10,7 +10,7 @@ import { createCurrentSession, openTeams } from '../agents/session.js';
 import { Supervisor } from '../agents/supervisor.js';
 import { createWaker } from '../agents/waker.js';
 import { createAgentStore } from '../bus/agent-store.js';
-import { openDatabase } from '../bus/db.js';
+import { openDatabase, type OpenOptions } from '../bus/db.js';
 import { createMessageStore } from '../bus/message-store.js';
 import { createBackendRegistry, type BackendRegistry } from '../backends/registry.js';
 import type { Logger } from '../log.js';
@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   backends?: BackendRegistry;
   /** Who this process acts for when it is not a worker: the coordinator (a server) or a person (the CLI). */
   fallbackCaller?: Caller;
+  /** Whether to create a missing database and how much of it to check (db.ts). */
+  open?: OpenOptions;
 }
 
 export interface Runtime {
@@ -35,7 +37,7 @@ export interface Runtime {
 
 export function createRuntime(options: RuntimeOptions): Runtime {
   const env = options.env ?? process.env;
-  const db = openDatabase(options.dbFile);
+  const db = openDatabase(options.dbFile, options.open);
   const dataDir = path.dirname(options.dbFile);
   const bus = createMessageStore(db);
   const agents = createAgentStore(db);
@@ -66,7 +68,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     dataDir,
   };
   return {
-    deps: { bus, caller, logger: options.logger, agents: agentDeps },
+    deps: { bus, caller, logger: options.logger, agents: agentDeps, dbFile: options.dbFile },
     async close() {
       await supervisor.shutdown();
       waker.close();

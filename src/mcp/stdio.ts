@@ -14,7 +14,18 @@ import { createServer } from './server.js';
 export async function serveStdio(options: { db?: string | undefined }): Promise<void> {
   const location = resolveDbPath({ db: options.db });
   const logger = createLogger({ file: logFilePath(location.file), name: 'maestro-mcp' });
-  const runtime = createRuntime({ dbFile: location.file, logger });
+  // The coordinator's server checks the whole file once (small databases; see db.ts); the
+  // servers of workers, started by the dozen, check the small tables only.
+  const check = process.env.MAESTRO_AGENT_ID ? 'vital' : 'full';
+  let runtime: ReturnType<typeof createRuntime>;
+  try {
+    runtime = createRuntime({ dbFile: location.file, logger, open: { check } });
+  } catch (error) {
+    // A damaged database stops the server before it serves anything: say why in the log too,
+    // where a person looks when the client only shows "failed to start".
+    logger.error({ err: error, db: location.file }, 'cannot start');
+    throw error;
+  }
   // Workers a dead server left behind are stopped and their turns closed before anything else.
   await reconcileOrphans(
     runtime.deps.agents.agents,

@@ -7,7 +7,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import type { Logger } from '../log.js';
+import type { ToolDeps } from './deps.js';
 import { toolError, toolResult } from './result.js';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -27,9 +27,10 @@ export interface ToolDefinition<I extends z.ZodType<Record<string, unknown>>, O 
 
 export function registerTool<I extends z.ZodType<Record<string, unknown>>, O extends z.ZodType<object>>(
   server: McpServer,
-  logger: Logger,
+  deps: Pick<ToolDeps, 'logger' | 'dbFile'>,
   tool: ToolDefinition<I, O>,
 ): void {
+  const { logger } = deps;
   server.registerTool(
     tool.name,
     {
@@ -46,7 +47,7 @@ export function registerTool<I extends z.ZodType<Record<string, unknown>>, O ext
         logger.debug({ tool: tool.name, ms: performance.now() - started }, 'tool call');
         return toolResult(structured, text);
       } catch (error) {
-        return toolError(error, logger, tool.name);
+        return toolError(error, logger, tool.name, deps.dbFile);
       }
     }) as never,
   );

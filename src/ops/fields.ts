@@ -52,9 +52,28 @@ export const summaryField = z
   .max(LIMITS.summaryChars, { error: `expected at most ${LIMITS.summaryChars} characters` })
   .describe('One-line human summary. Default: "[from] type → to".');
 
+/** Levels of objects and arrays in `value`, counted without recursion (a hostile depth cannot overflow the stack). */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > LIMITS.dataDepth) return deepest; // enough to refuse; no need to walk the rest
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 export const dataField = z
   .record(z.string(), z.unknown(), { error: 'expected a JSON object' })
-  .describe(`Structured payload (a JSON object, at most ${LIMITS.dataBytes} bytes as JSON).`);
+  .refine((data) => nestingDepth(data) <= LIMITS.dataDepth, {
+    error: `expected at most ${LIMITS.dataDepth} levels of nested objects and arrays`,
+  })
+  .describe(
+    `Structured payload (a JSON object, at most ${LIMITS.dataBytes} bytes as JSON and ${LIMITS.dataDepth} levels deep).`,
+  );
 
 export const queryField = z
   .string({ error: 'expected a string' })

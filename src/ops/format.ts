@@ -1,8 +1,10 @@
 /**
  * One-line renderings of messages, shared by the tool's `formatted` lines and the CLI:
- * `MSG-003 [10:00:01] IMPL-001 → coordinator (progress) summary`.
+ * `MSG-003 [10:00:01] IMPL-001 → coordinator (progress) summary`. Every field goes through
+ * `visible`, so whatever a writer put in a message (or in the database file) stays on its line.
  */
 import type { Message } from '../bus/message.js';
+import { visible } from './visible.js';
 
 export interface LineOptions {
   /** Render times in UTC (the tool) or the local zone (a person's terminal). */
@@ -25,20 +27,20 @@ export function clockTime(ts: string, utc: boolean): string {
 export function formatLine(message: Message, options: LineOptions = {}): string {
   const widths = options.widths ?? {};
   const paint = options.paint ?? ((_column, text) => text);
-  const time = clockTime(message.ts, options.utc ?? true);
+  const time = visible(clockTime(message.ts, options.utc ?? true));
   const cell = (column: 'id' | 'from' | 'to' | 'type', text: string) =>
     paint(column, text, message) + ' '.repeat(Math.max(0, (widths[column] ?? 0) - text.length));
   return [
-    cell('id', message.id),
+    cell('id', visible(message.id)),
     paint('time', options.bracketTime ? `[${time}]` : time, message),
-    `${cell('from', message.from)} → ${cell('to', message.to)}`,
-    cell('type', `(${message.type})`),
-    paint('summary', message.summary, message),
+    `${cell('from', visible(message.from))} → ${cell('to', visible(message.to))}`,
+    cell('type', `(${visible(message.type)})`),
+    paint('summary', visible(message.summary), message),
   ].join(' ');
 }
 
 export function columnWidths(messages: readonly Message[]): NonNullable<LineOptions['widths']> {
-  const widest = (pick: (m: Message) => string) => Math.max(0, ...messages.map((m) => pick(m).length));
+  const widest = (pick: (m: Message) => string) => Math.max(0, ...messages.map((m) => visible(pick(m)).length));
   return {
     id: widest((m) => m.id),
     from: widest((m) => m.from),

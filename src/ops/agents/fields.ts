@@ -18,10 +18,16 @@ export const targetField = z
   .max(128, { error: 'expected at most 128 characters' })
   .describe('The agent: its task name (e.g. IMPL-001) or agent id.');
 
+/** A process argument or environment variable cannot hold a NUL: refuse it before anything starts. */
+export const NO_NUL_RULE =
+  'must not contain a NUL character (\\0): a worker gets it as a process argument or environment variable, which cannot hold one';
+export const noNul = (text: string): boolean => !text.includes('\0');
+
 export const agentMessageField = z
   .string({ error: 'expected a string' })
   .min(1, { error: 'expected a non-empty message' })
-  .max(100_000, { error: 'expected at most 100000 characters' });
+  .max(100_000, { error: 'expected at most 100000 characters' })
+  .refine(noNul, { error: NO_NUL_RULE });
 
 export const optionalSession = sessionIdField
   .optional()
