@@ -252,8 +252,9 @@ describe('recorded app-server transcripts through the reader', () => {
     for (const [method, params] of odd) expect(() => reader.notification(method, params)).not.toThrow();
     reader.notification('turn/completed', { turn: { status: 'failed', error: { message: 7 } } });
     reader.fail('codex exited');
+    // An error whose message is not text explains nothing: the turn failed, and says just that.
     expect(ends(events)).toEqual([
-      { kind: 'turn_end', outcome: 'errored', final_message: null, error: 'error', usage: null },
+      { kind: 'turn_end', outcome: 'errored', final_message: null, error: 'turn failed', usage: null },
     ]);
   });
 });

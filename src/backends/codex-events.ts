@@ -165,11 +165,12 @@ export function createCodexTurnReader(emit: (event: BackendEvent) => void): Code
           return;
         }
         case 'error': {
-          const message = asText(asObject(params.error)?.message) ?? 'error';
-          if (params.willRetry === true) emit({ kind: 'activity', text: `retrying: ${message}` });
+          // Only a message that is text explains a failure; anything else says nothing about it.
+          const message = asText(asObject(params.error)?.message);
+          if (params.willRetry === true) emit({ kind: 'activity', text: `retrying: ${message ?? 'error'}` });
           else if (ours(params)) {
-            failure = message;
-            emit({ kind: 'activity', text: `error: ${message}` });
+            if (message) failure = message;
+            emit({ kind: 'activity', text: `error: ${message ?? '(no message)'}` });
           }
           return;
         }
