@@ -2,7 +2,9 @@
  * `npm run bench`: every figure measured on this machine in one run — (a) write throughput of
  * the store from 1 and 8 processes against raw better-sqlite3 ceilings, (b) `list --type progress
  * --last 10` on a 1,000,000-message session in-process and through the CLI, (c) a `team_msg log`
- * round trip over stdio MCP. Prints a table to stdout (progress goes to stderr) and writes
+ * round trip over stdio MCP, (d) agents, (e) concurrent MCP writers: 4 clients each with its own
+ * `maestro mcp` server logging into one session, against a no-op tool on a server built with the
+ * same SDK, and write latency with 8 such writers. Prints a table to stdout (progress goes to stderr) and writes
  * bench-results/bench.json. Exits 1 only if a correctness check fails (lost or duplicated ids).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { RESULTS_DIR, median, round } from './common.js';
 import { LIST_ROWS, ensureListDb, listCli, listInProcess } from './list.js';
 import { concurrentAgents, spawnOverhead, wakeLatency } from './agents.js';
 import { mcpLogRoundTrip } from './mcp.js';
+import { concurrentMcp, type ConcurrentMcpRun } from './mcp-concurrent.js';
 import { bareCeiling, rawCeiling, storeConcurrent, storeSingle, type ConcurrentRun } from './writes.js';
 
 const CONFIG = {
@@ -27,6 +30,12 @@ const CONFIG = {
   spawn_runs: 100,
   wake_runs: 40,
   concurrent_agents: 100,
+  mcp_clients: 4,
+  mcp_client_calls: 500,
+  mcp_writers: 8,
+  mcp_writer_calls: 250,
+  mcp_client_warmup: 50,
+  mcp_rounds: 3,
 };
 
 interface Row {
@@ -79,6 +88,57 @@ async function writes() {
   };
 }
 
+/** (e): per round, the no-op floor and maestro back to back (4 clients), then 8 writers of each. */
+async function mcpWriters() {
+  const { mcp_clients: clients, mcp_client_calls: calls, mcp_writers: writers, mcp_writer_calls: writerCalls } = CONFIG;
+  const warmup = CONFIG.mcp_client_warmup;
+  const rounds = CONFIG.mcp_rounds;
+  const floor: ConcurrentMcpRun[] = [];
+  const maestro: ConcurrentMcpRun[] = [];
+  const floor8: ConcurrentMcpRun[] = [];
+  const maestro8: ConcurrentMcpRun[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    log(
+      `(e) MCP writers round ${round}/${rounds}: ${clients} x ${fmt(calls)} calls, then ${writers} x ${fmt(writerCalls)}`,
+    );
+    // Alternate which goes first, so a drift in machine load does not favour one side.
+    if (round % 2) {
+      floor.push(await concurrentMcp('noop', clients, calls, warmup));
+      maestro.push(await concurrentMcp('maestro', clients, calls, warmup));
+    } else {
+      maestro.push(await concurrentMcp('maestro', clients, calls, warmup));
+      floor.push(await concurrentMcp('noop', clients, calls, warmup));
+    }
+    maestro8.push(await concurrentMcp('maestro', writers, writerCalls, warmup));
+    floor8.push(await concurrentMcp('noop', writers, writerCalls, warmup));
+  }
+  const audited = [...maestro, ...maestro8];
+  const perS = (runs: ConcurrentMcpRun[]) => median(runs.map((r) => r.per_s));
+  return {
+    clients,
+    calls_per_client: calls,
+    writers,
+    calls_per_writer: writerCalls,
+    rounds,
+    floor_per_s: perS(floor),
+    maestro_per_s: perS(maestro),
+    // Each round's ratio is taken within the round, then the median: the two ran seconds apart.
+    ratio: median(maestro.map((m, i) => m.per_s / floor[i]!.per_s)),
+    maestro_p50_ms: median(maestro.map((r) => r.p50_ms)),
+    maestro_p99_ms: median(maestro.map((r) => r.p99_ms)),
+    writers_p50_ms: median(maestro8.map((r) => r.p50_ms)),
+    writers_p99_ms: median(maestro8.map((r) => r.p99_ms)),
+    writers_max_ms: Math.max(...maestro8.map((r) => r.max_ms)),
+    writers_per_s: perS(maestro8),
+    floor8_p50_ms: median(floor8.map((r) => r.p50_ms)),
+    floor8_p99_ms: median(floor8.map((r) => r.p99_ms)),
+    lost: Math.max(...audited.map((r) => r.lost)),
+    duplicates: Math.max(...audited.map((r) => r.duplicates)),
+    contiguous: audited.every((r) => r.contiguous),
+    samples: { floor, maestro, floor8, maestro8 },
+  };
+}
+
 async function main() {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const started = Date.now();
@@ -97,9 +157,11 @@ async function main() {
   const spawn = await spawnOverhead(CONFIG.spawn_runs);
   const wake = await wakeLatency(CONFIG.wake_runs);
   const hundred = await concurrentAgents(CONFIG.concurrent_agents);
+  const e = await mcpWriters();
 
   const p = CONFIG.processes;
   const noLoss = a.lost === 0 && a.duplicates === 0 && a.contiguous;
+  const mcpNoLoss = e.lost === 0 && e.duplicates === 0 && e.contiguous;
   const rows: Row[] = [
     { figure: `(a) store.log, 1 process`, measured: `${fmt(a.store_1_process_per_s)} msg/s`, target: '-', pass: null },
     {
@@ -187,6 +249,48 @@ async function main() {
       target: '<= 200 MB',
       pass: hundred.server_peak_rss_mb <= 200,
     },
+    {
+      figure: `(e) no-op MCP floor, ${e.clients} clients (aggregate)`,
+      measured: `${fmt(e.floor_per_s)} calls/s`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: `(e) team_msg log, ${e.clients} clients (aggregate)`,
+      measured: `${fmt(e.maestro_per_s)} msg/s`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: `(e) ${e.clients}-client team_msg log / no-op floor`,
+      measured: `${fmt(e.ratio * 100, 1)} %`,
+      target: '>= 80 %',
+      pass: e.ratio >= 0.8,
+    },
+    {
+      figure: `(e) write latency, ${e.writers} MCP writers, p50`,
+      measured: `${fmt(e.writers_p50_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: `(e) write latency, ${e.writers} MCP writers, p99`,
+      measured: `${fmt(e.writers_p99_ms, 1)} ms`,
+      target: '<= 50 ms',
+      pass: e.writers_p99_ms <= 50,
+    },
+    {
+      figure: `(e) no-op call latency, ${e.writers} clients, p99`,
+      measured: `${fmt(e.floor8_p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(e) MCP writers loss check',
+      measured: `lost: ${e.lost}, duplicates: ${e.duplicates}`,
+      target: 'lost: 0, duplicates: 0',
+      pass: mcpNoLoss,
+    },
   ];
 
   const widths = [
@@ -199,6 +303,7 @@ async function main() {
     `maestro bench — node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${os.platform()} ${os.arch()}`,
     `writes: ${fmt(a.messages)} messages per figure (${p} x ${fmt(a.per_process)} for ${p} processes), median of ${a.rounds} rounds`,
     `lost: ${a.lost}, duplicates: ${a.duplicates}${a.contiguous ? ' (seq 1..N contiguous)' : ' (seq NOT contiguous)'}`,
+    `MCP writers: ${e.clients} x ${fmt(e.calls_per_client)} calls, ${e.writers} x ${fmt(e.calls_per_writer)}, each client with its own server, median of ${e.rounds} rounds`,
     '',
     line(['figure', 'measured', 'target', 'result']),
     line(widths.map((w) => '-'.repeat(w)).concat('------')),
@@ -221,12 +326,13 @@ async function main() {
     list: { rows: LIST_ROWS, build_ms: buildMs, in_process: inProcess, cli },
     mcp,
     agents: { spawn, wake, concurrent: hundred },
+    mcp_writers: e,
     table: rows,
   };
   const file = path.join(RESULTS_DIR, 'bench.json');
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
-  if (!noLoss) process.exitCode = 1;
+  if (!noLoss || !mcpNoLoss) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
