@@ -264,15 +264,8 @@ describe('secrets stay out of logs and transcripts', () => {
 const HOSTILE_WORKER = path.join(FIXTURES, 'hostile-worker.js');
 
 /** spawn_agent arguments for a hostile-worker (test/fixtures/hostile-worker.ts) running `plan`. */
-function hostile(taskName: string, plan: object, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    task_name: taskName,
-    backend: 'command',
-    command: [process.execPath, HOSTILE_WORKER],
-    message: `Scripted task for ${taskName}\n${JSON.stringify(plan)}`,
-    ...extra,
-  };
-}
+const hostile = (taskName: string, plan: object, extra: Record<string, unknown> = {}) =>
+  worker(taskName, plan, extra, HOSTILE_WORKER);
 
 interface HostileOutcome {
   connected: boolean;

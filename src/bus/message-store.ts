@@ -9,7 +9,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { tooLarge, invalidInput } from '../errors.js';
 import { LIMITS, formatMessageId, type Message } from './message.js';
-import { createWriteRetry } from './busy.js';
+import { busyRetry } from './busy.js';
 import { createMailbox, type Mailbox } from './mailbox.js';
 import { createSearchIndex } from './search-index.js';
 import { COLUMNS, rowToMessage, type MessageRow } from './message-rows.js';
@@ -230,14 +230,13 @@ export function createMessageStore(db: Db): MessageStore {
   };
 
   const searchIndex = createSearchIndex(db);
-  const writeRetry = createWriteRetry(db);
 
   return {
     ...createMailbox(db),
 
     log(message, alongside) {
       const data = checkSize(message);
-      return writeRetry(() => logTx.immediate(message, data, alongside));
+      return busyRetry(() => logTx.immediate(message, data, alongside));
     },
 
     get(sessionId, seq) {
@@ -287,11 +286,11 @@ export function createMessageStore(db: Db): MessageStore {
     },
 
     remove(sessionId, seq) {
-      return writeRetry(() => removeTx.immediate(sessionId, seq));
+      return busyRetry(() => removeTx.immediate(sessionId, seq));
     },
 
     clear(sessionId) {
-      return writeRetry(() => clearTx.immediate(sessionId));
+      return busyRetry(() => clearTx.immediate(sessionId));
     },
 
     status(sessionId) {

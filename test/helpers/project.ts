@@ -57,12 +57,17 @@ export async function startProject(
   };
 }
 
-/** spawn_agent arguments for an mcp-worker running `plan`. */
-export function worker(taskName: string, plan: object, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** spawn_agent arguments for a scripted fixture worker (`script`, default mcp-worker) running `plan`. */
+export function worker(
+  taskName: string,
+  plan: object,
+  extra: Record<string, unknown> = {},
+  script = MCP_WORKER,
+): Record<string, unknown> {
   return {
     task_name: taskName,
     backend: 'command',
-    command: [process.execPath, MCP_WORKER],
+    command: [process.execPath, script],
     message: `Scripted task for ${taskName}\n${JSON.stringify(plan)}`,
     ...extra,
   };
