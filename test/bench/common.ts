@@ -2,6 +2,7 @@
  * Shared pieces of the benchmark: where things live, temp directories, the realistic message
  * rows the skills write, and small statistics helpers. Measures nothing itself.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,4 +63,40 @@ export const median = (values: readonly number[]) => percentile(values, 50);
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/**
+ * Runs forked load processes as one race: waits for every child's `{ready: true}` hello, sends
+ * them all `go` at once, then collects each one's `{done: R}` report and the wall time from `go`
+ * to the last report. `what` names the children in errors.
+ */
+export async function raceChildren<R>(children: ChildProcess[], what: string): Promise<{ reports: R[]; ms: number }> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve, reject) => {
+          child.once('error', reject);
+          child.once('exit', (code) => reject(new Error(`${what} exited early with code ${code}`)));
+          child.once('message', (msg) => {
+            const m = msg as { ready?: boolean; failed?: string };
+            if (m.ready) resolve();
+            else reject(new Error(`${what} failed to start: ${m.failed ?? 'bad hello'}`));
+          });
+        }),
+    ),
+  );
+  const finished = children.map(
+    (child) =>
+      new Promise<{ report: R; at: number }>((resolve, reject) => {
+        child.removeAllListeners('exit');
+        child.once('exit', (code) => reject(new Error(`${what} exited with code ${code} before reporting`)));
+        child.once('message', (msg) => resolve({ report: (msg as { done: R }).done, at: now() }));
+      }),
+  );
+  const go = now();
+  for (const child of children) child.send('go');
+  const done = await Promise.all(finished);
+  const ms = Math.max(...done.map((d) => d.at)) - go;
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+  return { reports: done.map((d) => d.report), ms };
 }

@@ -9,7 +9,7 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import { openDatabase } from '../../src/bus/db.js';
 import { parseMessageId } from '../../src/bus/message.js';
-import { BENCH_DIR, CLI, now, percentile, progressMessage, tempDir } from './common.js';
+import { BENCH_DIR, CLI, percentile, progressMessage, raceChildren, tempDir } from './common.js';
 import type { ClientJob, ClientReport } from './mcp-client.js';
 
 const SESSION = 'bench-mcp-writers';
@@ -99,34 +99,7 @@ export async function concurrentMcp(
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
     );
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve, reject) => {
-            child.once('error', reject);
-            child.once('exit', (code) => reject(new Error(`client exited early with code ${code}`)));
-            child.once('message', (msg) => {
-              const m = msg as { ready?: boolean; failed?: string };
-              if (m.ready) resolve();
-              else reject(new Error(`client failed to start: ${m.failed}`));
-            });
-          }),
-      ),
-    );
-    const finished = children.map(
-      (child) =>
-        new Promise<{ report: ClientReport; at: number }>((resolve, reject) => {
-          child.removeAllListeners('exit');
-          child.once('exit', (code) => reject(new Error(`client exited with code ${code} before reporting`)));
-          child.once('message', (msg) => resolve({ report: (msg as { done: ClientReport }).done, at: now() }));
-        }),
-    );
-    const go = now();
-    for (const child of children) child.send('go');
-    const done = await Promise.all(finished);
-    const ms = Math.max(...done.map((d) => d.at)) - go;
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
-    const reports = done.map((d) => d.report);
+    const { reports, ms } = await raceChildren<ClientReport>(children, 'client');
     const failed = reports.find((r) => r.error);
     if (failed) throw new Error(`a ${target} client failed: ${failed.error}`);
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase, type Db } from '../../src/bus/db.js';
 import { createMessageStore, type NewMessage } from '../../src/bus/message-store.js';
-import { BENCH_DIR, now, progressMessage, tempDir } from './common.js';
+import { BENCH_DIR, now, progressMessage, raceChildren, tempDir } from './common.js';
 import type { WriterReport } from './writer.js';
 
 const SESSION = 'bench-writes';
@@ -131,30 +131,7 @@ export async function storeConcurrent(processes: number, perProcess: number): Pr
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
     );
-    const ready = children.map(
-      (child) =>
-        new Promise<void>((resolve, reject) => {
-          child.once('error', reject);
-          child.once('exit', (code) => reject(new Error(`writer exited early with code ${code}`)));
-          child.once('message', (msg) =>
-            (msg as { ready?: boolean }).ready ? resolve() : reject(new Error('bad hello')),
-          );
-        }),
-    );
-    await Promise.all(ready);
-    const finished = children.map(
-      (child) =>
-        new Promise<{ report: WriterReport; at: number }>((resolve, reject) => {
-          child.removeAllListeners('exit');
-          child.once('exit', (code) => reject(new Error(`writer exited with code ${code} before reporting`)));
-          child.once('message', (msg) => resolve({ report: (msg as { done: WriterReport }).done, at: now() }));
-        }),
-    );
-    const go = now();
-    for (const child of children) child.send('go');
-    const done = await Promise.all(finished);
-    const ms = Math.max(...done.map((d) => d.at)) - go;
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    const { reports, ms } = await raceChildren<WriterReport>(children, 'writer');
 
     const db = openDatabase(file);
     const check = db
@@ -164,7 +141,6 @@ export async function storeConcurrent(processes: number, perProcess: number): Pr
       .get(SESSION)!;
     db.close();
     const expected = processes * perProcess;
-    const reports = done.map((d) => d.report);
     for (const r of reports) if (r.error) console.error(`writer ${r.worker}: ${r.error}`);
     return {
       ...run(check.n, ms),
