@@ -2,30 +2,11 @@
  * Many processes on one database at once, as in a real team: the coordinator's server, each
  * worker's server and people's shells all write to the same session.
  */
-import { execFile } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/bus/db.js';
 import { createMessageStore } from '../src/bus/message-store.js';
-import { FIXTURES } from './helpers/paths.js';
-import { tempDbFile, tempDir } from './helpers/temp.js';
-
-const run = promisify(execFile);
-const CLIENT = path.join(FIXTURES, 'bus-client.js');
-
-/** Starts the processes, waits until every one has loaded, then releases them together. */
-async function inParallel(argsFor: (i: number) => string[], processes: number): Promise<string[][]> {
-  const barrier = tempDir('maestro-barrier-');
-  const running = Array.from({ length: processes }, (_, i) => run(process.execPath, [CLIENT, ...argsFor(i), barrier]));
-  while (readdirSync(barrier).filter((f) => f.startsWith('ready-')).length < processes) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  writeFileSync(path.join(barrier, 'go'), '');
-  const outputs = await Promise.all(running);
-  return outputs.map(({ stdout }) => JSON.parse(stdout) as string[]);
-}
+import { inParallel } from './helpers/bus-clients.js';
+import { tempDbFile } from './helpers/temp.js';
 
 describe('8 processes logging into one session at once', () => {
   it('store every message exactly once with ids MSG-001…MSG-N contiguous', async () => {

@@ -86,6 +86,7 @@ export class Supervisor {
     const live = this.live.get(agent.id);
     if (live?.turnOpen) {
       live.queue.push(text);
+      this.deps.agents.noteQueued(agent.id, record);
       return { queued: true, agent };
     }
     const began = this.deps.agents.beginTurn(agent.id, record);

@@ -1,13 +1,15 @@
 /**
  * Agents in SQLite. Every status change goes through `transition`, one atomic compare-and-swap
- * against the table of allowed predecessors (agents/status.ts), and is appended to agent_events
- * in the same transaction. Completions become `news` for the waiting parent in that transaction
+ * against the table of allowed predecessors (agents/status.ts), and is appended to the event feed
+ * (feed.ts) in the same transaction, as are a turn's start and end and a reported result. Completions become `news` for the waiting parent in that transaction
  * too, so a wait can never miss one that committed before it looked.
  */
 import { ALLOWED_FROM, type AgentStatus } from '../agents/status.js';
 import { MaestroError } from '../errors.js';
 import { busyRetry } from './busy.js';
 import type { Db } from './db.js';
+import { createFeed } from './feed.js';
+import { preview } from './feed-events.js';
 
 export interface AgentRecord {
   id: string;
@@ -104,19 +106,6 @@ export interface News {
   created_at: string;
 }
 
-export interface AgentEvent {
-  id: number;
-  agent_id: string;
-  task_name: string;
-  agent_type: string;
-  session_id: string;
-  ts: string;
-  from_status: AgentStatus | null;
-  to_status: AgentStatus;
-  turn: number;
-  reason: string | null;
-}
-
 export type TransitionOutcome =
   | { ok: true; from: AgentStatus; agent: AgentRecord }
   | { ok: false; reason: 'not_found' }
@@ -154,9 +143,9 @@ export interface AgentStore {
   report(id: string, result: unknown): { turn: number; accepted: boolean };
   setProcess(id: string, process: ProcessIdentity): void;
   setBackendSession(id: string, backendSessionId: string): void;
+  /** Records that a follow-up arrived mid-turn and will be the agent's next turn. */
+  noteQueued(id: string, task: string): void;
   turns(id: string): TurnRecord[];
-  /** Status changes after event `sinceId`, oldest first (for live displays). */
-  events(sinceId: number, sessionId?: string): AgentEvent[];
   /** The agent whose recorded worker process is this one (pid and start token), or null. */
   runningIn(pid: number, start: string | null): AgentRecord | null;
   /** Whether this process (pid and start token) is recorded as the server supervising some agent. */
@@ -176,6 +165,7 @@ function rowToTurn(row: Record<string, unknown>): TurnRecord {
 
 export function createAgentStore(db: Db): AgentStore {
   const now = () => new Date().toISOString();
+  const feed = createFeed(db);
   const getAgent = db.prepare<[string], AgentRecord>('SELECT * FROM agents WHERE id = ?');
   const byTask = db.prepare<[string, string], AgentRecord>(
     `SELECT * FROM agents WHERE session_id = ? AND task_name = ?
@@ -200,9 +190,6 @@ export function createAgentStore(db: Db): AgentStore {
   );
   const insertTurn = db.prepare(
     `INSERT INTO agent_turns (agent_id, turn, task, status, started_at) VALUES (?, ?, ?, ?, ?)`,
-  );
-  const insertEvent = db.prepare(
-    `INSERT INTO agent_events (agent_id, session_id, ts, from_status, to_status, turn, reason) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertFinalNews = db.prepare(
     `INSERT INTO news (session_id, recipient, kind, agent_id, turn, created_at) VALUES (?, ?, 'final', ?, ?, ?)
@@ -251,11 +238,6 @@ export function createAgentStore(db: Db): AgentStore {
   const setSessionRow = db.prepare<[string, string, string]>(
     'UPDATE agents SET backend_session_id = ?, updated_at = ? WHERE id = ?',
   );
-  const eventsSince = db.prepare<[number, string | null, string | null], AgentEvent>(
-    `SELECT e.id, e.agent_id, a.task_name, a.agent_type, e.session_id, e.ts, e.from_status, e.to_status, e.turn, e.reason
-       FROM agent_events e JOIN agents a ON a.id = e.agent_id
-      WHERE e.id > ? AND (? IS NULL OR e.session_id = ?) ORDER BY e.id`,
-  );
   const supersedeNews = db.prepare<[string, string]>(
     `UPDATE news SET consumed_at = ? WHERE agent_id = ? AND kind = 'final' AND consumed_at IS NULL`,
   );
@@ -281,7 +263,13 @@ export function createAgentStore(db: Db): AgentStore {
       )
       .get({ id, to, reason, ts, ...set.params }) as AgentRecord | undefined;
     if (!agent) return { ok: false, reason: 'illegal', from: before.status };
-    insertEvent.run(id, agent.session_id, ts, before.status, to, agent.turn, reason);
+    feed.append({
+      type: 'agent',
+      session_id: agent.session_id,
+      agent_id: id,
+      turn: agent.turn,
+      data: { task_name: agent.task_name, agent_type: agent.agent_type, from: before.status, to, reason },
+    });
     if (to === 'completed' || to === 'errored') {
       insertFinalNews.run(agent.session_id, agent.parent_id ?? '', id, agent.turn, ts);
     }
@@ -314,7 +302,13 @@ export function createAgentStore(db: Db): AgentStore {
     ensureSession.run(agent.session_id, ts);
     insertAgent.run({ ...agent, ts });
     insertTurn.run(agent.id, 1, agent.task, 'pending_init', ts);
-    insertEvent.run(agent.id, agent.session_id, ts, null, 'pending_init', 1, null);
+    feed.append({
+      type: 'agent',
+      session_id: agent.session_id,
+      agent_id: agent.id,
+      turn: 1,
+      data: { task_name: agent.task_name, agent_type: agent.agent_type, from: null, to: 'pending_init', reason: null },
+    });
     return getAgent.get(agent.id)!;
   });
 
@@ -334,6 +328,13 @@ export function createAgentStore(db: Db): AgentStore {
     else insertTurn.run(id, outcome.agent.turn, task, 'running', now());
     // Once the agent has new work, how its earlier turns ended is no longer news to wait for.
     supersedeNews.run(now(), id);
+    feed.append({
+      type: 'turn_started',
+      session_id: before.session_id,
+      agent_id: id,
+      turn: outcome.agent.turn,
+      data: { task_name: before.task_name, task: preview(task) },
+    });
     return outcome;
   });
 
@@ -354,6 +355,13 @@ export function createAgentStore(db: Db): AgentStore {
       ts: now(),
     });
     if (end.usage) addUsage.run({ id, ...end.usage });
+    feed.append({
+      type: 'turn_ended',
+      session_id: before.session_id,
+      agent_id: id,
+      turn,
+      data: { task_name: before.task_name, status, error: end.error ?? null, usage: end.usage ?? null },
+    });
     return outcome;
   });
 
@@ -362,8 +370,29 @@ export function createAgentStore(db: Db): AgentStore {
     if (!agent) throw new MaestroError('not_found', `agent ${id} not found`);
     const ts = now();
     const accepted = setReported.run(JSON.stringify(result ?? null), ts, id, agent.turn).changes === 1;
-    if (accepted) insertFinalNews.run(agent.session_id, agent.parent_id ?? '', id, agent.turn, ts);
+    if (accepted) {
+      insertFinalNews.run(agent.session_id, agent.parent_id ?? '', id, agent.turn, ts);
+      feed.append({
+        type: 'result',
+        session_id: agent.session_id,
+        agent_id: id,
+        turn: agent.turn,
+        data: { task_name: agent.task_name },
+      });
+    }
     return { turn: agent.turn, accepted };
+  });
+
+  const queuedTx = db.transaction((id: string, task: string) => {
+    const agent = getAgent.get(id);
+    if (!agent) return;
+    feed.append({
+      type: 'followup_queued',
+      session_id: agent.session_id,
+      agent_id: id,
+      turn: agent.turn,
+      data: { task_name: agent.task_name, task: preview(task) },
+    });
   });
 
   const consumeTx = db.transaction((sessionId: string, recipient: string, agentIds?: readonly string[]) => {
@@ -404,8 +433,8 @@ export function createAgentStore(db: Db): AgentStore {
     setBackendSession: (id, backendSessionId) => {
       busyRetry(() => setSessionRow.run(backendSessionId, now(), id));
     },
+    noteQueued: (id, task) => busyRetry(() => queuedTx.immediate(id, task)),
     turns: (id) => allTurns.all(id).map(rowToTurn),
-    events: (sinceId, sessionId) => eventsSince.all(sinceId, sessionId ?? null, sessionId ?? null),
     runningIn: (pid, start) => byProcess.get(pid, start) ?? null,
     supervises: (pid, start) => byOwner.get(pid, start) !== undefined,
     addMessageNews: (sessionId, recipient, fromAgentId, messageSeq) => {

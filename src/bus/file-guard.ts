@@ -20,6 +20,7 @@ const GUARDED: Record<string, readonly ('INSERT' | 'UPDATE' | 'DELETE')[]> = {
   agents: ['INSERT', 'UPDATE'],
   agent_turns: ['INSERT', 'UPDATE'],
   news: ['INSERT', 'UPDATE'],
+  events: ['INSERT'],
 };
 
 const FUNCTION = 'maestro_file_unchanged';

@@ -219,6 +219,43 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX agents_by_owner ON agents (owner_pid) WHERE owner_pid IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    description: 'the event feed: one ordered sequence of every change of state',
+    sql: `
+      -- One feed, one sequence. A logged message is an event: its row id in messages is its place
+      -- in the feed, so logging one writes nothing more than before. Every other change of state
+      -- is a row here, numbered from the same counter (the AUTOINCREMENT entry of messages in
+      -- sqlite_sequence, advanced by feed.ts inside the change's own write transaction). Writes
+      -- commit one at a time, in that order, so a reader following seq > cursor misses nothing.
+      CREATE TABLE events (
+        seq         INTEGER PRIMARY KEY,
+        session_id  TEXT NOT NULL,
+        ts          TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        agent_id    TEXT,
+        turn        INTEGER,
+        data        TEXT NOT NULL CHECK (json_valid(data))
+      ) STRICT;
+      CREATE INDEX events_by_session ON events (session_id, seq);
+      CREATE INDEX events_by_agent ON events (agent_id, seq) WHERE agent_id IS NOT NULL;
+
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'messages', coalesce((SELECT max(row_id) FROM messages), 0)
+         WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages');
+
+      -- Status changes recorded before the feed existed join it after every message so far, in
+      -- their own order (their order against those messages is not known).
+      INSERT INTO events (seq, session_id, ts, type, agent_id, turn, data)
+        SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'messages') + row_number() OVER (ORDER BY e.id),
+               e.session_id, e.ts, 'agent', e.agent_id, e.turn,
+               json_object('task_name', a.task_name, 'agent_type', a.agent_type,
+                           'from', e.from_status, 'to', e.to_status, 'reason', e.reason)
+          FROM agent_events e JOIN agents a ON a.id = e.agent_id;
+      UPDATE sqlite_sequence SET seq = coalesce((SELECT max(seq) FROM events), seq) WHERE name = 'messages';
+      DROP TABLE agent_events;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -17,6 +17,7 @@ Commands:
   demo       Watch a coordinator run a team of real Claude Code workers (offline)
   mcp        Serve the maestro-tools MCP server over stdio (what clients start)
   msg        Read and write the team message bus ('maestro msg --help')
+  events     The event feed: messages, status changes, turns ('maestro events --help')
   agents     List, inspect and close worker agents ('maestro agents --help')
   install    Install the skills and the server for Claude Code and Codex
   uninstall  Take back what 'maestro install' added
@@ -75,6 +76,10 @@ async function main(argv: string[]): Promise<number> {
     case 'msg': {
       const { runMsg } = await import('./msg.js');
       return runMsg(rest);
+    }
+    case 'events': {
+      const { runEvents } = await import('./events.js');
+      return runEvents(rest);
     }
     case 'agents': {
       const { runAgents } = await import('./agents.js');

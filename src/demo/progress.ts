@@ -5,10 +5,10 @@
  * worker's summary cannot forge a line of the view or drive the terminal.
  */
 import { existsSync } from 'node:fs';
-import { createAgentStore, type AgentEvent, type AgentStore } from '../bus/agent-store.js';
 import { openDatabase, type Db } from '../bus/db.js';
+import { createFeed, type Feed } from '../bus/feed.js';
+import type { FeedEvent } from '../bus/feed-events.js';
 import type { Message } from '../bus/message.js';
-import { createMessageStore, type MessageStore } from '../bus/message-store.js';
 import { paint } from '../cli/output.js';
 import { visible } from '../ops/visible.js';
 
@@ -29,23 +29,21 @@ export interface LiveView {
 
 export function liveView(dbFile: string, out: (line: string) => void, color: boolean, started: number): LiveView {
   let db: Db | null = null;
-  let agents: AgentStore;
-  let bus: MessageStore;
-  let lastEvent = 0;
-  const cursors = new Map<string, number>();
+  let feed: Feed;
+  let cursor = 0;
   const sessions = new Set<string>();
   const stamp = (ts: string) => paint(color, 'dim', `+${((Date.parse(ts) - started) / 1000).toFixed(1).padStart(5)}s`);
 
-  const printEvent = (e: AgentEvent) => {
-    if (e.to_status === 'pending_init') return;
-    if (e.to_status === 'running' && e.turn > 1) {
+  const printEvent = (e: Extract<FeedEvent, { type: 'agent' }>) => {
+    if (e.to === 'pending_init') return;
+    if (e.to === 'running' && (e.turn ?? 1) > 1) {
       out(`${stamp(e.ts)}  ${paint(color, 'blue', '▶')} ${visible(e.task_name).padEnd(12)} turn ${e.turn}`);
       return;
     }
-    const [mark, style] = MARK[e.to_status] ?? ['·', 'dim'];
+    const [mark, style] = MARK[e.to] ?? ['·', 'dim'];
     const what =
-      e.to_status === 'running' ? `started (${e.agent_type})` : e.to_status === 'shutdown' ? 'closed' : e.to_status;
-    const why = e.reason && e.to_status === 'errored' ? `: ${e.reason}` : '';
+      e.to === 'running' ? `started (${e.agent_type})` : e.to === 'shutdown' ? 'closed' : e.to;
+    const why = e.reason && e.to === 'errored' ? `: ${e.reason}` : '';
     out(`${stamp(e.ts)}  ${paint(color, style, mark)} ${visible(e.task_name).padEnd(12)} ${visible(what + why)}`);
   };
   const printMessage = (m: Message) => {
@@ -64,26 +62,19 @@ export function liveView(dbFile: string, out: (line: string) => void, color: boo
       if (!db) {
         if (!existsSync(dbFile)) return;
         db = openDatabase(dbFile);
-        agents = createAgentStore(db);
-        bus = createMessageStore(db);
+        feed = createFeed(db);
       }
-      // Status changes and messages of one poll, in the order they happened.
-      const lines: { ts: string; print: () => void }[] = [];
-      for (const event of agents.events(lastEvent)) {
-        lastEvent = event.id;
-        sessions.add(event.session_id);
-        lines.push({ ts: event.ts, print: () => printEvent(event) });
-      }
-      for (const session of sessions) {
-        for (;;) {
-          const page = bus.list(session, {}, { limit: 100, sinceSeq: cursors.get(session) ?? 0 });
-          for (const message of page.messages) lines.push({ ts: message.ts, print: () => printMessage(message) });
-          const last = page.messages.at(-1);
-          if (last) cursors.set(session, Number(last.id.slice(4)));
-          if (!page.has_more) break;
+      // The feed is in the order things happened: status changes and messages interleave as they did.
+      for (;;) {
+        const page = feed.read({ since: cursor, limit: 200 });
+        for (const event of page.events) {
+          cursor = event.seq;
+          sessions.add(event.session_id);
+          if (event.type === 'agent') printEvent(event);
+          else if (event.type === 'message') printMessage(event.message);
         }
+        if (!page.has_more) break;
       }
-      lines.sort((a, b) => a.ts.localeCompare(b.ts)).forEach((line) => line.print());
     },
     close() {
       db?.close();

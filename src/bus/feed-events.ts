@@ -1,0 +1,111 @@
+/**
+ * The event feed's shapes: one ordered sequence of every change of state in a project's
+ * database. Each event has its place in the feed (`seq`, only ever growing), its session, its
+ * time and its type; the rest depends on the type. Defined once here (zod); the store, the CLI
+ * (`maestro events --json` prints exactly these objects) and the followers all use them.
+ */
+import { z } from 'zod';
+import { AGENT_STATUSES } from '../agents/status.js';
+
+const status = z.enum(AGENT_STATUSES);
+
+export const usageSchema = z.object({
+  input_tokens: z.number(),
+  cached_input_tokens: z.number(),
+  output_tokens: z.number(),
+  cost_usd: z.number(),
+});
+
+export const messageSchema = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  ts: z.string(),
+  from: z.string(),
+  to: z.string(),
+  type: z.string(),
+  summary: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  sender_agent_id: z.string().nullable(),
+});
+
+const envelope = {
+  seq: z.number().int().positive(),
+  session_id: z.string(),
+  ts: z.string(),
+  /** The agent the event is about (for a message: the agent that wrote it), or null. */
+  agent_id: z.string().nullable(),
+  turn: z.number().int().nullable(),
+};
+
+/** What each event type carries beyond the envelope: what the store writes in `data`. */
+export const EVENT_DATA = {
+  /** A status change of an agent (spawned: to pending_init; a turn began: to running; closed: to shutdown). */
+  agent: z.object({
+    task_name: z.string(),
+    agent_type: z.string(),
+    from: status.nullable(),
+    to: status,
+    reason: z.string().nullable(),
+  }),
+  turn_started: z.object({ task_name: z.string(), task: z.string() }),
+  turn_ended: z.object({
+    task_name: z.string(),
+    status: status,
+    error: z.string().nullable(),
+    usage: usageSchema.nullable(),
+  }),
+  /** The worker reported the result of its turn (report_agent_job_result, or the CLI's own result). */
+  result: z.object({ task_name: z.string() }),
+  /** A follow-up arrived while a turn was running: it becomes the next turn. */
+  followup_queued: z.object({ task_name: z.string(), task: z.string() }),
+} as const;
+
+export type StoredEventType = keyof typeof EVENT_DATA;
+export type EventData<T extends StoredEventType> = z.infer<(typeof EVENT_DATA)[T]>;
+
+export const FEED_EVENT_TYPES = ['message', ...(Object.keys(EVENT_DATA) as StoredEventType[])] as const;
+export type FeedEventType = (typeof FEED_EVENT_TYPES)[number];
+
+export const feedEventSchema = z.discriminatedUnion('type', [
+  z.object({ ...envelope, type: z.literal('message'), message: messageSchema }),
+  z.object({ ...envelope, type: z.literal('agent'), ...EVENT_DATA.agent.shape }),
+  z.object({ ...envelope, type: z.literal('turn_started'), ...EVENT_DATA.turn_started.shape }),
+  z.object({ ...envelope, type: z.literal('turn_ended'), ...EVENT_DATA.turn_ended.shape }),
+  z.object({ ...envelope, type: z.literal('result'), ...EVENT_DATA.result.shape }),
+  z.object({ ...envelope, type: z.literal('followup_queued'), ...EVENT_DATA.followup_queued.shape }),
+]);
+export type FeedEvent = z.infer<typeof feedEventSchema>;
+
+/** An event as a writer gives it: the store assigns `seq` and `ts`. */
+export type NewEvent = {
+  [T in StoredEventType]: {
+    type: T;
+    session_id: string;
+    agent_id: string | null;
+    turn: number | null;
+    data: EventData<T>;
+  };
+}[StoredEventType];
+
+export interface FeedFilter {
+  /** Events after this place in the feed (0: from the start). */
+  since: number;
+  sessionId?: string | undefined;
+  /** Any of these types; empty or absent means every type. */
+  types?: readonly FeedEventType[] | undefined;
+  limit: number;
+}
+
+export interface FeedPage {
+  /** Oldest first. */
+  events: FeedEvent[];
+  /** Whether more matching events follow the last one returned. */
+  has_more: boolean;
+}
+
+/** Task texts are kept whole in the agent's turns; the feed carries the start of them. */
+export const TASK_PREVIEW_CHARS = 500;
+
+export function preview(text: string): string {
+  return text.length > TASK_PREVIEW_CHARS ? `${text.slice(0, TASK_PREVIEW_CHARS)}…` : text;
+}
