@@ -35,6 +35,7 @@ function newAgent(id: string, session = 'S1'): NewAgent {
     branch: null,
     owner_pid: null,
     owner_start: null,
+    client_id: null,
     task: 'build the cart',
   };
 }

@@ -468,6 +468,7 @@ describe('identity holds against a hostile worker', () => {
           branch: null,
           owner_pid: SELF.pid, // this process stands in for the supervising server
           owner_start: SELF.start,
+          client_id: null,
           task: 'x',
         },
         { maxOpenAgents: 10, maxDepth: 3 },

@@ -421,10 +421,10 @@ describe('errors', () => {
 });
 
 describe('schema', () => {
-  it('has exactly the message columns the row type reads, plus the row id', () => {
+  it('has exactly the message columns the row type reads, plus the row id (its place in the feed) and whom it is news for', () => {
     const db = openDatabase(tempDbFile());
     const columns = (db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).map((c) => c.name);
-    expect(columns.sort()).toEqual(['row_id', ...COLUMNS.split(', ')].sort());
+    expect(columns.sort()).toEqual(['row_id', 'news_for', ...COLUMNS.split(', ')].sort());
     db.close();
   });
 });

@@ -74,6 +74,7 @@ export function resolveCaller(
         sessionId: agent.session_id,
         path: agent.path,
         depth: agent.depth,
+        clientId: null,
       };
     }
     if (found.kind === 'none') {

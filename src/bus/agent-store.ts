@@ -10,6 +10,9 @@ import { busyRetry } from './busy.js';
 import type { Db } from './db.js';
 import { createFeed } from './feed.js';
 import { preview } from './feed-events.js';
+import { createNewsBox, type News } from './news.js';
+
+export type { News } from './news.js';
 
 export interface AgentRecord {
   id: string;
@@ -38,6 +41,8 @@ export interface AgentRecord {
   pid_start: string | null;
   owner_pid: number | null;
   owner_start: string | null;
+  /** The top-level client whose tree the agent belongs to (news.ts); null: any of the session's. */
+  client_id: string | null;
   input_tokens: number;
   cached_input_tokens: number;
   output_tokens: number;
@@ -66,6 +71,7 @@ export type NewAgent = Pick<
   | 'branch'
   | 'owner_pid'
   | 'owner_start'
+  | 'client_id'
 > & { task: string };
 
 /** Which worker process runs an agent and which server supervises it; nulls when none does. */
@@ -95,15 +101,6 @@ export interface Usage {
   cached_input_tokens: number;
   output_tokens: number;
   cost_usd: number;
-}
-
-export interface News {
-  id: number;
-  kind: 'final' | 'message';
-  agent_id: string;
-  turn: number | null;
-  message_seq: number | null;
-  created_at: string;
 }
 
 export type TransitionOutcome =
@@ -150,9 +147,12 @@ export interface AgentStore {
   runningIn(pid: number, start: string | null): AgentRecord | null;
   /** Whether this process (pid and start token) is recorded as the server supervising some agent. */
   supervises(pid: number, start: string | null): boolean;
-  addMessageNews(sessionId: string, recipient: string, fromAgentId: string, messageSeq: number): void;
-  /** Takes the recipient's unconsumed news about `agentIds` (all when absent), oldest first. */
+  /** Takes the recipient's news about `agentIds` (all when absent) and every message to it, oldest first. */
   consumeNews(sessionId: string, recipient: string, agentIds?: readonly string[]): News[];
+  /** The recipient's undelivered news; takes nothing. */
+  pendingNews(sessionId: string, recipient: string): News[];
+  /** Takes over the agents and news of the session's top-level clients that `gone` says are gone. */
+  adoptOrphans(sessionId: string, clientId: string, gone: (clientId: string) => boolean): void;
 }
 
 function rowToTurn(row: Record<string, unknown>): TurnRecord {
@@ -166,6 +166,7 @@ function rowToTurn(row: Record<string, unknown>): TurnRecord {
 export function createAgentStore(db: Db): AgentStore {
   const now = () => new Date().toISOString();
   const feed = createFeed(db);
+  const news = createNewsBox(db, feed);
   const getAgent = db.prepare<[string], AgentRecord>('SELECT * FROM agents WHERE id = ?');
   const byTask = db.prepare<[string, string], AgentRecord>(
     `SELECT * FROM agents WHERE session_id = ? AND task_name = ?
@@ -184,19 +185,13 @@ export function createAgentStore(db: Db): AgentStore {
   );
   const insertAgent = db.prepare(
     `INSERT INTO agents (id, session_id, task_name, nickname, agent_type, parent_id, depth, path, backend, command, model,
-       reasoning_effort, cwd, worktree, branch, status, turn, last_task_message, owner_pid, owner_start, created_at, updated_at)
+       reasoning_effort, cwd, worktree, branch, status, turn, last_task_message, owner_pid, owner_start, client_id,
+       created_at, updated_at)
      VALUES (@id, @session_id, @task_name, @nickname, @agent_type, @parent_id, @depth, @path, @backend, @command, @model,
-       @reasoning_effort, @cwd, @worktree, @branch, 'pending_init', 1, @task, @owner_pid, @owner_start, @ts, @ts)`,
+       @reasoning_effort, @cwd, @worktree, @branch, 'pending_init', 1, @task, @owner_pid, @owner_start, @client_id, @ts, @ts)`,
   );
   const insertTurn = db.prepare(
     `INSERT INTO agent_turns (agent_id, turn, task, status, started_at) VALUES (?, ?, ?, ?, ?)`,
-  );
-  const insertFinalNews = db.prepare(
-    `INSERT INTO news (session_id, recipient, kind, agent_id, turn, created_at) VALUES (?, ?, 'final', ?, ?, ?)
-     ON CONFLICT DO NOTHING`,
-  );
-  const insertMessageNews = db.prepare(
-    `INSERT INTO news (session_id, recipient, kind, agent_id, message_seq, created_at) VALUES (?, ?, 'message', ?, ?, ?)`,
   );
   const allTurns = db.prepare<[string], Record<string, unknown>>(
     'SELECT * FROM agent_turns WHERE agent_id = ? ORDER BY turn',
@@ -209,6 +204,9 @@ export function createAgentStore(db: Db): AgentStore {
     `UPDATE agents SET input_tokens = input_tokens + @input_tokens, cached_input_tokens = cached_input_tokens + @cached_input_tokens,
        output_tokens = output_tokens + @output_tokens, cost_usd = cost_usd + @cost_usd WHERE id = @id`,
   );
+  const turnRow = db.prepare<[string, number], { status: AgentStatus; reported_at: string | null }>(
+    'SELECT status, reported_at FROM agent_turns WHERE agent_id = ? AND turn = ?',
+  );
   const setReported = db.prepare(
     'UPDATE agent_turns SET result = ?, reported_at = ? WHERE agent_id = ? AND turn = ? AND reported_at IS NULL',
   );
@@ -217,10 +215,6 @@ export function createAgentStore(db: Db): AgentStore {
   );
   const underPath = db.prepare<[string, string, string], AgentRecord>(
     `SELECT * FROM agents WHERE session_id = ? AND substr(path, 1, length(?)) = ? ORDER BY depth DESC, created_at`,
-  );
-  const pendingNews = db.prepare<[string, string], News>(
-    `SELECT id, kind, agent_id, turn, message_seq, created_at FROM news
-      WHERE session_id = ? AND recipient = ? AND consumed_at IS NULL ORDER BY id`,
   );
   const markFirstTurnRunning = db.prepare<[string]>(
     `UPDATE agent_turns SET status = 'running' WHERE agent_id = ? AND turn = 1`,
@@ -238,10 +232,6 @@ export function createAgentStore(db: Db): AgentStore {
   const setSessionRow = db.prepare<[string, string, string]>(
     'UPDATE agents SET backend_session_id = ?, updated_at = ? WHERE id = ?',
   );
-  const supersedeNews = db.prepare<[string, string]>(
-    `UPDATE news SET consumed_at = ? WHERE agent_id = ? AND kind = 'final' AND consumed_at IS NULL`,
-  );
-  const consume = db.prepare<[string, number]>('UPDATE news SET consumed_at = ? WHERE id = ?');
 
   /** The one way a status changes; `set` adds columns to change in the same UPDATE. */
   function applyTransition(
@@ -263,16 +253,18 @@ export function createAgentStore(db: Db): AgentStore {
       )
       .get({ id, to, reason, ts, ...set.params }) as AgentRecord | undefined;
     if (!agent) return { ok: false, reason: 'illegal', from: before.status };
-    feed.append({
-      type: 'agent',
-      session_id: agent.session_id,
-      agent_id: id,
-      turn: agent.turn,
-      data: { task_name: agent.task_name, agent_type: agent.agent_type, from: before.status, to, reason },
-    });
-    if (to === 'completed' || to === 'errored') {
-      insertFinalNews.run(agent.session_id, agent.parent_id ?? '', id, agent.turn, ts);
-    }
+    // A turn's ending is news for the parent once: a result it reported was news already.
+    const ending = (to === 'completed' || to === 'errored') && !turnRow.get(id, agent.turn)?.reported_at;
+    feed.append(
+      {
+        type: 'agent',
+        session_id: agent.session_id,
+        agent_id: id,
+        turn: agent.turn,
+        data: { task_name: agent.task_name, agent_type: agent.agent_type, from: before.status, to, reason },
+      },
+      ending ? (agent.parent_id ?? '') : null,
+    );
     return { ok: true, from: before.status, agent };
   }
 
@@ -326,8 +318,6 @@ export function createAgentStore(db: Db): AgentStore {
     if (!outcome.ok) return outcome;
     if (first) markFirstTurnRunning.run(id);
     else insertTurn.run(id, outcome.agent.turn, task, 'running', now());
-    // Once the agent has new work, how its earlier turns ended is no longer news to wait for.
-    supersedeNews.run(now(), id);
     feed.append({
       type: 'turn_started',
       session_id: before.session_id,
@@ -369,16 +359,14 @@ export function createAgentStore(db: Db): AgentStore {
     const agent = getAgent.get(id);
     if (!agent) throw new MaestroError('not_found', `agent ${id} not found`);
     const ts = now();
+    // A result reported after the turn ended is recorded, but the ending was the news.
+    const ended = turnRow.get(id, agent.turn)?.status;
     const accepted = setReported.run(JSON.stringify(result ?? null), ts, id, agent.turn).changes === 1;
     if (accepted) {
-      insertFinalNews.run(agent.session_id, agent.parent_id ?? '', id, agent.turn, ts);
-      feed.append({
-        type: 'result',
-        session_id: agent.session_id,
-        agent_id: id,
-        turn: agent.turn,
-        data: { task_name: agent.task_name },
-      });
+      feed.append(
+        { type: 'result', session_id: agent.session_id, agent_id: id, turn: agent.turn, data: { task_name: agent.task_name } },
+        ended === 'completed' || ended === 'errored' ? null : (agent.parent_id ?? ''),
+      );
     }
     return { turn: agent.turn, accepted };
   });
@@ -395,14 +383,6 @@ export function createAgentStore(db: Db): AgentStore {
     });
   });
 
-  const consumeTx = db.transaction((sessionId: string, recipient: string, agentIds?: readonly string[]) => {
-    const taken = pendingNews
-      .all(sessionId, recipient)
-      .filter((n) => agentIds === undefined || n.kind === 'message' || agentIds.includes(n.agent_id));
-    const ts = now();
-    for (const n of taken) consume.run(ts, n.id);
-    return taken;
-  });
 
   return {
     reserve: (agent, limits) => busyRetry(() => reserveTx.immediate(agent, limits)),
@@ -437,10 +417,8 @@ export function createAgentStore(db: Db): AgentStore {
     turns: (id) => allTurns.all(id).map(rowToTurn),
     runningIn: (pid, start) => byProcess.get(pid, start) ?? null,
     supervises: (pid, start) => byOwner.get(pid, start) !== undefined,
-    addMessageNews: (sessionId, recipient, fromAgentId, messageSeq) => {
-      insertMessageNews.run(sessionId, recipient, fromAgentId, messageSeq, now());
-    },
-    consumeNews: (sessionId, recipient, agentIds) =>
-      busyRetry(() => consumeTx.immediate(sessionId, recipient, agentIds)),
+    consumeNews: (sessionId, recipient, agentIds) => busyRetry(() => news.consume(sessionId, recipient, agentIds)),
+    pendingNews: (sessionId, recipient) => news.pending(sessionId, recipient),
+    adoptOrphans: (sessionId, clientId, gone) => busyRetry(() => news.adopt(sessionId, clientId, gone)),
   };
 }

@@ -21,8 +21,11 @@ import { COLUMNS, rowToMessage, type MessageRow } from './message-rows.js';
 import { invalidInput } from '../errors.js';
 
 export interface Feed {
-  /** Records `event` in the open write transaction; returns its place in the feed. */
-  append(event: NewEvent): number;
+  /**
+   * Records `event` in the open write transaction; returns its place in the feed. `newsFor` makes
+   * it news for that recipient (news.ts).
+   */
+  append(event: NewEvent, newsFor?: string | null): number;
   read(filter: FeedFilter): FeedPage;
   /** The newest `count` matching events, oldest first. */
   latest(filter: Omit<FeedFilter, 'since' | 'limit'>, count: number): FeedEvent[];
@@ -58,8 +61,8 @@ export function createFeed(db: Db): Feed {
     `UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'messages' RETURNING seq`,
   );
   const insert = db.prepare(
-    `INSERT INTO events (seq, session_id, ts, type, agent_id, turn, data)
-     VALUES (@seq, @session_id, @ts, @type, @agent_id, @turn, @data)`,
+    `INSERT INTO events (seq, session_id, ts, type, agent_id, turn, data, news_for)
+     VALUES (@seq, @session_id, @ts, @type, @agent_id, @turn, @data, @news_for)`,
   );
   const head = db.prepare<[], { seq: number }>(`SELECT seq FROM sqlite_sequence WHERE name = 'messages'`);
   // `+session_id`: scan by feed position (the primary key) from the cursor, never the whole
@@ -101,7 +104,7 @@ export function createFeed(db: Db): Feed {
       where += ` AND type IN (${stored.map(() => '?').join(', ')})`;
       params.push(...stored);
     }
-    const rows = prepared(`SELECT * FROM events WHERE ${where} ORDER BY seq ${order} LIMIT ?`).all(
+    const rows = prepared(`SELECT seq, session_id, ts, type, agent_id, turn, data FROM events WHERE ${where} ORDER BY seq ${order} LIMIT ?`).all(
       ...params,
       filter.limit + 1,
     ) as EventRow[];
@@ -122,9 +125,10 @@ export function createFeed(db: Db): Feed {
   };
 
   return {
-    append(event) {
+    append(event, newsFor = null) {
       const { seq } = advance.get()!;
-      insert.run({ ...event, seq, ts: new Date().toISOString(), data: JSON.stringify(event.data) });
+      const ts = new Date().toISOString();
+      insert.run({ ...event, seq, ts, data: JSON.stringify(event.data), news_for: newsFor });
       return seq;
     },
     read(filter) {

@@ -19,8 +19,8 @@ const GUARDED: Record<string, readonly ('INSERT' | 'UPDATE' | 'DELETE')[]> = {
   mailbox_cursors: ['INSERT', 'UPDATE'],
   agents: ['INSERT', 'UPDATE'],
   agent_turns: ['INSERT', 'UPDATE'],
-  news: ['INSERT', 'UPDATE'],
   events: ['INSERT'],
+  news_cursors: ['INSERT', 'UPDATE'],
 };
 
 const FUNCTION = 'maestro_file_unchanged';

@@ -58,10 +58,10 @@ export interface SessionSummary {
 
 export interface MessageStore extends Mailbox {
   /**
-   * Appends a message. `alongside` runs inside the same write transaction, so a record that must
-   * exist exactly when the message does (a waiter's news of it) commits with it or not at all.
+   * Appends a message. `newsFor` makes it news for that recipient (news.ts: an agent id, or '' for
+   * the top level), in the same transaction: a wait sees the message and the news, or neither.
    */
-  log(message: NewMessage, alongside?: (message: Message) => void): Message;
+  log(message: NewMessage, newsFor?: string | null): Message;
   get(sessionId: string, seq: number): Message | null;
   /** The newest `limit` matches, or with `sinceSeq` the oldest `limit` after it; oldest first either way. */
   list(sessionId: string, filter: MessageFilter, page: { limit: number; sinceSeq?: number | undefined }): Page;
@@ -150,8 +150,8 @@ export function createMessageStore(db: Db): MessageStore {
      RETURNING next_seq - 1 AS seq`,
   );
   const insert = db.prepare(
-    `INSERT INTO messages (session_id, seq, ts, from_role, to_role, type, summary, data, sender_agent_id)
-     VALUES (@session_id, @seq, @ts, @from, @to, @type, @summary, @data, @sender_agent_id)`,
+    `INSERT INTO messages (session_id, seq, ts, from_role, to_role, type, summary, data, sender_agent_id, news_for)
+     VALUES (@session_id, @seq, @ts, @from, @to, @type, @summary, @data, @sender_agent_id, @news_for)`,
   );
   const mergeState = db.prepare(
     `INSERT INTO role_state (session_id, role, state, updated_at, updated_by)
@@ -188,10 +188,10 @@ export function createMessageStore(db: Db): MessageStore {
     'SELECT seq, ts, row_id FROM messages WHERE session_id = ? ORDER BY seq DESC LIMIT 1',
   );
 
-  const logTx = db.transaction((message: NewMessage, data: string, alongside?: (message: Message) => void): Message => {
+  const logTx = db.transaction((message: NewMessage, data: string, newsFor: string | null): Message => {
     const ts = new Date().toISOString();
     const { seq } = nextSeq.get(message.session_id, ts)!;
-    insert.run({ ...message, seq, ts, data });
+    insert.run({ ...message, seq, ts, data, news_for: newsFor });
     if (message.type === 'state_update') {
       mergeState.run({ session_id: message.session_id, role: message.from, data, ts, seq });
     }
@@ -206,7 +206,6 @@ export function createMessageStore(db: Db): MessageStore {
       data: message.data,
       sender_agent_id: message.sender_agent_id,
     };
-    alongside?.(logged);
     return logged;
   });
 
@@ -234,9 +233,9 @@ export function createMessageStore(db: Db): MessageStore {
   return {
     ...createMailbox(db),
 
-    log(message, alongside) {
+    log(message, newsFor = null) {
       const data = checkSize(message);
-      return busyRetry(() => logTx.immediate(message, data, alongside));
+      return busyRetry(() => logTx.immediate(message, data, newsFor));
     },
 
     get(sessionId, seq) {

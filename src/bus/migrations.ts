@@ -221,7 +221,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
-    description: 'the event feed: one ordered sequence of every change of state',
+    description: 'the event feed: one ordered sequence of every change of state; news handed out by cursor',
     sql: `
       -- One feed, one sequence. A logged message is an event: its row id in messages is its place
       -- in the feed, so logging one writes nothing more than before. Every other change of state
@@ -254,6 +254,51 @@ export const MIGRATIONS: readonly Migration[] = [
           FROM agent_events e JOIN agents a ON a.id = e.agent_id;
       UPDATE sqlite_sequence SET seq = coalesce((SELECT max(seq) FROM events), seq) WHERE name = 'messages';
       DROP TABLE agent_events;
+
+      -- News: the events that end a wait_agent — a child's turn finishing (its reported result, or
+      -- its completion or failure when it reported none) and a send_message to the waiter. news_for
+      -- names the recipient on the event itself: the waiting agent's id, or '' for the top level of
+      -- the session, where each top-level client hears only of its own agents (agents.client_id).
+      ALTER TABLE events ADD COLUMN news_for TEXT;
+      ALTER TABLE messages ADD COLUMN news_for TEXT;
+      CREATE INDEX events_news ON events (session_id, news_for, seq) WHERE news_for IS NOT NULL;
+      CREATE INDEX messages_news ON messages (session_id, news_for, row_id) WHERE news_for IS NOT NULL;
+      -- the top-level client (its server's client process) whose tree the agent belongs to; null: any
+      ALTER TABLE agents ADD COLUMN client_id TEXT;
+
+      -- Each recipient's news is handed out by cursor: everything up to delivered_through has been
+      -- delivered (or is stale: its agent has moved on to a later turn); news after it that a wait
+      -- for named targets took out of order is listed in news_acks until the cursor passes it.
+      CREATE TABLE news_cursors (
+        session_id         TEXT NOT NULL,
+        recipient          TEXT NOT NULL,
+        delivered_through  INTEGER NOT NULL,
+        PRIMARY KEY (session_id, recipient)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE news_acks (
+        session_id  TEXT NOT NULL,
+        recipient   TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        PRIMARY KEY (session_id, recipient, seq)
+      ) STRICT, WITHOUT ROWID;
+
+      -- News nobody had taken yet stays news: it is marked on its message or on the last event of
+      -- its turn's ending. Recipients keep their names; top-level news ('') goes to any client.
+      UPDATE messages SET news_for = (
+        SELECT n.recipient FROM news n
+         WHERE n.kind = 'message' AND n.consumed_at IS NULL
+           AND n.session_id = messages.session_id AND n.message_seq = messages.seq)
+       WHERE EXISTS (SELECT 1 FROM news n WHERE n.kind = 'message' AND n.consumed_at IS NULL
+                       AND n.session_id = messages.session_id AND n.message_seq = messages.seq);
+      UPDATE events SET news_for = (
+        SELECT n.recipient FROM news n
+         WHERE n.kind = 'final' AND n.consumed_at IS NULL AND n.agent_id = events.agent_id AND n.turn = events.turn)
+       WHERE seq IN (
+        SELECT max(e.seq) FROM events e JOIN news n ON n.agent_id = e.agent_id AND n.turn = e.turn
+         WHERE n.kind = 'final' AND n.consumed_at IS NULL AND e.type = 'agent'
+           AND json_extract(e.data, '$.to') IN ('completed', 'errored')
+         GROUP BY e.agent_id, e.turn);
+      DROP TABLE news;
     `,
   },
 ];

@@ -4,6 +4,7 @@
  * the supervisor of the workers it starts, and the order in which it all stops.
  */
 import path from 'node:path';
+import { thisClient } from '../agents/client.js';
 import { loadConfig } from '../agents/config.js';
 import { resolveCaller } from '../agents/identity.js';
 import { createCurrentSession, openTeams } from '../agents/session.js';
@@ -43,7 +44,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   const agents = createAgentStore(db);
   const config = loadConfig({ dataDir, env });
   const waker = createWaker(db);
-  const caller = resolveCaller(env, agents, options.fallbackCaller ?? COORDINATOR);
+  const caller = resolveCaller(env, agents, options.fallbackCaller ?? { ...COORDINATOR, clientId: thisClient() });
   const supervisor = new Supervisor({
     agents,
     bus,

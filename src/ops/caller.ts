@@ -12,10 +12,23 @@ export interface Caller {
   /** A worker's place in the tree ('/IMPL-001'): it controls only agents below it. */
   path: string | null;
   depth: number;
+  /**
+   * A top-level client's own name for its news (news.ts): the process that started its server,
+   * so a server the same client restarts keeps it, and two clients of one project have their own.
+   * Null for agents and people.
+   */
+  clientId: string | null;
 }
 
-export const COORDINATOR: Caller = { role: 'coordinator', agentId: null, sessionId: null, path: null, depth: 0 };
-export const SHELL_USER: Caller = { role: 'user', agentId: null, sessionId: null, path: null, depth: 0 };
+export const COORDINATOR: Caller = {
+  role: 'coordinator',
+  agentId: null,
+  sessionId: null,
+  path: null,
+  depth: 0,
+  clientId: null,
+};
+export const SHELL_USER: Caller = { role: 'user', agentId: null, sessionId: null, path: null, depth: 0, clientId: null };
 
 /**
  * Names that are not a worker's to take: a worker named `coordinator` would read the

@@ -55,8 +55,7 @@ export function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): 
       data: long ? { text: input.message } : {},
       sender_agent_id: caller.agentId,
     },
-    (logged) =>
-      deps.agents.addMessageNews(sessionId, recipient.agentId ?? '', caller.agentId ?? '', Number(logged.id.slice(4))),
+    recipient.agentId ?? '',
   );
   deps.waker.notify();
 

@@ -141,6 +141,8 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
         branch: worktree?.branch ?? null,
         owner_pid: SELF.pid,
         owner_start: SELF.start,
+        // the whole tree belongs to the top-level client that started it
+        client_id: parent ? parent.client_id : caller.clientId,
         task: input.message,
       },
       { maxOpenAgents: deps.config.config.limits.max_open_agents, maxDepth: deps.config.config.limits.max_depth },

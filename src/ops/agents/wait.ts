@@ -10,8 +10,10 @@
  * nothing yields to the event loop, so no cancellation can arrive in between. A wait also never
  * outlasts what the calling client allows (`CallLimit`): it ends as timed out just before that.
  */
+import { clientGone } from '../../agents/client.js';
 import { isOpen } from '../../agents/status.js';
 import type { AgentRecord, News } from '../../bus/agent-store.js';
+import { topLevelRecipient } from '../../bus/news.js';
 import type { Message } from '../../bus/message.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
@@ -90,6 +92,11 @@ function describe(deps: AgentDeps, news: News[], messages: Message[]): string {
   return parts.join('; ');
 }
 
+/** A top-level agent is a client's own when that client started it (or no client is recorded). */
+function mine(agent: AgentRecord, clientId: string | null): boolean {
+  return agent.client_id === null || clientId === null || agent.client_id === clientId;
+}
+
 export async function waitAgent(
   deps: AgentDeps,
   caller: Caller,
@@ -101,10 +108,18 @@ export async function waitAgent(
   const limit = control.callLimit ?? null;
   const shortened = limit !== null && limit.holdMs < requested;
   const timeout = shortened ? limit.holdMs : requested;
-  const recipient = caller.agentId ?? '';
+  const recipient = caller.agentId ?? topLevelRecipient(caller.clientId);
+  // A top-level client takes up the agents of a client of the session that is gone (a restart).
+  const adopt = () => {
+    if (caller.agentId === null && caller.clientId !== null)
+      deps.agents.adoptOrphans(sessionId, caller.clientId, clientGone);
+  };
+  adopt();
   const targets = input.targets?.length
     ? input.targets.map((t) => findAgent(deps, sessionId, t))
-    : deps.agents.children(sessionId, caller.agentId).filter((a) => isOpen(a.status));
+    : deps.agents
+        .children(sessionId, caller.agentId)
+        .filter((a) => isOpen(a.status) && (caller.agentId !== null || mine(a, caller.clientId)));
   const targetIds = targets.map((t) => t.id);
   const started = Date.now();
   let lastProgress = started;
@@ -136,6 +151,7 @@ export async function waitAgent(
   for (;;) {
     // Before every consume: whatever a cancelled wait took would reach nobody. What it returns is dropped.
     if (control.signal?.aborted) return snapshot(true, 'the wait was cancelled; nothing was taken', []);
+    adopt();
     const news = deps.agents.consumeNews(sessionId, recipient, input.targets?.length ? targetIds : undefined);
     if (news.length > 0) {
       const messages = news
