@@ -364,7 +364,13 @@ export function createAgentStore(db: Db): AgentStore {
     const accepted = setReported.run(JSON.stringify(result ?? null), ts, id, agent.turn).changes === 1;
     if (accepted) {
       feed.append(
-        { type: 'result', session_id: agent.session_id, agent_id: id, turn: agent.turn, data: { task_name: agent.task_name } },
+        {
+          type: 'result',
+          session_id: agent.session_id,
+          agent_id: id,
+          turn: agent.turn,
+          data: { task_name: agent.task_name },
+        },
         ended === 'completed' || ended === 'errored' ? null : (agent.parent_id ?? ''),
       );
     }
@@ -382,7 +388,6 @@ export function createAgentStore(db: Db): AgentStore {
       data: { task_name: agent.task_name, task: preview(task) },
     });
   });
-
 
   return {
     reserve: (agent, limits) => busyRetry(() => reserveTx.immediate(agent, limits)),

@@ -28,7 +28,14 @@ export const COORDINATOR: Caller = {
   depth: 0,
   clientId: null,
 };
-export const SHELL_USER: Caller = { role: 'user', agentId: null, sessionId: null, path: null, depth: 0, clientId: null };
+export const SHELL_USER: Caller = {
+  role: 'user',
+  agentId: null,
+  sessionId: null,
+  path: null,
+  depth: 0,
+  clientId: null,
+};
 
 /**
  * Names that are not a worker's to take: a worker named `coordinator` would read the

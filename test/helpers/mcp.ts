@@ -36,14 +36,16 @@ export function serverEnv(dir: string): Record<string, string> {
  */
 export async function startServer(
   dir = tempDir(),
-  options: { cwd?: string; projectDb?: boolean; env?: Record<string, string> } = {},
+  options: { cwd?: string; projectDb?: boolean; env?: Record<string, string>; ownClient?: boolean } = {},
 ): Promise<ServerUnderTest> {
   const env: Record<string, string> = { ...serverEnv(dir), ...options.env };
   if (options.projectDb) delete env.MAESTRO_DB;
   const client = new Client({ name: 'maestro-test', version: '0.0.0' });
+  // ownClient: started through a shell of its own, as another client window starts its server,
+  // so the server's client process is not this test's (agents/client.ts).
   const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, 'mcp'],
+    command: options.ownClient ? 'sh' : process.execPath,
+    args: options.ownClient ? ['-c', '"$0" "$1" mcp; exit $?', process.execPath, CLI] : [CLI, 'mcp'],
     env,
     stderr: 'pipe',
     cwd: options.cwd,

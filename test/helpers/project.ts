@@ -32,7 +32,7 @@ export interface Project extends ServerUnderTest {
 }
 
 export async function startProject(
-  options: { config?: object; dir?: string; env?: Record<string, string> } = {},
+  options: { config?: object; dir?: string; env?: Record<string, string>; ownClient?: boolean } = {},
 ): Promise<Project> {
   const dir = options.dir ?? gitProject();
   if (options.config) {
@@ -40,7 +40,12 @@ export async function startProject(
     mkdirSync(path.join(dir, '.maestro'), { recursive: true });
     writeFileSync(path.join(dir, '.maestro', 'config.json'), JSON.stringify(options.config));
   }
-  const server = await startServer(tempDir(), { cwd: dir, projectDb: true, env: options.env });
+  const server = await startServer(tempDir(), {
+    cwd: dir,
+    projectDb: true,
+    env: options.env,
+    ownClient: options.ownClient,
+  });
   return {
     ...server,
     dir,
