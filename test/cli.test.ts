@@ -39,6 +39,7 @@ describe('help', () => {
     [],
     ['mcp'],
     ['msg'],
+    ['events'],
     ['agents'],
     ['agents', 'show'],
     ['agents', 'close'],
@@ -311,7 +312,7 @@ describe('text written by agents is shown, never obeyed', () => {
       (await run(['msg', 'status', '-s', 'S1'])).stdout,
       (await run(['msg', 'search', '-s', 'S1', 'working'])).stdout,
     ];
-    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1', '--interval', '50'], { env: { MAESTRO_DB: db } });
+    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1'], { env: { MAESTRO_DB: db } });
     let tailed = '';
     tail.stdout!.on('data', (chunk: Buffer) => (tailed += chunk.toString()));
     await until(() => tailed.includes('second'));
@@ -400,7 +401,7 @@ describe('maestro msg tail', () => {
   it('shows the newest messages, then each new one as it arrives, until interrupted', async () => {
     const { db, run } = bus();
     await seed(run);
-    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1', '--type', 'progress', '--last', '1', '--interval', '50'], {
+    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1', '--type', 'progress', '--last', '1'], {
       env: { MAESTRO_DB: db },
     });
     let out = '';
@@ -425,7 +426,7 @@ describe('maestro msg tail --json', () => {
   it('prints one JSON object per message for scripts', async () => {
     const { db, run } = bus();
     await seed(run);
-    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1', '--last', '2', '--json', '--interval', '50'], {
+    const tail = spawnMaestro(['msg', 'tail', '-s', 'S1', '--last', '2', '--json'], {
       env: { MAESTRO_DB: db, FORCE_COLOR: '1' },
     });
     let out = '';

@@ -5,6 +5,7 @@
  * database; every other one, finding none, says so (exit 1) and leaves the project untouched.
  */
 import { resolveCaller } from '../agents/identity.js';
+import { createWaker, type Waker } from '../agents/waker.js';
 import { createAgentStore, type AgentStore } from '../bus/agent-store.js';
 import { openDatabase, type Db } from '../bus/db.js';
 import { createMessageStore, type MessageStore } from '../bus/message-store.js';
@@ -16,6 +17,8 @@ export interface StoreHandle {
   agents: AgentStore;
   caller: Caller;
   file: string;
+  /** Wakes a follower at every change of the database, from any process. */
+  changes: Waker;
   close(): void;
 }
 
@@ -24,12 +27,17 @@ export function openStore(options: { db?: string | undefined; create: boolean })
   const db: Db = openDatabase(location.file, { create: options.create });
   try {
     const agents = createAgentStore(db);
+    const changes = createWaker(db);
     return {
       store: createMessageStore(db),
       agents,
       caller: resolveCaller(process.env, agents, SHELL_USER),
       file: location.file,
-      close: () => db.close(),
+      changes,
+      close: () => {
+        changes.close();
+        db.close();
+      },
     };
   } catch (error) {
     db.close();

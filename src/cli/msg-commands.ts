@@ -3,7 +3,7 @@
  * input (or, for tail and sessions, what it runs instead).
  */
 import { DEFAULT_TYPE } from '../bus/message.js';
-import type { MessageStore } from '../bus/message-store.js';
+import type { StoreHandle } from './context.js';
 import { typeField } from '../ops/fields.js';
 import type { RunOptions, TeamMsgInput } from '../ops/team-msg.js';
 import { UsageError, flag, int, str, strs, type Options, type Parsed } from './args.js';
@@ -29,7 +29,7 @@ export interface Subcommand {
   /** Builds the team_msg input (and extra filters) from the flags. */
   input?: (parsed: Parsed, cmd: string) => { input: Partial<TeamMsgInput>; options?: RunOptions };
   /** A command that is more than one team_msg call; given the validated input when `input` is set. */
-  run?: (store: MessageStore, parsed: Parsed, io: Io, call?: Call) => Promise<number> | number;
+  run?: (handle: StoreHandle, parsed: Parsed, io: Io, call?: Call) => Promise<number> | number;
 }
 
 export const COMMON: Options = {
@@ -223,18 +223,13 @@ export const SUBCOMMANDS: Subcommand[] = [
     name: 'tail',
     summary: 'Show the newest messages, then follow new ones until interrupted',
     usage: 'maestro msg tail -s <session> [--type T] [--from R] [--to R] [--last N] [--json]',
-    options: { ...FILTERS, interval: { type: 'string' } },
-    optionHelp: [
-      ...FILTER_HELP,
-      '-n, --last <N>       How many earlier messages to show first (default 10)',
-      '    --interval <ms>  How often to look for new messages (default 200)',
-    ],
+    options: FILTERS,
+    optionHelp: [...FILTER_HELP, '-n, --last <N>       How many earlier messages to show first (default 10)'],
     input: (parsed, cmd) => {
       const { input, options } = filters(parsed, cmd);
       return { input: { operation: 'list', ...input, last: input.last ?? 10 }, options };
     },
-    run: (store, parsed, io, call) =>
-      follow(store, call!, io, flag(parsed, 'json'), int('maestro msg tail', parsed, 'interval') ?? 200),
+    run: (handle, parsed, io, call) => follow(handle, call!, io, flag(parsed, 'json')),
   },
   {
     name: 'sessions',
@@ -242,7 +237,7 @@ export const SUBCOMMANDS: Subcommand[] = [
     usage: 'maestro msg sessions [--json]',
     options: {},
     optionHelp: [],
-    run: (store, parsed, io) => render.sessions(store.sessions(), io, flag(parsed, 'json')),
+    run: (handle, parsed, io) => render.sessions(handle.store.sessions(), io, flag(parsed, 'json')),
   },
   {
     name: 'state',

@@ -1,13 +1,13 @@
 /**
- * `maestro msg tail`: print the newest messages, then poll the bus with a `since` cursor and
- * print each new message once, in order, until interrupted. The cursor starts at the session's
+ * `maestro msg tail`: print the newest messages, then follow the bus with a `since` cursor —
+ * woken by the database's change notifier, not a timer of its own — and print each new message
+ * once, in order, until interrupted. The cursor starts at the session's
  * last assigned id read *before* the backlog query, so a message committed meanwhile is printed
  * by the follow loop and never twice.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from '../bus/message.js';
 import { formatMessageId, sequenceOf } from '../bus/message.js';
-import type { MessageStore } from '../bus/message-store.js';
+import type { StoreHandle } from './context.js';
 import { SHELL_USER } from '../ops/caller.js';
 import { formatLine } from '../ops/format.js';
 import { visible } from '../ops/visible.js';
@@ -16,13 +16,11 @@ import type { Call } from './msg-commands.js';
 import type { Io } from './msg.js';
 import { STREAM_WIDTHS, messagePainter } from './output.js';
 
-export async function follow(
-  store: MessageStore,
-  call: Call,
-  io: Io,
-  json: boolean,
-  intervalMs: number,
-): Promise<number> {
+/** A follower with nothing to print still looks this often, in case a change notice is missed. */
+const QUIET_RECHECK_MS = 60_000;
+
+export async function follow(handle: StoreHandle, call: Call, io: Io, json: boolean): Promise<number> {
+  const { store, changes } = handle;
   const { input, options } = call;
   const widths = { ...STREAM_WIDTHS };
   const painter = messagePainter(io.color);
@@ -38,18 +36,16 @@ export async function follow(
   const backlog = runTeamMsg(store, input, SHELL_USER, options).messages ?? [];
   for (const message of backlog) if (sequenceOf(message.id) <= cursor) print(message);
 
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-  };
+  const stopped = new AbortController();
+  const stop = () => stopped.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    while (!stopped) {
+    while (!stopped.signal.aborted) {
       const page = runTeamMsg(store, { ...input, since: formatMessageId(cursor), last: 100 }, SHELL_USER, options);
       for (const message of page.messages ?? []) print(message);
       if (page.next_since) cursor = sequenceOf(page.next_since);
-      if (!page.has_more) await sleep(intervalMs);
+      if (!page.has_more) await changes.next(QUIET_RECHECK_MS, stopped.signal);
     }
   } finally {
     process.off('SIGINT', stop);

@@ -101,7 +101,7 @@ export async function runMsg(argv: string[], io: Io = defaultIo()): Promise<numb
   const handle = openStore({ db: str(parsed, 'db'), create: sub.creates ?? false });
   try {
     const call = input ? { input, options: built?.options ?? {} } : undefined;
-    if (sub.run) return await sub.run(handle.store, parsed, { ...io, color: io.color && !json }, call);
+    if (sub.run) return await sub.run(handle, parsed, { ...io, color: io.color && !json }, call);
     const result: TeamMsgResult = runTeamMsg(handle.store, input!, handle.caller, built!.options ?? {});
     if (json) {
       io.out(JSON.stringify(result, null, 2));
