@@ -76,7 +76,9 @@ export async function runEvents(argv: string[]): Promise<number> {
 
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const color = useColor() && !json;
-  const print = json ? (e: FeedEvent) => out(JSON.stringify(e)) : (e: FeedEvent) => out(eventLine(e, color));
+  const print = json
+    ? (e: FeedEvent) => out(JSON.stringify(e))
+    : (e: FeedEvent) => out(eventLine(e, color, session === undefined));
   const filter = { sessionId: session, types };
 
   const file = resolveDbPath({ db: str(parsed, 'db') }).file;
@@ -154,11 +156,11 @@ const MARKS: Record<string, [string, Parameters<typeof paint>[1]]> = {
   pending_init: ['·', 'dim'],
 };
 
-/** One event as a line: `   42 12:03:04 agent        IMPL-001 running → completed`. */
-export function eventLine(event: FeedEvent, color: boolean): string {
+/** One event as a line: `   42 12:03:04 agent           ✓ IMPL-001 running → completed [session]`. */
+export function eventLine(event: FeedEvent, color: boolean, withSession: boolean): string {
   const head = `${String(event.seq).padStart(5)} ${visible(clockTime(event.ts, false))} ${paint(color, 'dim', event.type.padEnd(15))}`;
-  const session = paint(color, 'dim', `[${visible(event.session_id)}]`);
-  return `${head} ${describe(event, color)} ${session}`;
+  const session = withSession ? ` ${paint(color, 'dim', `[${visible(event.session_id)}]`)}` : '';
+  return `${head} ${describe(event, color)}${session}`;
 }
 
 function describe(event: FeedEvent, color: boolean): string {
