@@ -1,12 +1,20 @@
 /**
  * Wakes whoever waits for the database to change: a `wait_agent` looking for news, the
- * supervisor looking for mail to hand to a running worker. Other processes' commits are seen
- * through `PRAGMA data_version` (polled only while someone is listening); this process's own
- * writes call `notify()`, because data_version does not change for the connection that wrote.
+ * supervisor looking for mail to hand to a running worker, a follower of the feed. Other
+ * processes' commits are seen through `PRAGMA data_version`. While the database is busy it is
+ * looked at every `pollMs`; once a look finds nothing new, the write-ahead log is watched instead
+ * (inotify: nothing runs while nothing is written) and the first change on disk brings the looks
+ * back — so an idle follower costs nothing and a busy one at most a look per `pollMs`. Where the
+ * log cannot be watched, it is looked at every `pollMs` throughout. All of it only while someone
+ * is listening. This process's own writes call `notify()`, because data_version does not change
+ * for the connection that wrote.
  */
+import { watch, type FSWatcher } from 'node:fs';
 import type { Db } from '../bus/db.js';
 
 export const POLL_MS = 5;
+/** While watching, the database is still looked at this often, in case a change notice is missed. */
+const SAFETY_MS = 1000;
 
 export interface Waker {
   notify(): void;
@@ -19,30 +27,72 @@ export interface Waker {
 
 export function createWaker(db: Db, pollMs = POLL_MS): Waker {
   const listeners = new Set<() => void>();
-  let version = db.pragma('data_version', { simple: true }) as number;
+  // Prepared once: a pragma compiled at every look costs more than the look itself.
+  const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  let version = dataVersion.get()!;
+  let watchable = !db.memory && db.name !== '';
+  let watcher: FSWatcher | null = null;
   let timer: NodeJS.Timeout | null = null;
+  let mode: 'off' | 'polling' | 'watching' = 'off';
 
   const fire = () => {
     for (const listener of [...listeners]) listener();
   };
-  const poll = () => {
+  /** Whether the database changed since the last look (and wakes everyone if so). */
+  const look = (): boolean => {
     let current: number;
     try {
-      current = db.pragma('data_version', { simple: true }) as number;
+      current = dataVersion.get()!;
     } catch {
-      return; // the database is closing
+      return false; // the database is closing
     }
-    if (current !== version) {
-      version = current;
-      fire();
+    if (current === version) return false;
+    version = current;
+    fire();
+    return true;
+  };
+  const stop = () => {
+    if (timer) clearInterval(timer);
+    timer = null;
+    watcher?.close();
+    watcher = null;
+    mode = 'off';
+  };
+  const poll = () => {
+    stop();
+    mode = 'polling';
+    timer = setInterval(() => {
+      if (!look() && watchable && listeners.size > 0) watchLog();
+    }, pollMs);
+  };
+  const watchLog = () => {
+    stop();
+    try {
+      watcher = watch(`${db.name}-wal`, { persistent: false }, () => {
+        if (mode !== 'watching') return;
+        poll();
+        look();
+      });
+      watcher.on('error', () => {
+        watchable = false;
+        if (listeners.size > 0) poll();
+      });
+    } catch {
+      watchable = false;
+      poll();
+      return;
     }
+    mode = 'watching';
+    timer = setInterval(() => {
+      if (look()) poll();
+    }, SAFETY_MS);
+    timer.unref();
+    // What changed before the watch began.
+    if (look()) poll();
   };
   const sync = () => {
-    if (listeners.size > 0 && !timer) timer = setInterval(poll, pollMs);
-    if (listeners.size === 0 && timer) {
-      clearInterval(timer);
-      timer = null;
-    }
+    if (listeners.size > 0 && mode === 'off') poll();
+    if (listeners.size === 0 && mode !== 'off') stop();
   };
   const subscribe = (listener: () => void) => {
     listeners.add(listener);
@@ -71,7 +121,7 @@ export function createWaker(db: Db, pollMs = POLL_MS): Waker {
     subscribe,
     close: () => {
       listeners.clear();
-      sync();
+      stop();
     },
   };
 }

@@ -124,6 +124,9 @@ export function createFeed(db: Db): Feed {
     return [...messages, ...others];
   };
 
+  // Both tables from one snapshot: one look at the log for changes instead of one per query.
+  const readTx = db.transaction(both);
+
   return {
     append(event, newsFor = null) {
       const { seq } = advance.get()!;
@@ -132,11 +135,11 @@ export function createFeed(db: Db): Feed {
       return seq;
     },
     read(filter) {
-      const merged = both(filter, 'ASC').sort((a, b) => a.seq - b.seq);
+      const merged = readTx.deferred(filter, 'ASC').sort((a, b) => a.seq - b.seq);
       return { events: merged.slice(0, filter.limit), has_more: merged.length > filter.limit };
     },
     latest(filter, count) {
-      const merged = both({ ...filter, since: 0, limit: count }, 'DESC').sort((a, b) => a.seq - b.seq);
+      const merged = readTx.deferred({ ...filter, since: 0, limit: count }, 'DESC').sort((a, b) => a.seq - b.seq);
       return merged.slice(Math.max(0, merged.length - count));
     },
     head: () => head.get()?.seq ?? 0,

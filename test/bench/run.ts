@@ -4,7 +4,8 @@
  * --last 10` on a 1,000,000-message session in-process and through the CLI, (c) a `team_msg log`
  * round trip over stdio MCP, (d) agents, (e) concurrent MCP writers: 4 clients each with its own
  * `maestro mcp` server logging into one session, against a no-op tool on a server built with the
- * same SDK, and write latency with 8 such writers. Prints a table to stdout (progress goes to stderr) and writes
+ * same SDK, and write latency with 8 such writers, (f) the event feed: how soon a follower in
+ * another process reads a write, and what 4 and 16 followers cost the writer. Prints a table to stdout (progress goes to stderr) and writes
  * bench-results/bench.json. Exits 1 only if a correctness check fails (lost or duplicated ids).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { RESULTS_DIR, median, round } from './common.js';
 import { LIST_ROWS, ensureListDb, listCli, listInProcess } from './list.js';
 import { concurrentAgents, spawnOverhead, wakeLatency } from './agents.js';
+import { followLatency, writesWithFollowers } from './feed.js';
 import { mcpLogRoundTrip } from './mcp.js';
 import { concurrentMcp, type ConcurrentMcpRun } from './mcp-concurrent.js';
 import { bareCeiling, rawCeiling, storeConcurrent, storeSingle, type ConcurrentRun } from './writes.js';
@@ -36,6 +38,11 @@ const CONFIG = {
   mcp_writer_calls: 250,
   mcp_client_warmup: 50,
   mcp_rounds: 3,
+  feed_writes: 300,
+  feed_followers: 2,
+  feed_gap_ms: 10,
+  feed_cost_messages: 5_000,
+  feed_cost_rounds: 3,
 };
 
 interface Row {
@@ -139,6 +146,28 @@ async function mcpWriters() {
   };
 }
 
+/** (f): follow latency, then interleaved rounds of writes with 0, 4 and 16 followers reading along. */
+async function feed() {
+  const latency = await followLatency(CONFIG.feed_writes, CONFIG.feed_followers, CONFIG.feed_gap_ms);
+  const counts = [0, 4, 16] as const;
+  const samples: Record<(typeof counts)[number], number[]> = { 0: [], 4: [], 16: [] };
+  for (let round = 1; round <= CONFIG.feed_cost_rounds; round++) {
+    log(
+      `(f) feed followers round ${round}/${CONFIG.feed_cost_rounds}: ${fmt(CONFIG.feed_cost_messages)} writes with 0, 4, 16`,
+    );
+    for (const n of counts) samples[n].push(await writesWithFollowers(CONFIG.feed_cost_messages, n));
+  }
+  const perS = (n: (typeof counts)[number]) => median(samples[n]);
+  return {
+    latency,
+    writes_per_s: { 0: perS(0), 4: perS(4), 16: perS(16) },
+    // Within each round, then the median: the three ran seconds apart.
+    cost_4: median(samples[4].map((v, i) => 1 - v / samples[0][i]!)),
+    cost_16: median(samples[16].map((v, i) => 1 - v / samples[0][i]!)),
+    samples,
+  };
+}
+
 async function main() {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const started = Date.now();
@@ -158,6 +187,8 @@ async function main() {
   const wake = await wakeLatency(CONFIG.wake_runs);
   const hundred = await concurrentAgents(CONFIG.concurrent_agents);
   const e = await mcpWriters();
+  log(`(f) feed: ${CONFIG.feed_writes} writes followed by ${CONFIG.feed_followers} processes, then follower cost`);
+  const f = await feed();
 
   const p = CONFIG.processes;
   const noLoss = a.lost === 0 && a.duplicates === 0 && a.contiguous;
@@ -286,6 +317,36 @@ async function main() {
       pass: null,
     },
     {
+      figure: `(f) feed follow latency, write to another process, p50`,
+      measured: `${fmt(f.latency.p50_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: `(f) feed follow latency, p99`,
+      measured: `${fmt(f.latency.p99_ms, 1)} ms`,
+      target: '<= 20 ms',
+      pass: f.latency.p99_ms <= 20 && f.latency.missed === 0,
+    },
+    {
+      figure: '(f) store.log with 0 / 4 / 16 feed followers',
+      measured: `${fmt(f.writes_per_s[0])} / ${fmt(f.writes_per_s[4])} / ${fmt(f.writes_per_s[16])} msg/s`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(f) cost of 4 followers on writes',
+      measured: `${fmt(f.cost_4 * 100, 1)} %`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(f) cost of 16 followers on writes',
+      measured: `${fmt(f.cost_16 * 100, 1)} %`,
+      target: '<= 10 %',
+      pass: f.cost_16 <= 0.1,
+    },
+    {
       figure: '(e) MCP writers loss check',
       measured: `lost: ${e.lost}, duplicates: ${e.duplicates}`,
       target: 'lost: 0, duplicates: 0',
@@ -327,12 +388,13 @@ async function main() {
     mcp,
     agents: { spawn, wake, concurrent: hundred },
     mcp_writers: e,
+    feed: f,
     table: rows,
   };
   const file = path.join(RESULTS_DIR, 'bench.json');
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
-  if (!noLoss || !mcpNoLoss) process.exitCode = 1;
+  if (!noLoss || !mcpNoLoss || f.latency.missed > 0) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
