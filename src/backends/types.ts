@@ -22,12 +22,9 @@ export interface BackendCapabilities {
   forkTurns: boolean;
 }
 
-export interface Usage {
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-}
+import type { Usage } from '../agents/records.js';
+
+export type { Usage };
 
 export type BackendEvent =
   /** The backend's own session or thread id, as soon as it is known. */

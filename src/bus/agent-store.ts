@@ -4,46 +4,14 @@
  * in the same transaction. Completions become `news` for the waiting parent in that transaction
  * too, so a wait can never miss one that committed before it looked.
  */
+import type { AgentRecord, TurnRecord, Usage } from '../agents/records.js';
 import { ALLOWED_FROM, type AgentStatus } from '../agents/status.js';
 import { MaestroError } from '../errors.js';
+import { AGENT_COLUMNS, TURN_COLUMNS, rowToAgent, rowToTurn } from './agent-rows.js';
 import { busyRetry } from './busy.js';
 import type { Db } from './db.js';
 
-export interface AgentRecord {
-  id: string;
-  session_id: string;
-  task_name: string;
-  nickname: string | null;
-  agent_type: string;
-  parent_id: string | null;
-  depth: number;
-  path: string;
-  backend: string;
-  /** argv of a command-backend worker, as JSON. */
-  command: string | null;
-  model: string | null;
-  reasoning_effort: string | null;
-  cwd: string;
-  worktree: string | null;
-  branch: string | null;
-  status: AgentStatus;
-  status_reason: string | null;
-  turn: number;
-  last_task_message: string | null;
-  backend_session_id: string | null;
-  pid: number | null;
-  /** The worker process's start token (see agents/liveness.ts): pid + this name one process. */
-  pid_start: string | null;
-  owner_pid: number | null;
-  owner_start: string | null;
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  created_at: string;
-  updated_at: string;
-  closed_at: string | null;
-}
+export type { AgentRecord, TurnRecord, Usage } from '../agents/records.js';
 
 export type NewAgent = Pick<
   AgentRecord,
@@ -72,27 +40,6 @@ export interface ProcessIdentity {
   pid_start: string | null;
   owner_pid: number | null;
   owner_start: string | null;
-}
-
-export interface TurnRecord {
-  agent_id: string;
-  turn: number;
-  task: string;
-  status: AgentStatus;
-  final_message: string | null;
-  result: unknown;
-  error: string | null;
-  usage: Usage | null;
-  started_at: string;
-  ended_at: string | null;
-  reported_at: string | null;
-}
-
-export interface Usage {
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
 }
 
 export interface News {
@@ -166,19 +113,24 @@ export interface AgentStore {
   consumeNews(sessionId: string, recipient: string, agentIds?: readonly string[]): News[];
 }
 
-function rowToTurn(row: Record<string, unknown>): TurnRecord {
+/** A query of agents prepared once: the record's columns named, each row converted once. */
+function agentQuery<P extends unknown[]>(db: Db, rest: string) {
+  const statement = db.prepare<unknown[], unknown>(`SELECT ${AGENT_COLUMNS} FROM agents ${rest}`);
   return {
-    ...(row as unknown as TurnRecord),
-    result: row.result === null ? null : JSON.parse(row.result as string),
-    usage: row.usage === null ? null : (JSON.parse(row.usage as string) as Usage),
+    get: (...params: P): AgentRecord | undefined => {
+      const row = statement.get(...params);
+      return row === undefined ? undefined : rowToAgent(row);
+    },
+    all: (...params: P): AgentRecord[] => statement.all(...params).map(rowToAgent),
   };
 }
 
 export function createAgentStore(db: Db): AgentStore {
   const now = () => new Date().toISOString();
-  const getAgent = db.prepare<[string], AgentRecord>('SELECT * FROM agents WHERE id = ?');
-  const byTask = db.prepare<[string, string], AgentRecord>(
-    `SELECT * FROM agents WHERE session_id = ? AND task_name = ?
+  const getAgent = agentQuery<[string]>(db, 'WHERE id = ?');
+  const byTask = agentQuery<[string, string]>(
+    db,
+    `WHERE session_id = ? AND task_name = ?
      ORDER BY status = 'shutdown', created_at DESC LIMIT 1`,
   );
   const openCount = db.prepare<[string], { n: number }>(
@@ -211,8 +163,8 @@ export function createAgentStore(db: Db): AgentStore {
   const insertMessageNews = db.prepare(
     `INSERT INTO news (session_id, recipient, kind, agent_id, message_seq, created_at) VALUES (?, ?, 'message', ?, ?, ?)`,
   );
-  const allTurns = db.prepare<[string], Record<string, unknown>>(
-    'SELECT * FROM agent_turns WHERE agent_id = ? ORDER BY turn',
+  const allTurns = db.prepare<[string], unknown>(
+    `SELECT ${TURN_COLUMNS} FROM agent_turns WHERE agent_id = ? ORDER BY turn`,
   );
   const setTurnEnd = db.prepare(
     `UPDATE agent_turns SET status = @status, final_message = coalesce(@final_message, final_message),
@@ -225,11 +177,13 @@ export function createAgentStore(db: Db): AgentStore {
   const setReported = db.prepare(
     'UPDATE agent_turns SET result = ?, reported_at = ? WHERE agent_id = ? AND turn = ? AND reported_at IS NULL',
   );
-  const childrenOf = db.prepare<[string, string | null, string | null], AgentRecord>(
-    `SELECT * FROM agents WHERE session_id = ? AND (parent_id = ? OR (parent_id IS NULL AND ? IS NULL)) ORDER BY created_at`,
+  const childrenOf = agentQuery<[string, string | null, string | null]>(
+    db,
+    `WHERE session_id = ? AND (parent_id = ? OR (parent_id IS NULL AND ? IS NULL)) ORDER BY created_at`,
   );
-  const underPath = db.prepare<[string, string, string], AgentRecord>(
-    `SELECT * FROM agents WHERE session_id = ? AND substr(path, 1, length(?)) = ? ORDER BY depth DESC, created_at`,
+  const underPath = agentQuery<[string, string, string]>(
+    db,
+    `WHERE session_id = ? AND substr(path, 1, length(?)) = ? ORDER BY depth DESC, created_at`,
   );
   const pendingNews = db.prepare<[string, string], News>(
     `SELECT id, kind, agent_id, turn, message_seq, created_at FROM news
@@ -242,8 +196,9 @@ export function createAgentStore(db: Db): AgentStore {
     `UPDATE agents SET pid = @pid, pid_start = @pid_start, owner_pid = @owner_pid, owner_start = @owner_start,
        updated_at = @ts WHERE id = @id`,
   );
-  const byProcess = db.prepare<[number, string | null], AgentRecord>(
-    'SELECT * FROM agents WHERE pid = ? AND pid_start IS ? ORDER BY updated_at DESC LIMIT 1',
+  const byProcess = agentQuery<[number, string | null]>(
+    db,
+    'WHERE pid = ? AND pid_start IS ? ORDER BY updated_at DESC LIMIT 1',
   );
   const byOwner = db.prepare<[number, string | null], { one: number }>(
     'SELECT 1 AS one FROM agents WHERE owner_pid = ? AND owner_start IS ? LIMIT 1',
@@ -260,6 +215,13 @@ export function createAgentStore(db: Db): AgentStore {
     `UPDATE news SET consumed_at = ? WHERE agent_id = ? AND kind = 'final' AND consumed_at IS NULL`,
   );
   const consume = db.prepare<[string, number]>('UPDATE news SET consumed_at = ? WHERE id = ?');
+  // list() filters on any of three fields: one statement per combination, prepared on first use.
+  const listQueries = new Map<string, ReturnType<typeof agentQuery<unknown[]>>>();
+  const listQuery = (rest: string) => {
+    let query = listQueries.get(rest);
+    if (!query) listQueries.set(rest, (query = agentQuery<unknown[]>(db, rest)));
+    return query;
+  };
 
   /** The one way a status changes; `set` adds columns to change in the same UPDATE. */
   function applyTransition(
@@ -274,12 +236,13 @@ export function createAgentStore(db: Db): AgentStore {
     if (!allowed.includes(before.status)) return { ok: false, reason: 'illegal', from: before.status };
     const ts = now();
     const closed = to === 'shutdown' ? ', closed_at = @ts' : '';
-    const agent = db
+    const row = db
       .prepare(
         `UPDATE agents SET status = @to, status_reason = @reason, updated_at = @ts${closed}${set.sql}
-          WHERE id = @id AND status IN (${allowed.map((s) => `'${s}'`).join(', ')}) RETURNING *`,
+          WHERE id = @id AND status IN (${allowed.map((s) => `'${s}'`).join(', ')}) RETURNING ${AGENT_COLUMNS}`,
       )
-      .get({ id, to, reason, ts, ...set.params }) as AgentRecord | undefined;
+      .get({ id, to, reason, ts, ...set.params });
+    const agent = row === undefined ? undefined : rowToAgent(row);
     if (!agent) return { ok: false, reason: 'illegal', from: before.status };
     insertEvent.run(id, agent.session_id, ts, before.status, to, agent.turn, reason);
     if (to === 'completed' || to === 'errored') {
@@ -389,8 +352,7 @@ export function createAgentStore(db: Db): AgentStore {
       if (sessionId !== undefined) (where.push('session_id = ?'), params.push(sessionId));
       if (status !== undefined) (where.push('status = ?'), params.push(status));
       if (pathPrefix !== undefined) (where.push('substr(path, 1, length(?)) = ?'), params.push(pathPrefix, pathPrefix));
-      const sql = `SELECT * FROM agents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, path`;
-      return db.prepare<unknown[], AgentRecord>(sql).all(...params);
+      return listQuery(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, path`).all(...params);
     },
     children: (sessionId, parentId) => childrenOf.all(sessionId, parentId, parentId),
     descendants: (agent) => underPath.all(agent.session_id, `${agent.path}/`, `${agent.path}/`),
