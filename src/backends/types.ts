@@ -3,6 +3,7 @@
  * a turn and turns what the process prints into `BackendEvent`s; what it can do beyond that is
  * declared as data in `capabilities`, never as optional methods.
  */
+import type { Usage } from '../agents/records.js';
 
 export const BACKEND_NAMES = ['claude', 'codex', 'command'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -22,8 +23,7 @@ export interface BackendCapabilities {
   forkTurns: boolean;
 }
 
-import type { Usage } from '../agents/records.js';
-
+/** Token counts of a turn, as the backend reported them (defined once, in agents/records.ts). */
 export type { Usage };
 
 export type BackendEvent =

@@ -7,10 +7,7 @@
 import { z } from 'zod';
 import { agentRecordSchema, turnRecordSchema, type AgentRecord, type TurnRecord } from '../agents/records.js';
 
-const columns = (schema: z.ZodObject, alias = '') =>
-  Object.keys(schema.shape)
-    .map((c) => `${alias}${c}`)
-    .join(', ');
+const columns = (schema: z.ZodObject) => Object.keys(schema.shape).join(', ');
 
 /** The agents columns an AgentRecord holds, in schema order. */
 export const AGENT_COLUMNS = columns(agentRecordSchema);
