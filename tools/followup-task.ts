@@ -3,7 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
-import { followupTask } from '../src/ops/agents/control.js';
+import { followupResultSchema, followupTask } from '../src/ops/agents/control.js';
 import { agentMessageField, optionalSession, targetField } from '../src/ops/agents/fields.js';
 
 export const followupTaskInput = z.strictObject({
@@ -12,12 +12,7 @@ export const followupTaskInput = z.strictObject({
   session_id: optionalSession,
 });
 
-export const followupTaskOutput = z.object({
-  task_name: z.string(),
-  status: z.string(),
-  turn: z.number().describe('The turn this task runs as.'),
-  queued: z.boolean().describe('The agent was mid-turn: the task starts its next turn.'),
-});
+export const followupTaskOutput = followupResultSchema;
 
 export function registerFollowupTask(server: McpServer, deps: ToolDeps): void {
   registerTool(server, deps, {

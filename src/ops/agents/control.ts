@@ -3,10 +3,11 @@
  * does. A follow-up runs in the agent's live process if this server has one, else in a new
  * process that resumes the backend's own session; a close stops the whole subtree, deepest first.
  */
+import { z } from 'zod';
 import { SELF, sameProcess, terminateGroup } from '../../agents/liveness.js';
 import { NO_PROCESS } from '../../agents/supervisor.js';
 import { nextTurnText } from '../../agents/prompt.js';
-import { removeWorktree, type WorktreeOutcome } from '../../agents/worktree.js';
+import { removeWorktree, worktreeOutcomeSchema, type WorktreeOutcome } from '../../agents/worktree.js';
 import type { AgentRecord } from '../../bus/agent-store.js';
 import { MaestroError } from '../../errors.js';
 import type { Caller } from '../caller.js';
@@ -18,13 +19,16 @@ export interface TargetInput {
   session_id?: string | undefined;
 }
 
-export interface FollowupResult {
-  task_name: string;
-  status: string;
-  turn: number;
-  /** The agent was mid-turn: this task starts its next turn. */
-  queued: boolean;
-}
+export const followupResultSchema = z.object({
+  task_name: z.string(),
+  status: z.string(),
+  turn: z.number().describe('The turn this task runs as.'),
+  queued: z.boolean().describe('The agent was mid-turn: the task starts its next turn.'),
+});
+export type FollowupResult = z.infer<typeof followupResultSchema>;
+
+export const interruptResultSchema = z.object({ previous_status: z.string() });
+export type InterruptResult = z.infer<typeof interruptResultSchema>;
 
 /** An agent marked running whose server is gone is not running: its turn ended with that server. */
 function reconcile(deps: AgentDeps, agent: AgentRecord): AgentRecord {
@@ -60,7 +64,7 @@ export function followupTask(
   return { task_name: after.task_name, status: after.status, turn: queued ? after.turn + 1 : after.turn, queued };
 }
 
-export function interruptAgent(deps: AgentDeps, caller: Caller, input: TargetInput): { previous_status: string } {
+export function interruptAgent(deps: AgentDeps, caller: Caller, input: TargetInput): InterruptResult {
   const sessionId = deps.session.resolve(caller, input.session_id);
   const agent = reconcile(deps, findAgent(deps, sessionId, input.target));
   checkControl(caller, agent, 'interrupt');
@@ -73,12 +77,12 @@ export function interruptAgent(deps: AgentDeps, caller: Caller, input: TargetInp
   return { previous_status: deps.supervisor.interrupt(agent) };
 }
 
-export interface CloseResult {
-  previous_status: string;
-  /** Every agent this close shut down: the target and its open descendants. */
-  closed: string[];
-  worktrees: WorktreeOutcome[];
-}
+export const closeResultSchema = z.object({
+  previous_status: z.string(),
+  closed: z.array(z.string()).describe('The agents shut down: the target and its open descendants.'),
+  worktrees: z.array(worktreeOutcomeSchema),
+});
+export type CloseResult = z.infer<typeof closeResultSchema>;
 
 export async function closeAgent(deps: AgentDeps, caller: Caller, input: TargetInput): Promise<CloseResult> {
   const sessionId = deps.session.resolve(caller, input.session_id);

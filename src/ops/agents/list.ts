@@ -1,8 +1,9 @@
 /** list_agents: the agents of a session (or all a person can see), with what each is doing. */
+import { z } from 'zod';
 import type { AgentStatus } from '../../agents/status.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
-import { agentView, type AgentView } from './view.js';
+import { agentView, agentViewSchema } from './view.js';
 
 export interface ListInput {
   session_id?: string | undefined;
@@ -10,11 +11,10 @@ export interface ListInput {
   path_prefix?: string | undefined;
 }
 
-export function listAgents(
-  deps: AgentDeps,
-  caller: Caller,
-  input: ListInput,
-): { session_id: string; agents: AgentView[] } {
+export const listResultSchema = z.object({ session_id: z.string(), agents: z.array(agentViewSchema) });
+export type ListResult = z.infer<typeof listResultSchema>;
+
+export function listAgents(deps: AgentDeps, caller: Caller, input: ListInput): ListResult {
   const sessionId = deps.session.resolve(caller, input.session_id);
   const prefix =
     input.path_prefix === undefined

@@ -6,6 +6,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
+import { z } from 'zod';
 import { SELF } from '../../agents/liveness.js';
 import { firstTurnText } from '../../agents/prompt.js';
 import { createWorktree, removeWorktree, type Worktree } from '../../agents/worktree.js';
@@ -28,15 +29,16 @@ export interface SpawnInput {
   session_id?: string | undefined;
 }
 
-export interface SpawnResult {
-  agent_id: string;
-  task_name: string;
-  session_id: string;
-  status: string;
-  error?: string;
-  cwd: string;
-  branch?: string;
-}
+export const spawnResultSchema = z.object({
+  agent_id: z.string(),
+  task_name: z.string(),
+  session_id: z.string(),
+  status: z.string(),
+  error: z.string().optional().describe('Why it failed to start, when status is errored.'),
+  cwd: z.string(),
+  branch: z.string().optional(),
+});
+export type SpawnResult = z.infer<typeof spawnResultSchema>;
 
 /** Whether `dir` is `root` or below it (both already real paths). */
 function within(root: string, dir: string): boolean {
