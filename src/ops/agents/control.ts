@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { SELF, sameProcess, terminateGroup } from '../../agents/liveness.js';
 import { NO_PROCESS } from '../../agents/supervisor.js';
 import { nextTurnText } from '../../agents/prompt.js';
+import { isInTurn } from '../../agents/status.js';
 import { removeWorktree, worktreeOutcomeSchema, type WorktreeOutcome } from '../../agents/worktree.js';
 import type { AgentRecord } from '../../bus/agent-store.js';
 import { MaestroError } from '../../errors.js';
@@ -30,9 +31,12 @@ export type FollowupResult = z.infer<typeof followupResultSchema>;
 export const interruptResultSchema = z.object({ previous_status: z.string() });
 export type InterruptResult = z.infer<typeof interruptResultSchema>;
 
-/** An agent marked running whose server is gone is not running: its turn ended with that server. */
+/**
+ * An agent in a turn that no live server runs is not in a turn: it ended with that server (or,
+ * recorded as this server's but not running here, with a spawn that failed half-way).
+ */
 function reconcile(deps: AgentDeps, agent: AgentRecord): AgentRecord {
-  if (agent.status !== 'running' || deps.supervisor.owns(agent.id)) return agent;
+  if (!isInTurn(agent.status) || deps.supervisor.owns(agent.id)) return agent;
   if (agent.owner_pid !== null && agent.owner_pid !== SELF.pid && sameProcess(agent.owner_pid, agent.owner_start))
     return agent;
   deps.agents.endTurn(agent.id, agent.turn, { status: 'errored', error: 'its maestro server stopped during the turn' });
@@ -49,7 +53,7 @@ export function followupTask(
   checkControl(caller, agent, 'give work to');
   if (agent.status === 'shutdown')
     throw new MaestroError('conflict', `${agent.task_name} is closed; spawn a new agent`);
-  if (!deps.supervisor.owns(agent.id) && (agent.status === 'running' || agent.status === 'pending_init')) {
+  if (!deps.supervisor.owns(agent.id) && isInTurn(agent.status)) {
     throw new MaestroError(
       'conflict',
       `${agent.task_name} is running under another maestro server (pid ${agent.owner_pid}); follow it up from there`,
@@ -57,7 +61,7 @@ export function followupTask(
   }
   // Mail that waited for this agent goes with the task, unless the agent can take it mid-turn.
   const mail =
-    deps.supervisor.owns(agent.id) && agent.status === 'running'
+    deps.supervisor.owns(agent.id) && isInTurn(agent.status)
       ? []
       : deps.bus.readMailbox(sessionId, agent.task_name, 100);
   const { queued, agent: after } = deps.supervisor.runTurn(agent, nextTurnText(input.message, mail), input.message);
@@ -68,7 +72,7 @@ export function interruptAgent(deps: AgentDeps, caller: Caller, input: TargetInp
   const sessionId = deps.session.resolve(caller, input.session_id);
   const agent = reconcile(deps, findAgent(deps, sessionId, input.target));
   checkControl(caller, agent, 'interrupt');
-  if (agent.status === 'running' && !deps.supervisor.owns(agent.id)) {
+  if (isInTurn(agent.status) && !deps.supervisor.owns(agent.id)) {
     throw new MaestroError(
       'conflict',
       `${agent.task_name} is running under another maestro server (pid ${agent.owner_pid})`,

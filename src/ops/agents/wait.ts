@@ -11,7 +11,7 @@
  * outlasts what the calling client allows (`CallLimit`): it ends as timed out just before that.
  */
 import { z } from 'zod';
-import { isOpen } from '../../agents/status.js';
+import { isInTurn, isOpen } from '../../agents/status.js';
 import type { AgentRecord, News } from '../../bus/agent-store.js';
 import type { Message } from '../../bus/message.js';
 import type { Caller } from '../caller.js';
@@ -153,7 +153,7 @@ export async function waitAgent(
       return snapshot(false, describe(deps, news, messages), messages, news);
     }
     const current = targets.map((t) => deps.agents.get(t.id) ?? t);
-    const stillBusy = current.filter((a) => a.status === 'running' || a.status === 'pending_init');
+    const stillBusy = current.filter((a) => isInTurn(a.status));
     const elapsed = Date.now() - started;
     if (targets.length === 0) return snapshot(false, 'no agents to wait for: spawn one with spawn_agent', []);
     if (stillBusy.length === 0) {
