@@ -5,7 +5,14 @@
  * too, so a wait can never miss one that committed before it looked.
  */
 import type { AgentRecord, TurnRecord, Usage } from '../agents/records.js';
-import { ALLOWED_FROM, type AgentStatus } from '../agents/status.js';
+import {
+  ALLOWED_FROM,
+  HOLDS_SLOT_SQL,
+  holdsSlot,
+  isNewsForParent,
+  isOpen,
+  type AgentStatus,
+} from '../agents/status.js';
 import { MaestroError } from '../errors.js';
 import { AGENT_COLUMNS, TURN_COLUMNS, rowToAgent, rowToTurn } from './agent-rows.js';
 import { busyRetry } from './busy.js';
@@ -93,8 +100,11 @@ export interface AgentStore {
   /** Every agent below `agent`, deepest first. */
   descendants(agent: AgentRecord): AgentRecord[];
   transition(id: string, to: AgentStatus, reason?: string | null): TransitionOutcome;
-  /** Starts the next turn: running, turn + 1, its task recorded. */
-  beginTurn(id: string, task: string): TransitionOutcome;
+  /**
+   * Starts the next turn: running, turn + 1, its task recorded. An agent holding no slot (errored,
+   * its process gone) takes one again, refused with a `limit` error when `limits` has none free.
+   */
+  beginTurn(id: string, task: string, limits?: Pick<Limits, 'maxOpenAgents'>): TransitionOutcome;
   /** Ends turn `turn` (a stale turn number changes nothing) and records what it produced. */
   endTurn(id: string, turn: number, end: TurnEnd): TransitionOutcome | null;
   /** Records the worker's reported result for its current turn; the parent hears of it at once. */
@@ -134,9 +144,7 @@ export function createAgentStore(db: Db): AgentStore {
      ORDER BY status = 'shutdown', created_at DESC LIMIT 1`,
   );
   const openCount = db.prepare<[string], { n: number }>(
-    // an agent that errored before its process ever started holds no slot
-    `SELECT count(*) AS n FROM agents WHERE session_id = ? AND status <> 'shutdown'
-       AND NOT (status = 'errored' AND pid IS NULL)`,
+    `SELECT count(*) AS n FROM agents WHERE session_id = ? AND ${HOLDS_SLOT_SQL}`,
   );
   const taskTaken = db.prepare<[string, string], { id: string }>(
     `SELECT id FROM agents WHERE session_id = ? AND task_name = ? AND status <> 'shutdown'`,
@@ -245,7 +253,7 @@ export function createAgentStore(db: Db): AgentStore {
     const agent = row === undefined ? undefined : rowToAgent(row);
     if (!agent) return { ok: false, reason: 'illegal', from: before.status };
     insertEvent.run(id, agent.session_id, ts, before.status, to, agent.turn, reason);
-    if (to === 'completed' || to === 'errored') {
+    if (isNewsForParent(to)) {
       insertFinalNews.run(agent.session_id, agent.parent_id ?? '', id, agent.turn, ts);
     }
     return { ok: true, from: before.status, agent };
@@ -281,9 +289,18 @@ export function createAgentStore(db: Db): AgentStore {
     return getAgent.get(agent.id)!;
   });
 
-  const beginTurnTx = db.transaction((id: string, task: string): TransitionOutcome => {
+  const beginTurnTx = db.transaction((id: string, task: string, limits?: Pick<Limits, 'maxOpenAgents'>) => {
     const before = getAgent.get(id);
-    if (!before) return { ok: false, reason: 'not_found' };
+    if (!before) return { ok: false, reason: 'not_found' } as const;
+    if (limits && isOpen(before.status) && !holdsSlot(before)) {
+      const open = openCount.get(before.session_id)!.n;
+      if (open >= limits.maxOpenAgents) {
+        throw new MaestroError(
+          'limit',
+          `${before.task_name} cannot start a turn: session ${before.session_id} already has ${open} open agents; the limit is ${limits.maxOpenAgents} (limits.max_open_agents). Close finished agents with close_agent`,
+        );
+      }
+    }
     // The first turn's row was written when the agent was reserved; later turns add theirs.
     const first = before.status === 'pending_init';
     const outcome = applyTransition(
@@ -352,12 +369,14 @@ export function createAgentStore(db: Db): AgentStore {
       if (sessionId !== undefined) (where.push('session_id = ?'), params.push(sessionId));
       if (status !== undefined) (where.push('status = ?'), params.push(status));
       if (pathPrefix !== undefined) (where.push('substr(path, 1, length(?)) = ?'), params.push(pathPrefix, pathPrefix));
-      return listQuery(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, path`).all(...params);
+      return listQuery(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, path`).all(
+        ...params,
+      );
     },
     children: (sessionId, parentId) => childrenOf.all(sessionId, parentId, parentId),
     descendants: (agent) => underPath.all(agent.session_id, `${agent.path}/`, `${agent.path}/`),
     transition: (id, to, reason = null) => busyRetry(() => transitionTx.immediate(id, to, reason, undefined)),
-    beginTurn: (id, task) => busyRetry(() => beginTurnTx.immediate(id, task)),
+    beginTurn: (id, task, limits) => busyRetry(() => beginTurnTx.immediate(id, task, limits)),
     endTurn: (id, turn, end) => busyRetry(() => endTurnTx.immediate(id, turn, end)),
     report: (id, result) => busyRetry(() => reportTx.immediate(id, result)),
     setProcess: (id, identity) => {

@@ -1,7 +1,9 @@
 /**
  * spawn_agent: reserve a slot (limits checked atomically with the insert), then start a real
  * worker process on its first turn. A worktree made for the agent is removed again if the
- * reservation fails; a process that cannot start leaves the agent errored with the reason.
+ * reservation fails; anything that fails after it (a process that cannot start, the agent's
+ * files, the server stopping) leaves the agent errored with the reason, holding no slot
+ * (reservation.ts).
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import type { BackendName } from '../../backends/types.js';
 import { MaestroError } from '../../errors.js';
 import { RESERVED_ROLES, type Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
+import { startReserved } from './reservation.js';
 
 export interface SpawnInput {
   message: string;
@@ -151,10 +154,12 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
     if (worktree) await removeWorktree(deps.config.projectRoot, worktree).catch(() => undefined);
     throw error;
   }
-  deps.session.remember(caller, sessionId);
-
-  const parentName = parent?.task_name ?? 'the coordinator';
-  deps.supervisor.runTurn(agent, firstTurnText(agent, parentName, input.message), input.message);
+  const reserved = agent;
+  await startReserved(deps, reserved, () => {
+    deps.session.remember(caller, sessionId);
+    const parentName = parent?.task_name ?? 'the coordinator';
+    deps.supervisor.runTurn(reserved, firstTurnText(reserved, parentName, input.message), input.message);
+  });
   const after = deps.agents.get(id)!;
   deps.logger.info(
     { agent: id, task: taskName, session: sessionId, backend: backendName, status: after.status },
