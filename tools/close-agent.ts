@@ -1,12 +1,10 @@
 /** `close_agent`: end an agent and its open descendants. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
-import { closeAgent, closeResultSchema } from '../src/ops/agents/control.js';
-import { optionalSession, targetField } from '../src/ops/agents/fields.js';
+import { closeAgent, closeResultSchema, targetInputSchema } from '../src/ops/agents/control.js';
 
-export const closeAgentInput = z.strictObject({ target: targetField, session_id: optionalSession });
+export const closeAgentInput = targetInputSchema;
 export const closeAgentOutput = closeResultSchema;
 
 export function registerCloseAgent(server: McpServer, deps: ToolDeps): void {

@@ -13,12 +13,19 @@ import type { AgentRecord } from '../../bus/agent-store.js';
 import { MaestroError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
+import { agentMessageField, optionalSession, targetField } from './fields.js';
 import { checkControl, findAgent } from './targets.js';
 
-export interface TargetInput {
-  target: string;
-  session_id?: string | undefined;
-}
+/** What interrupt_agent and close_agent take: one agent. */
+export const targetInputSchema = z.strictObject({ target: targetField, session_id: optionalSession });
+export type TargetInput = z.infer<typeof targetInputSchema>;
+
+export const followupInputSchema = z.strictObject({
+  target: targetField,
+  message: agentMessageField.describe('The new task.'),
+  session_id: optionalSession,
+});
+export type FollowupInput = z.infer<typeof followupInputSchema>;
 
 export const followupResultSchema = z.object({
   task_name: z.string(),
@@ -43,11 +50,7 @@ function reconcile(deps: AgentDeps, agent: AgentRecord): AgentRecord {
   return deps.agents.get(agent.id)!;
 }
 
-export function followupTask(
-  deps: AgentDeps,
-  caller: Caller,
-  input: TargetInput & { message: string },
-): FollowupResult {
+export function followupTask(deps: AgentDeps, caller: Caller, input: FollowupInput): FollowupResult {
   const sessionId = deps.session.resolve(caller, input.session_id);
   const agent = reconcile(deps, findAgent(deps, sessionId, input.target));
   checkControl(caller, agent, 'give work to');

@@ -9,13 +9,15 @@ import { LIMITS } from '../../bus/message.js';
 import { MaestroError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
+import { agentMessageField, optionalSession, targetField } from './fields.js';
 import { findAgent } from './targets.js';
 
-export interface SendInput {
-  target: string;
-  message: string;
-  session_id?: string | undefined;
-}
+export const sendInputSchema = z.strictObject({
+  target: targetField.describe('The agent (task name or id), or "coordinator" / "parent" for whoever started you.'),
+  message: agentMessageField.describe('The message.'),
+  session_id: optionalSession,
+});
+export type SendInput = z.infer<typeof sendInputSchema>;
 
 export const sendResultSchema = z.object({
   message_id: z.string().describe('Its id on the team message bus.'),
