@@ -6,7 +6,14 @@ import { COORDINATOR } from '../src/ops/caller.js';
 import { runTeamMsg, teamMsgInput } from '../src/ops/team-msg.js';
 import { tempDbFile } from './helpers/temp.js';
 
-const worker = { role: 'IMPL-001', agentId: 'agt_V1StGXR8Z5jdHi6B', sessionId: 's', path: '/IMPL-001', depth: 1, clientId: null };
+const worker = {
+  role: 'IMPL-001',
+  agentId: 'agt_V1StGXR8Z5jdHi6B',
+  sessionId: 's',
+  path: '/IMPL-001',
+  depth: 1,
+  clientId: null,
+};
 
 describe('team_msg defaults and identity', () => {
   it('takes from and the mailbox role from the caller, and records the authenticated agent id', () => {

@@ -1,11 +1,21 @@
 /**
  * Agents in SQLite. Every status change goes through `transition`, one atomic compare-and-swap
  * against the table of allowed predecessors (agents/status.ts), and is appended to the event feed
- * (feed.ts) in the same transaction, as are a turn's start and end and a reported result. Completions become `news` for the waiting parent in that transaction
- * too, so a wait can never miss one that committed before it looked.
+ * (feed.ts) in the same transaction, as are a turn's start and end and a reported result. An
+ * ending is marked there as news for the waiting parent (news.ts), so a wait can never miss one
+ * that committed before it looked.
  */
-import { ALLOWED_FROM, type AgentStatus } from '../agents/status.js';
+import type { AgentRecord, TurnRecord, Usage } from '../agents/records.js';
+import {
+  ALLOWED_FROM,
+  HOLDS_SLOT_SQL,
+  holdsSlot,
+  isNewsForParent,
+  isOpen,
+  type AgentStatus,
+} from '../agents/status.js';
 import { MaestroError } from '../errors.js';
+import { AGENT_COLUMNS, TURN_COLUMNS, rowToAgent, rowToTurn } from './agent-rows.js';
 import { busyRetry } from './busy.js';
 import type { Db } from './db.js';
 import { createFeed } from './feed.js';
@@ -14,43 +24,7 @@ import { createNewsBox, type News } from './news.js';
 
 export type { News } from './news.js';
 
-export interface AgentRecord {
-  id: string;
-  session_id: string;
-  task_name: string;
-  nickname: string | null;
-  agent_type: string;
-  parent_id: string | null;
-  depth: number;
-  path: string;
-  backend: string;
-  /** argv of a command-backend worker, as JSON. */
-  command: string | null;
-  model: string | null;
-  reasoning_effort: string | null;
-  cwd: string;
-  worktree: string | null;
-  branch: string | null;
-  status: AgentStatus;
-  status_reason: string | null;
-  turn: number;
-  last_task_message: string | null;
-  backend_session_id: string | null;
-  pid: number | null;
-  /** The worker process's start token (see agents/liveness.ts): pid + this name one process. */
-  pid_start: string | null;
-  owner_pid: number | null;
-  owner_start: string | null;
-  /** The top-level client whose tree the agent belongs to (news.ts); null: any of the session's. */
-  client_id: string | null;
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  created_at: string;
-  updated_at: string;
-  closed_at: string | null;
-}
+export type { AgentRecord, TurnRecord, Usage } from '../agents/records.js';
 
 export type NewAgent = Pick<
   AgentRecord,
@@ -82,27 +56,6 @@ export interface ProcessIdentity {
   owner_start: string | null;
 }
 
-export interface TurnRecord {
-  agent_id: string;
-  turn: number;
-  task: string;
-  status: AgentStatus;
-  final_message: string | null;
-  result: unknown;
-  error: string | null;
-  usage: Usage | null;
-  started_at: string;
-  ended_at: string | null;
-  reported_at: string | null;
-}
-
-export interface Usage {
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-}
-
 export type TransitionOutcome =
   | { ok: true; from: AgentStatus; agent: AgentRecord }
   | { ok: false; reason: 'not_found' }
@@ -132,8 +85,11 @@ export interface AgentStore {
   /** Every agent below `agent`, deepest first. */
   descendants(agent: AgentRecord): AgentRecord[];
   transition(id: string, to: AgentStatus, reason?: string | null): TransitionOutcome;
-  /** Starts the next turn: running, turn + 1, its task recorded. */
-  beginTurn(id: string, task: string): TransitionOutcome;
+  /**
+   * Starts the next turn: running, turn + 1, its task recorded. An agent holding no slot (errored,
+   * its process gone) takes one again, refused with a `limit` error when `limits` has none free.
+   */
+  beginTurn(id: string, task: string, limits?: Pick<Limits, 'maxOpenAgents'>): TransitionOutcome;
   /** Ends turn `turn` (a stale turn number changes nothing) and records what it produced. */
   endTurn(id: string, turn: number, end: TurnEnd): TransitionOutcome | null;
   /** Records the worker's reported result for its current turn; the parent hears of it at once. */
@@ -155,11 +111,15 @@ export interface AgentStore {
   adoptOrphans(sessionId: string, clientId: string, gone: (clientId: string) => boolean): void;
 }
 
-function rowToTurn(row: Record<string, unknown>): TurnRecord {
+/** A query of agents prepared once: the record's columns named, each row converted once. */
+function agentQuery<P extends unknown[]>(db: Db, rest: string) {
+  const statement = db.prepare<unknown[], unknown>(`SELECT ${AGENT_COLUMNS} FROM agents ${rest}`);
   return {
-    ...(row as unknown as TurnRecord),
-    result: row.result === null ? null : JSON.parse(row.result as string),
-    usage: row.usage === null ? null : (JSON.parse(row.usage as string) as Usage),
+    get: (...params: P): AgentRecord | undefined => {
+      const row = statement.get(...params);
+      return row === undefined ? undefined : rowToAgent(row);
+    },
+    all: (...params: P): AgentRecord[] => statement.all(...params).map(rowToAgent),
   };
 }
 
@@ -167,15 +127,14 @@ export function createAgentStore(db: Db): AgentStore {
   const now = () => new Date().toISOString();
   const feed = createFeed(db);
   const news = createNewsBox(db, feed);
-  const getAgent = db.prepare<[string], AgentRecord>('SELECT * FROM agents WHERE id = ?');
-  const byTask = db.prepare<[string, string], AgentRecord>(
-    `SELECT * FROM agents WHERE session_id = ? AND task_name = ?
+  const getAgent = agentQuery<[string]>(db, 'WHERE id = ?');
+  const byTask = agentQuery<[string, string]>(
+    db,
+    `WHERE session_id = ? AND task_name = ?
      ORDER BY status = 'shutdown', created_at DESC LIMIT 1`,
   );
   const openCount = db.prepare<[string], { n: number }>(
-    // an agent that errored before its process ever started holds no slot
-    `SELECT count(*) AS n FROM agents WHERE session_id = ? AND status <> 'shutdown'
-       AND NOT (status = 'errored' AND pid IS NULL)`,
+    `SELECT count(*) AS n FROM agents WHERE session_id = ? AND ${HOLDS_SLOT_SQL}`,
   );
   const taskTaken = db.prepare<[string, string], { id: string }>(
     `SELECT id FROM agents WHERE session_id = ? AND task_name = ? AND status <> 'shutdown'`,
@@ -193,8 +152,8 @@ export function createAgentStore(db: Db): AgentStore {
   const insertTurn = db.prepare(
     `INSERT INTO agent_turns (agent_id, turn, task, status, started_at) VALUES (?, ?, ?, ?, ?)`,
   );
-  const allTurns = db.prepare<[string], Record<string, unknown>>(
-    'SELECT * FROM agent_turns WHERE agent_id = ? ORDER BY turn',
+  const allTurns = db.prepare<[string], unknown>(
+    `SELECT ${TURN_COLUMNS} FROM agent_turns WHERE agent_id = ? ORDER BY turn`,
   );
   const setTurnEnd = db.prepare(
     `UPDATE agent_turns SET status = @status, final_message = coalesce(@final_message, final_message),
@@ -210,11 +169,13 @@ export function createAgentStore(db: Db): AgentStore {
   const setReported = db.prepare(
     'UPDATE agent_turns SET result = ?, reported_at = ? WHERE agent_id = ? AND turn = ? AND reported_at IS NULL',
   );
-  const childrenOf = db.prepare<[string, string | null, string | null], AgentRecord>(
-    `SELECT * FROM agents WHERE session_id = ? AND (parent_id = ? OR (parent_id IS NULL AND ? IS NULL)) ORDER BY created_at`,
+  const childrenOf = agentQuery<[string, string | null, string | null]>(
+    db,
+    `WHERE session_id = ? AND (parent_id = ? OR (parent_id IS NULL AND ? IS NULL)) ORDER BY created_at`,
   );
-  const underPath = db.prepare<[string, string, string], AgentRecord>(
-    `SELECT * FROM agents WHERE session_id = ? AND substr(path, 1, length(?)) = ? ORDER BY depth DESC, created_at`,
+  const underPath = agentQuery<[string, string, string]>(
+    db,
+    `WHERE session_id = ? AND substr(path, 1, length(?)) = ? ORDER BY depth DESC, created_at`,
   );
   const markFirstTurnRunning = db.prepare<[string]>(
     `UPDATE agent_turns SET status = 'running' WHERE agent_id = ? AND turn = 1`,
@@ -223,8 +184,9 @@ export function createAgentStore(db: Db): AgentStore {
     `UPDATE agents SET pid = @pid, pid_start = @pid_start, owner_pid = @owner_pid, owner_start = @owner_start,
        updated_at = @ts WHERE id = @id`,
   );
-  const byProcess = db.prepare<[number, string | null], AgentRecord>(
-    'SELECT * FROM agents WHERE pid = ? AND pid_start IS ? ORDER BY updated_at DESC LIMIT 1',
+  const byProcess = agentQuery<[number, string | null]>(
+    db,
+    'WHERE pid = ? AND pid_start IS ? ORDER BY updated_at DESC LIMIT 1',
   );
   const byOwner = db.prepare<[number, string | null], { one: number }>(
     'SELECT 1 AS one FROM agents WHERE owner_pid = ? AND owner_start IS ? LIMIT 1',
@@ -232,6 +194,13 @@ export function createAgentStore(db: Db): AgentStore {
   const setSessionRow = db.prepare<[string, string, string]>(
     'UPDATE agents SET backend_session_id = ?, updated_at = ? WHERE id = ?',
   );
+  // list() filters on any of three fields: one statement per combination, prepared on first use.
+  const listQueries = new Map<string, ReturnType<typeof agentQuery<unknown[]>>>();
+  const listQuery = (rest: string) => {
+    let query = listQueries.get(rest);
+    if (!query) listQueries.set(rest, (query = agentQuery<unknown[]>(db, rest)));
+    return query;
+  };
 
   /** The one way a status changes; `set` adds columns to change in the same UPDATE. */
   function applyTransition(
@@ -246,15 +215,16 @@ export function createAgentStore(db: Db): AgentStore {
     if (!allowed.includes(before.status)) return { ok: false, reason: 'illegal', from: before.status };
     const ts = now();
     const closed = to === 'shutdown' ? ', closed_at = @ts' : '';
-    const agent = db
+    const row = db
       .prepare(
         `UPDATE agents SET status = @to, status_reason = @reason, updated_at = @ts${closed}${set.sql}
-          WHERE id = @id AND status IN (${allowed.map((s) => `'${s}'`).join(', ')}) RETURNING *`,
+          WHERE id = @id AND status IN (${allowed.map((s) => `'${s}'`).join(', ')}) RETURNING ${AGENT_COLUMNS}`,
       )
-      .get({ id, to, reason, ts, ...set.params }) as AgentRecord | undefined;
+      .get({ id, to, reason, ts, ...set.params });
+    const agent = row === undefined ? undefined : rowToAgent(row);
     if (!agent) return { ok: false, reason: 'illegal', from: before.status };
     // A turn's ending is news for the parent once: a result it reported was news already.
-    const ending = (to === 'completed' || to === 'errored') && !turnRow.get(id, agent.turn)?.reported_at;
+    const ending = isNewsForParent(to) && !turnRow.get(id, agent.turn)?.reported_at;
     feed.append(
       {
         type: 'agent',
@@ -304,9 +274,18 @@ export function createAgentStore(db: Db): AgentStore {
     return getAgent.get(agent.id)!;
   });
 
-  const beginTurnTx = db.transaction((id: string, task: string): TransitionOutcome => {
+  const beginTurnTx = db.transaction((id: string, task: string, limits?: Pick<Limits, 'maxOpenAgents'>) => {
     const before = getAgent.get(id);
-    if (!before) return { ok: false, reason: 'not_found' };
+    if (!before) return { ok: false, reason: 'not_found' } as const;
+    if (limits && isOpen(before.status) && !holdsSlot(before)) {
+      const open = openCount.get(before.session_id)!.n;
+      if (open >= limits.maxOpenAgents) {
+        throw new MaestroError(
+          'limit',
+          `${before.task_name} cannot start a turn: session ${before.session_id} already has ${open} open agents; the limit is ${limits.maxOpenAgents} (limits.max_open_agents). Close finished agents with close_agent`,
+        );
+      }
+    }
     // The first turn's row was written when the agent was reserved; later turns add theirs.
     const first = before.status === 'pending_init';
     const outcome = applyTransition(
@@ -403,13 +382,14 @@ export function createAgentStore(db: Db): AgentStore {
       if (sessionId !== undefined) (where.push('session_id = ?'), params.push(sessionId));
       if (status !== undefined) (where.push('status = ?'), params.push(status));
       if (pathPrefix !== undefined) (where.push('substr(path, 1, length(?)) = ?'), params.push(pathPrefix, pathPrefix));
-      const sql = `SELECT * FROM agents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, path`;
-      return db.prepare<unknown[], AgentRecord>(sql).all(...params);
+      return listQuery(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, path`).all(
+        ...params,
+      );
     },
     children: (sessionId, parentId) => childrenOf.all(sessionId, parentId, parentId),
     descendants: (agent) => underPath.all(agent.session_id, `${agent.path}/`, `${agent.path}/`),
     transition: (id, to, reason = null) => busyRetry(() => transitionTx.immediate(id, to, reason, undefined)),
-    beginTurn: (id, task) => busyRetry(() => beginTurnTx.immediate(id, task)),
+    beginTurn: (id, task, limits) => busyRetry(() => beginTurnTx.immediate(id, task, limits)),
     endTurn: (id, turn, end) => busyRetry(() => endTurnTx.immediate(id, turn, end)),
     report: (id, result) => busyRetry(() => reportTx.immediate(id, result)),
     setProcess: (id, identity) => {

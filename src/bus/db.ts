@@ -25,7 +25,16 @@ export const BUSY_TIMEOUT_MS = 10_000;
  * hold nearly all of a big database's pages. Checking these costs about a millisecond whatever the
  * size; `PRAGMA quick_check` of a 1,000,000-message database takes seconds (README, Troubleshooting).
  */
-const VITAL_TABLES = ['sessions', 'agents', 'agent_turns', 'events', 'news_cursors', 'news_acks', 'role_state', 'mailbox_cursors'];
+const VITAL_TABLES = [
+  'sessions',
+  'agents',
+  'agent_turns',
+  'events',
+  'news_cursors',
+  'news_acks',
+  'role_state',
+  'mailbox_cursors',
+];
 
 /** Databases up to this size get the full `quick_check` when a check of everything is asked for. */
 export const FULL_CHECK_MAX_BYTES = 64 * 1024 * 1024;

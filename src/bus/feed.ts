@@ -104,10 +104,9 @@ export function createFeed(db: Db): Feed {
       where += ` AND type IN (${stored.map(() => '?').join(', ')})`;
       params.push(...stored);
     }
-    const rows = prepared(`SELECT seq, session_id, ts, type, agent_id, turn, data FROM events WHERE ${where} ORDER BY seq ${order} LIMIT ?`).all(
-      ...params,
-      filter.limit + 1,
-    ) as EventRow[];
+    const rows = prepared(
+      `SELECT seq, session_id, ts, type, agent_id, turn, data FROM events WHERE ${where} ORDER BY seq ${order} LIMIT ?`,
+    ).all(...params, filter.limit + 1) as EventRow[];
     // Parsed, not cast. A type this maestro does not know (written by a newer one) is left out.
     return rows.flatMap((row) => {
       if (!KNOWN.has(row.type)) return [];

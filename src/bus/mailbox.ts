@@ -7,15 +7,10 @@
  */
 import type { Db } from './db.js';
 import { busyRetry } from './busy.js';
-import { BROADCAST, sequenceOf, type Message } from './message.js';
+import { BROADCAST, sequenceOf, type MailboxCounts, type Message } from './message.js';
 import { COLUMNS, rowToMessage, type MessageRow } from './message-rows.js';
 
-export interface MailboxCounts {
-  role: string;
-  total: number;
-  delivered: number;
-  unread: number;
-}
+export type { MailboxCounts };
 
 export interface Mailbox {
   /** The oldest `limit` unread messages for `role`, now marked delivered. */

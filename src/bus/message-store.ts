@@ -8,7 +8,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { tooLarge, invalidInput } from '../errors.js';
-import { LIMITS, formatMessageId, type Message } from './message.js';
+import { LIMITS, formatMessageId, type MemberStatus, type Message, type RoleState } from './message.js';
 import { busyRetry } from './busy.js';
 import { createMailbox, type Mailbox } from './mailbox.js';
 import { createSearchIndex } from './search-index.js';
@@ -33,19 +33,7 @@ export interface Page {
   has_more: boolean;
 }
 
-export interface MemberStatus {
-  role: string;
-  messages: number;
-  last_seen: string;
-  last_action: { id: string; type: string; to: string; summary: string };
-}
-
-export interface RoleState {
-  role: string;
-  state: Record<string, unknown>;
-  updated_at: string;
-  updated_by: string;
-}
+export type { MemberStatus, RoleState };
 
 export interface SessionSummary {
   session_id: string;

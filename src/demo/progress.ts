@@ -41,8 +41,7 @@ export function liveView(dbFile: string, out: (line: string) => void, color: boo
       return;
     }
     const [mark, style] = MARK[e.to] ?? ['·', 'dim'];
-    const what =
-      e.to === 'running' ? `started (${e.agent_type})` : e.to === 'shutdown' ? 'closed' : e.to;
+    const what = e.to === 'running' ? `started (${e.agent_type})` : e.to === 'shutdown' ? 'closed' : e.to;
     const why = e.reason && e.to === 'errored' ? `: ${e.reason}` : '';
     out(`${stamp(e.ts)}  ${paint(color, style, mark)} ${visible(e.task_name).padEnd(12)} ${visible(what + why)}`);
   };
