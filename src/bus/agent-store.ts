@@ -6,165 +6,23 @@
  */
 import { ALLOWED_FROM, type AgentStatus } from '../agents/status.js';
 import { MaestroError } from '../errors.js';
-import { busyRetry } from './busy.js';
 import type { Db } from './db.js';
-
-export interface AgentRecord {
-  id: string;
-  session_id: string;
-  task_name: string;
-  nickname: string | null;
-  agent_type: string;
-  parent_id: string | null;
-  depth: number;
-  path: string;
-  backend: string;
-  /** argv of a command-backend worker, as JSON. */
-  command: string | null;
-  model: string | null;
-  reasoning_effort: string | null;
-  cwd: string;
-  worktree: string | null;
-  branch: string | null;
-  status: AgentStatus;
-  status_reason: string | null;
-  turn: number;
-  last_task_message: string | null;
-  backend_session_id: string | null;
-  pid: number | null;
-  /** The worker process's start token (see agents/liveness.ts): pid + this name one process. */
-  pid_start: string | null;
-  owner_pid: number | null;
-  owner_start: string | null;
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  created_at: string;
-  updated_at: string;
-  closed_at: string | null;
-}
-
-export type NewAgent = Pick<
+import type { Synchronous } from './synchronous.js';
+import type { AgentStore } from '../store/agent-store.js';
+import type {
+  AgentEvent,
   AgentRecord,
-  | 'id'
-  | 'session_id'
-  | 'task_name'
-  | 'nickname'
-  | 'agent_type'
-  | 'parent_id'
-  | 'depth'
-  | 'path'
-  | 'backend'
-  | 'command'
-  | 'model'
-  | 'reasoning_effort'
-  | 'cwd'
-  | 'worktree'
-  | 'branch'
-  | 'owner_pid'
-  | 'owner_start'
-> & { task: string };
+  Limits,
+  NewAgent,
+  News,
+  TransitionOutcome,
+  TurnEnd,
+  TurnRecord,
+  Usage,
+} from '../store/records.js';
 
-/** Which worker process runs an agent and which server supervises it; nulls when none does. */
-export interface ProcessIdentity {
-  pid: number | null;
-  pid_start: string | null;
-  owner_pid: number | null;
-  owner_start: string | null;
-}
-
-export interface TurnRecord {
-  agent_id: string;
-  turn: number;
-  task: string;
-  status: AgentStatus;
-  final_message: string | null;
-  result: unknown;
-  error: string | null;
-  usage: Usage | null;
-  started_at: string;
-  ended_at: string | null;
-  reported_at: string | null;
-}
-
-export interface Usage {
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-}
-
-export interface News {
-  id: number;
-  kind: 'final' | 'message';
-  agent_id: string;
-  turn: number | null;
-  message_seq: number | null;
-  created_at: string;
-}
-
-export interface AgentEvent {
-  id: number;
-  agent_id: string;
-  task_name: string;
-  agent_type: string;
-  session_id: string;
-  ts: string;
-  from_status: AgentStatus | null;
-  to_status: AgentStatus;
-  turn: number;
-  reason: string | null;
-}
-
-export type TransitionOutcome =
-  | { ok: true; from: AgentStatus; agent: AgentRecord }
-  | { ok: false; reason: 'not_found' }
-  | { ok: false; reason: 'illegal'; from: AgentStatus };
-
-export interface TurnEnd {
-  status: 'completed' | 'errored' | 'interrupted' | 'shutdown';
-  final_message?: string | null;
-  error?: string | null;
-  usage?: Usage | null;
-}
-
-export interface Limits {
-  maxOpenAgents: number;
-  maxDepth: number;
-}
-
-export interface AgentStore {
-  /** Inserts the agent as pending_init with its first turn, if the session's limits allow. */
-  reserve(agent: NewAgent, limits: Limits): AgentRecord;
-  get(id: string): AgentRecord | null;
-  /** By id, else by task name in the session: the open agent, or the latest closed one. */
-  resolve(sessionId: string, target: string): AgentRecord | null;
-  list(filter: { sessionId?: string; status?: AgentStatus; pathPrefix?: string }): AgentRecord[];
-  /** Direct children of `parentId` (null: the session's top-level agents). */
-  children(sessionId: string, parentId: string | null): AgentRecord[];
-  /** Every agent below `agent`, deepest first. */
-  descendants(agent: AgentRecord): AgentRecord[];
-  transition(id: string, to: AgentStatus, reason?: string | null): TransitionOutcome;
-  /** Starts the next turn: running, turn + 1, its task recorded. */
-  beginTurn(id: string, task: string): TransitionOutcome;
-  /** Ends turn `turn` (a stale turn number changes nothing) and records what it produced. */
-  endTurn(id: string, turn: number, end: TurnEnd): TransitionOutcome | null;
-  /** Records the worker's reported result for its current turn; the parent hears of it at once. */
-  report(id: string, result: unknown): { turn: number; accepted: boolean };
-  setProcess(id: string, process: ProcessIdentity): void;
-  setBackendSession(id: string, backendSessionId: string): void;
-  turns(id: string): TurnRecord[];
-  /** Status changes after event `sinceId`, oldest first (for live displays). */
-  events(sinceId: number, sessionId?: string): AgentEvent[];
-  /** The agent whose recorded worker process is this one (pid and start token), or null. */
-  runningIn(pid: number, start: string | null): AgentRecord | null;
-  /** Whether this process (pid and start token) is recorded as the server supervising some agent. */
-  supervises(pid: number, start: string | null): boolean;
-  addMessageNews(sessionId: string, recipient: string, fromAgentId: string, messageSeq: number): void;
-  /** Takes the recipient's unconsumed news about `agentIds` (all when absent), oldest first. */
-  consumeNews(sessionId: string, recipient: string, agentIds?: readonly string[]): News[];
-}
+/** The synchronous statements behind the SQLite AgentStore (store/agent-store.ts says what each does). */
+export type AgentTables = Synchronous<AgentStore>;
 
 function rowToTurn(row: Record<string, unknown>): TurnRecord {
   return {
@@ -174,7 +32,7 @@ function rowToTurn(row: Record<string, unknown>): TurnRecord {
   };
 }
 
-export function createAgentStore(db: Db): AgentStore {
+export function createAgentTables(db: Db): AgentTables {
   const now = () => new Date().toISOString();
   const getAgent = db.prepare<[string], AgentRecord>('SELECT * FROM agents WHERE id = ?');
   const byTask = db.prepare<[string, string], AgentRecord>(
@@ -376,7 +234,7 @@ export function createAgentStore(db: Db): AgentStore {
   });
 
   return {
-    reserve: (agent, limits) => busyRetry(() => reserveTx.immediate(agent, limits)),
+    reserve: (agent, limits) => reserveTx.immediate(agent, limits),
     get: (id) => getAgent.get(id) ?? null,
     resolve: (sessionId, target) => {
       const byId = getAgent.get(target);
@@ -394,15 +252,15 @@ export function createAgentStore(db: Db): AgentStore {
     },
     children: (sessionId, parentId) => childrenOf.all(sessionId, parentId, parentId),
     descendants: (agent) => underPath.all(agent.session_id, `${agent.path}/`, `${agent.path}/`),
-    transition: (id, to, reason = null) => busyRetry(() => transitionTx.immediate(id, to, reason, undefined)),
-    beginTurn: (id, task) => busyRetry(() => beginTurnTx.immediate(id, task)),
-    endTurn: (id, turn, end) => busyRetry(() => endTurnTx.immediate(id, turn, end)),
-    report: (id, result) => busyRetry(() => reportTx.immediate(id, result)),
+    transition: (id, to, reason = null) => transitionTx.immediate(id, to, reason, undefined),
+    beginTurn: (id, task) => beginTurnTx.immediate(id, task),
+    endTurn: (id, turn, end) => endTurnTx.immediate(id, turn, end),
+    report: (id, result) => reportTx.immediate(id, result),
     setProcess: (id, identity) => {
-      busyRetry(() => setProcessRow.run({ ...identity, id, ts: now() }));
+      setProcessRow.run({ ...identity, id, ts: now() });
     },
     setBackendSession: (id, backendSessionId) => {
-      busyRetry(() => setSessionRow.run(backendSessionId, now(), id));
+      setSessionRow.run(backendSessionId, now(), id);
     },
     turns: (id) => allTurns.all(id).map(rowToTurn),
     events: (sinceId, sessionId) => eventsSince.all(sinceId, sessionId ?? null, sessionId ?? null),
@@ -412,6 +270,6 @@ export function createAgentStore(db: Db): AgentStore {
       insertMessageNews.run(sessionId, recipient, fromAgentId, messageSeq, now());
     },
     consumeNews: (sessionId, recipient, agentIds) =>
-      busyRetry(() => consumeTx.immediate(sessionId, recipient, agentIds)),
+      consumeTx.immediate(sessionId, recipient, agentIds),
   };
 }

@@ -3,7 +3,7 @@
  * input (or, for tail and sessions, what it runs instead).
  */
 import { DEFAULT_TYPE } from '../bus/message.js';
-import type { MessageStore } from '../bus/message-store.js';
+import type { MessageStore } from '../store/message-store.js';
 import { typeField } from '../ops/fields.js';
 import type { RunOptions, TeamMsgInput } from '../ops/team-msg.js';
 import { UsageError, flag, int, str, strs, type Options, type Parsed } from './args.js';
@@ -242,7 +242,7 @@ export const SUBCOMMANDS: Subcommand[] = [
     usage: 'maestro msg sessions [--json]',
     options: {},
     optionHelp: [],
-    run: (store, parsed, io) => render.sessions(store.sessions(), io, flag(parsed, 'json')),
+    run: async (store, parsed, io) => render.sessions(await store.sessions(), io, flag(parsed, 'json')),
   },
   {
     name: 'state',

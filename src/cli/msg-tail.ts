@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from '../bus/message.js';
 import { formatMessageId, sequenceOf } from '../bus/message.js';
-import type { MessageStore } from '../bus/message-store.js';
+import type { MessageStore } from '../store/message-store.js';
 import { SHELL_USER } from '../ops/caller.js';
 import { formatLine } from '../ops/format.js';
 import { visible } from '../ops/visible.js';
@@ -34,8 +34,8 @@ export async function follow(
     io.out(formatLine(message, { utc: false, widths, ...(painter ? { paint: painter } : {}) }));
   };
 
-  let cursor = store.lastSeq(input.session_id);
-  const backlog = runTeamMsg(store, input, SHELL_USER, options).messages ?? [];
+  let cursor = await store.lastSeq(input.session_id);
+  const backlog = (await runTeamMsg(store, input, SHELL_USER, options)).messages ?? [];
   for (const message of backlog) if (sequenceOf(message.id) <= cursor) print(message);
 
   let stopped = false;
@@ -46,7 +46,7 @@ export async function follow(
   process.once('SIGTERM', stop);
   try {
     while (!stopped) {
-      const page = runTeamMsg(store, { ...input, since: formatMessageId(cursor), last: 100 }, SHELL_USER, options);
+      const page = await runTeamMsg(store, { ...input, since: formatMessageId(cursor), last: 100 }, SHELL_USER, options);
       for (const message of page.messages ?? []) print(message);
       if (page.next_since) cursor = sequenceOf(page.next_since);
       if (!page.has_more) await sleep(intervalMs);

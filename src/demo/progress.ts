@@ -5,10 +5,10 @@
  * worker's summary cannot forge a line of the view or drive the terminal.
  */
 import { existsSync } from 'node:fs';
-import { createAgentStore, type AgentEvent, type AgentStore } from '../bus/agent-store.js';
-import { openDatabase, type Db } from '../bus/db.js';
 import type { Message } from '../bus/message.js';
-import { createMessageStore, type MessageStore } from '../bus/message-store.js';
+import { openSqliteStore } from '../bus/sqlite-store.js';
+import type { AgentEvent } from '../store/records.js';
+import type { Store } from '../store/store.js';
 import { paint } from '../cli/output.js';
 import { visible } from '../ops/visible.js';
 
@@ -22,15 +22,13 @@ const MARK: Record<string, [string, Parameters<typeof paint>[1]]> = {
 
 export interface LiveView {
   /** Looks for what is new and prints it. */
-  poll(): void;
-  close(): void;
+  poll(): Promise<void>;
+  close(): Promise<void>;
   readonly sessions: Set<string>;
 }
 
 export function liveView(dbFile: string, out: (line: string) => void, color: boolean, started: number): LiveView {
-  let db: Db | null = null;
-  let agents: AgentStore;
-  let bus: MessageStore;
+  let store: Store | null = null;
   let lastEvent = 0;
   const cursors = new Map<string, number>();
   const sessions = new Set<string>();
@@ -60,23 +58,22 @@ export function liveView(dbFile: string, out: (line: string) => void, color: boo
 
   return {
     sessions,
-    poll() {
-      if (!db) {
+    async poll() {
+      if (!store) {
         if (!existsSync(dbFile)) return;
-        db = openDatabase(dbFile);
-        agents = createAgentStore(db);
-        bus = createMessageStore(db);
+        store = openSqliteStore(dbFile);
       }
+      const { agents, messages: bus } = store;
       // Status changes and messages of one poll, in the order they happened.
       const lines: { ts: string; print: () => void }[] = [];
-      for (const event of agents.events(lastEvent)) {
+      for (const event of await agents.events(lastEvent)) {
         lastEvent = event.id;
         sessions.add(event.session_id);
         lines.push({ ts: event.ts, print: () => printEvent(event) });
       }
       for (const session of sessions) {
         for (;;) {
-          const page = bus.list(session, {}, { limit: 100, sinceSeq: cursors.get(session) ?? 0 });
+          const page = await bus.list(session, {}, { limit: 100, sinceSeq: cursors.get(session) ?? 0 });
           for (const message of page.messages) lines.push({ ts: message.ts, print: () => printMessage(message) });
           const last = page.messages.at(-1);
           if (last) cursors.set(session, Number(last.id.slice(4)));
@@ -85,9 +82,9 @@ export function liveView(dbFile: string, out: (line: string) => void, color: boo
       }
       lines.sort((a, b) => a.ts.localeCompare(b.ts)).forEach((line) => line.print());
     },
-    close() {
-      db?.close();
-      db = null;
+    async close() {
+      await store?.close();
+      store = null;
     },
   };
 }

@@ -10,18 +10,18 @@ export interface ListInput {
   path_prefix?: string | undefined;
 }
 
-export function listAgents(
+export async function listAgents(
   deps: AgentDeps,
   caller: Caller,
   input: ListInput,
-): { session_id: string; agents: AgentView[] } {
-  const sessionId = deps.session.resolve(caller, input.session_id);
+): Promise<{ session_id: string; agents: AgentView[] }> {
+  const sessionId = await deps.session.resolve(caller, input.session_id);
   const prefix =
     input.path_prefix === undefined
       ? undefined
       : input.path_prefix.startsWith('/')
         ? input.path_prefix
         : `/${input.path_prefix}`;
-  const agents = deps.agents.list({ sessionId, status: input.status, pathPrefix: prefix });
-  return { session_id: sessionId, agents: agents.map((a) => agentView(deps, a)) };
+  const agents = await deps.agents.list({ sessionId, status: input.status, pathPrefix: prefix });
+  return { session_id: sessionId, agents: await Promise.all(agents.map((a) => agentView(deps, a))) };
 }

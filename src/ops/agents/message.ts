@@ -4,7 +4,7 @@
  * team_msg read_mailbox; a running Claude worker also receives it between tool calls, and any
  * worker gets undelivered mail with its next turn. For a waiting target it is news.
  */
-import { LIMITS } from '../../bus/message.js';
+import { LIMITS, sequenceOf } from '../../bus/message.js';
 import { MaestroError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
@@ -25,17 +25,17 @@ export interface SendResult {
 /** Names that mean "the one who started me". */
 const UPWARD = ['coordinator', 'parent'];
 
-export function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): SendResult {
-  const sessionId = deps.session.resolve(caller, input.session_id);
+export async function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): Promise<SendResult> {
+  const sessionId = await deps.session.resolve(caller, input.session_id);
   let recipient: { role: string; agentId: string | null };
   if (UPWARD.includes(input.target)) {
-    const self = caller.agentId ? deps.agents.get(caller.agentId) : null;
+    const self = caller.agentId ? await deps.agents.get(caller.agentId) : null;
     if (!self)
       throw new MaestroError('invalid_input', `you are the coordinator: '${input.target}' is yourself; name an agent`);
-    const parent = self.parent_id ? deps.agents.get(self.parent_id) : null;
+    const parent = self.parent_id ? await deps.agents.get(self.parent_id) : null;
     recipient = parent ? { role: parent.task_name, agentId: parent.id } : { role: 'coordinator', agentId: null };
   } else {
-    const agent = findAgent(deps, sessionId, input.target);
+    const agent = await findAgent(deps, sessionId, input.target);
     if (agent.status === 'shutdown')
       throw new MaestroError('conflict', `${agent.task_name} is closed; it can receive no messages`);
     if (agent.id === caller.agentId)
@@ -45,8 +45,8 @@ export function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): 
 
   const long = input.message.length > LIMITS.summaryChars;
   // The message and the recipient's news of it commit together: a wait sees both or neither.
-  const message = deps.bus.log(
-    {
+  const message = await deps.store.transaction(async (tx) => {
+    const logged = await tx.messages.log({
       session_id: sessionId,
       from: caller.role,
       to: recipient.role,
@@ -54,13 +54,12 @@ export function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): 
       summary: long ? `${input.message.slice(0, 200)}…` : input.message,
       data: long ? { text: input.message } : {},
       sender_agent_id: caller.agentId,
-    },
-    (logged) =>
-      deps.agents.addMessageNews(sessionId, recipient.agentId ?? '', caller.agentId ?? '', Number(logged.id.slice(4))),
-  );
-  deps.waker.notify();
+    });
+    await tx.agents.addMessageNews(sessionId, recipient.agentId ?? '', caller.agentId ?? '', sequenceOf(logged.id));
+    return logged;
+  });
 
-  const target = recipient.agentId ? deps.agents.get(recipient.agentId) : null;
-  const delivery = target ? deps.supervisor.deliverMail(target) : 'queued';
+  const target = recipient.agentId ? await deps.agents.get(recipient.agentId) : null;
+  const delivery = target ? await deps.supervisor.deliverMail(target) : 'queued';
   return { message_id: message.id, target: recipient.role, delivery };
 }

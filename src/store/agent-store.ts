@@ -1,0 +1,51 @@
+/**
+ * Agents, their turns and the news their parents wait for, as every engine must provide them.
+ * Every status change is one compare-and-swap against the table of allowed predecessors
+ * (agents/status.ts): of two concurrent transitions from the same status at most one wins, and
+ * an illegal one changes nothing. A completion's news for the parent commits with it.
+ */
+import type { AgentStatus } from '../agents/status.js';
+import type {
+  AgentEvent,
+  AgentRecord,
+  Limits,
+  NewAgent,
+  News,
+  ProcessIdentity,
+  TransitionOutcome,
+  TurnEnd,
+  TurnRecord,
+} from './records.js';
+
+export interface AgentStore {
+  /** Inserts the agent as pending_init with its first turn, if the session's limits allow. */
+  reserve(agent: NewAgent, limits: Limits): Promise<AgentRecord>;
+  get(id: string): Promise<AgentRecord | null>;
+  /** By id, else by task name in the session: the open agent, or the latest closed one. */
+  resolve(sessionId: string, target: string): Promise<AgentRecord | null>;
+  list(filter: { sessionId?: string; status?: AgentStatus; pathPrefix?: string }): Promise<AgentRecord[]>;
+  /** Direct children of `parentId` (null: the session's top-level agents). */
+  children(sessionId: string, parentId: string | null): Promise<AgentRecord[]>;
+  /** Every agent below `agent`, deepest first. */
+  descendants(agent: AgentRecord): Promise<AgentRecord[]>;
+  transition(id: string, to: AgentStatus, reason?: string | null): Promise<TransitionOutcome>;
+  /** Starts the next turn: running, turn + 1, its task recorded. */
+  beginTurn(id: string, task: string): Promise<TransitionOutcome>;
+  /** Ends turn `turn` (a stale turn number changes nothing) and records what it produced. */
+  endTurn(id: string, turn: number, end: TurnEnd): Promise<TransitionOutcome | null>;
+  /** Records the worker's reported result for its current turn; the parent hears of it at once. */
+  report(id: string, result: unknown): Promise<{ turn: number; accepted: boolean }>;
+  setProcess(id: string, process: ProcessIdentity): Promise<void>;
+  setBackendSession(id: string, backendSessionId: string): Promise<void>;
+  turns(id: string): Promise<TurnRecord[]>;
+  /** Status changes after event `sinceId`, oldest first (for live displays). */
+  events(sinceId: number, sessionId?: string): Promise<AgentEvent[]>;
+  /** The agent whose recorded worker process is this one (pid and start token), or null. */
+  runningIn(pid: number, start: string | null): Promise<AgentRecord | null>;
+  /** Whether this process (pid and start token) is recorded as the server supervising some agent. */
+  supervises(pid: number, start: string | null): Promise<boolean>;
+  /** News for `recipient` of message `messageSeq`; log the message in the same unit of work. */
+  addMessageNews(sessionId: string, recipient: string, fromAgentId: string, messageSeq: number): Promise<void>;
+  /** Takes the recipient's unconsumed news about `agentIds` (all when absent), oldest first: each once. */
+  consumeNews(sessionId: string, recipient: string, agentIds?: readonly string[]): Promise<News[]>;
+}
