@@ -269,7 +269,6 @@ export function createAgentTables(db: Db): AgentTables {
     addMessageNews: (sessionId, recipient, fromAgentId, messageSeq) => {
       insertMessageNews.run(sessionId, recipient, fromAgentId, messageSeq, now());
     },
-    consumeNews: (sessionId, recipient, agentIds) =>
-      consumeTx.immediate(sessionId, recipient, agentIds),
+    consumeNews: (sessionId, recipient, agentIds) => consumeTx.immediate(sessionId, recipient, agentIds),
   };
 }

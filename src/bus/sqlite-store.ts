@@ -104,7 +104,10 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
       const changed = WRITES[name];
       out[name] = (async (...args: never[]) => {
         if (!unit.open) {
-          throw new MaestroError('storage', `store call ${name} was made through a unit of work that has already ended`);
+          throw new MaestroError(
+            'storage',
+            `store call ${name} was made through a unit of work that has already ended`,
+          );
         }
         const result = fn(...args);
         if (changed?.(result)) unit.changed = true;

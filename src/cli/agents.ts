@@ -119,7 +119,11 @@ export async function runAgents(argv: string[]): Promise<number> {
     const transcript = readTranscriptTail(path.join(deps.dataDir, 'agents', agent.id), lines);
     if (flag(parsed, 'json')) {
       out(
-        JSON.stringify({ agent: { ...view, result: full }, turns: await deps.agents.turns(agent.id), transcript }, null, 2),
+        JSON.stringify(
+          { agent: { ...view, result: full }, turns: await deps.agents.turns(agent.id), transcript },
+          null,
+          2,
+        ),
       );
       return 0;
     }

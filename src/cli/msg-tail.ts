@@ -46,7 +46,12 @@ export async function follow(
   process.once('SIGTERM', stop);
   try {
     while (!stopped) {
-      const page = await runTeamMsg(store, { ...input, since: formatMessageId(cursor), last: 100 }, SHELL_USER, options);
+      const page = await runTeamMsg(
+        store,
+        { ...input, since: formatMessageId(cursor), last: 100 },
+        SHELL_USER,
+        options,
+      );
       for (const message of page.messages ?? []) print(message);
       if (page.next_since) cursor = sequenceOf(page.next_since);
       if (!page.has_more) await sleep(intervalMs);

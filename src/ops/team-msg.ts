@@ -223,7 +223,10 @@ export async function runTeamMsg(
     }
     case 'list': {
       const sinceSeq = input.since === undefined ? undefined : sequenceOf(input.since);
-      const result = await store.list(session_id, filterOf(input, options), { limit: input.last ?? DEFAULT_PAGE, sinceSeq });
+      const result = await store.list(session_id, filterOf(input, options), {
+        limit: input.last ?? DEFAULT_PAGE,
+        sinceSeq,
+      });
       const last = result.messages[result.messages.length - 1];
       const paged = page(base, result.messages, result.total);
       if (input.since === undefined) return paged;

@@ -26,7 +26,8 @@ export function createLock(): Lock {
     },
     release() {
       const next = waiting.shift();
-      if (next) next(); // handed over: stays held
+      if (next)
+        next(); // handed over: stays held
       else held = false;
     },
   };

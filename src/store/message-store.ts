@@ -4,7 +4,16 @@
  * writers in any number of processes get no gaps and no duplicates. A mailbox hands each
  * message to exactly one read of its recipient.
  */
-import type { MailboxCounts, Message, MemberStatus, MessageFilter, NewMessage, Page, RoleState, SessionSummary } from './records.js';
+import type {
+  MailboxCounts,
+  Message,
+  MemberStatus,
+  MessageFilter,
+  NewMessage,
+  Page,
+  RoleState,
+  SessionSummary,
+} from './records.js';
 
 export interface Mailbox {
   /** The oldest `limit` unread messages for `role`, now marked delivered. */
@@ -19,11 +28,7 @@ export interface MessageStore extends Mailbox {
   log(message: NewMessage): Promise<Message>;
   get(sessionId: string, seq: number): Promise<Message | null>;
   /** The newest `limit` matches, or with `sinceSeq` the oldest `limit` after it; oldest first either way. */
-  list(
-    sessionId: string,
-    filter: MessageFilter,
-    page: { limit: number; sinceSeq?: number | undefined },
-  ): Promise<Page>;
+  list(sessionId: string, filter: MessageFilter, page: { limit: number; sinceSeq?: number | undefined }): Promise<Page>;
   /** Full-text search of summaries and data; `query` is what a person types (every word must match). */
   search(sessionId: string, query: string, filter: MessageFilter, limit: number): Promise<Page>;
   remove(sessionId: string, seq: number): Promise<Message | null>;

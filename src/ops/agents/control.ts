@@ -59,7 +59,11 @@ export async function followupTask(
     deps.supervisor.owns(agent.id) && agent.status === 'running'
       ? []
       : await deps.bus.readMailbox(sessionId, agent.task_name, 100);
-  const { queued, agent: after } = await deps.supervisor.runTurn(agent, nextTurnText(input.message, mail), input.message);
+  const { queued, agent: after } = await deps.supervisor.runTurn(
+    agent,
+    nextTurnText(input.message, mail),
+    input.message,
+  );
   return { task_name: after.task_name, status: after.status, turn: queued ? after.turn + 1 : after.turn, queued };
 }
 

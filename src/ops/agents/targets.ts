@@ -7,12 +7,14 @@ import { MaestroError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
 
-export async function findAgent(deps: Pick<AgentDeps, 'agents'>, sessionId: string, target: string): Promise<AgentRecord> {
+export async function findAgent(
+  deps: Pick<AgentDeps, 'agents'>,
+  sessionId: string,
+  target: string,
+): Promise<AgentRecord> {
   const agent = await deps.agents.resolve(sessionId, target);
   if (agent) return agent;
-  const known = (await deps.agents.list({ sessionId }))
-    .filter((a) => a.status !== 'shutdown')
-    .map((a) => a.task_name);
+  const known = (await deps.agents.list({ sessionId })).filter((a) => a.status !== 'shutdown').map((a) => a.task_name);
   throw new MaestroError(
     'not_found',
     `no agent '${target}' in session ${sessionId}${known.length ? `; open agents: ${known.join(', ')}` : '; it has no open agents'}`,

@@ -45,9 +45,8 @@ export interface AgentView {
 
 export async function agentView(deps: Pick<AgentDeps, 'agents' | 'bus'>, agent: AgentRecord): Promise<AgentView> {
   const parent = agent.parent_id ? ((await deps.agents.get(agent.parent_id))?.task_name ?? agent.parent_id) : null;
-  const progress = (
-    await deps.bus.list(agent.session_id, { from: agent.task_name, types: ['progress'] }, { limit: 1 })
-  ).messages[0];
+  const progress = (await deps.bus.list(agent.session_id, { from: agent.task_name, types: ['progress'] }, { limit: 1 }))
+    .messages[0];
   return {
     agent_id: agent.id,
     task_name: agent.task_name,

@@ -135,18 +135,18 @@ export async function waitAgent(
         names.set(n.agent_id, (await stores.agents.get(n.agent_id))?.task_name ?? n.agent_id);
     }
     return {
-    timed_out: timedOut,
-    message,
-    agents,
-    messages: messages.map((m) => ({
-      id: m.id,
-      from: m.from,
-      text: typeof m.data.text === 'string' ? m.data.text : m.summary,
-    })),
-    finished: news
-      .filter((n) => n.kind === 'final' && n.turn !== null)
-      .map((n) => ({ task_name: names.get(n.agent_id)!, agent_id: n.agent_id, turn: n.turn! })),
-    session_id: sessionId,
+      timed_out: timedOut,
+      message,
+      agents,
+      messages: messages.map((m) => ({
+        id: m.id,
+        from: m.from,
+        text: typeof m.data.text === 'string' ? m.data.text : m.summary,
+      })),
+      finished: news
+        .filter((n) => n.kind === 'final' && n.turn !== null)
+        .map((n) => ({ task_name: names.get(n.agent_id)!, agent_id: n.agent_id, turn: n.turn! })),
+      session_id: sessionId,
     };
   };
   const store = deps.store;
@@ -162,7 +162,8 @@ export async function waitAgent(
         if (news.length === 0) return null;
         const messages: Message[] = [];
         for (const n of news) {
-          const m = n.kind === 'message' && n.message_seq !== null ? await tx.messages.get(sessionId, n.message_seq) : null;
+          const m =
+            n.kind === 'message' && n.message_seq !== null ? await tx.messages.get(sessionId, n.message_seq) : null;
           if (m) messages.push(m);
         }
         const result = await snapshot(tx, false, await describe(tx, news, messages), messages, news);
@@ -179,7 +180,12 @@ export async function waitAgent(
     const elapsed = Date.now() - started;
     if (targets.length === 0) return snapshot(store, false, 'no agents to wait for: spawn one with spawn_agent', []);
     if (stillBusy.length === 0) {
-      return snapshot(store, false, `nothing to wait for: ${current.map((a) => `${a.task_name} ${a.status}`).join(', ')}`, []);
+      return snapshot(
+        store,
+        false,
+        `nothing to wait for: ${current.map((a) => `${a.task_name} ${a.status}`).join(', ')}`,
+        [],
+      );
     }
     if (elapsed >= timeout) {
       const running = `still running: ${stillBusy.map((a) => a.task_name).join(', ')}`;
