@@ -195,6 +195,8 @@ export class Supervisor {
       live.stopReason = reason;
       live.queue.length = 0;
       await live.process.stop(this.deps.config.config.limits.stop_grace_ms);
+      // Its exit is handled (the turn's end and the cleared pid recorded) before the stop returns.
+      await live.chain;
     }
     await this.stopMarked(agentId);
   }
