@@ -27,6 +27,8 @@ import { watchDataVersion } from './data-version.js';
 import { openDatabase, type Db, type OpenOptions } from './db.js';
 import { createMessageTables } from './message-store.js';
 
+export type { OpenOptions };
+
 export interface SqliteStore extends Store {
   /** The database file, for messages that name it. */
   readonly file: string;
