@@ -2,11 +2,12 @@
  * The agent runtime end to end through the stdio MCP server, with the `command` backend running
  * scripted workers that talk to their own maestro server as real agents do.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { groupAlive } from '../src/agents/liveness.js';
+import { text } from './helpers/mcp.js';
 import { CLI } from './helpers/paths.js';
 import { agentRows, alive, startProject, until, worker } from './helpers/project.js';
 
@@ -355,6 +356,65 @@ describe('rules and limits', () => {
     expect(parentLog).toMatch(/close_agent error: .*PARENT may close only agents it started/);
     expect(agents.find((a) => a.task_name === 'SIBLING')!.status).toBe('running');
     expect((await p.ok('list_agents', { path_prefix: '/PARENT' })).agents).toHaveLength(2);
+  });
+});
+
+describe('the open-agent limit holds through failures', () => {
+  it('a spawn that fails after its reservation holds no slot: max_open_agents spawns all succeed after it', async () => {
+    const p = await startProject({ config: { limits: { max_open_agents: 2 } } });
+    const inSession = { session_id: 'limits' };
+    // A worktree that cannot be made (its directory is taken) fails before anything is reserved.
+    mkdirSync(path.join(p.dir, '.maestro', 'worktrees', 'limits', 'WT'), { recursive: true });
+    expect(await p.fails('spawn_agent', worker('WT', {}, { ...inSession, isolation: 'worktree' }))).toMatch(
+      /a worktree already exists/,
+    );
+    // A file where the agents' directories go: the launch fails after the slot was reserved.
+    const agentsDir = path.join(p.dir, '.maestro', 'agents');
+    rmSync(agentsDir, { recursive: true, force: true });
+    writeFileSync(agentsDir, 'not a directory');
+    const failed = await p.call('spawn_agent', worker('BROKEN', {}, inSession));
+    rmSync(agentsDir);
+
+    await p.ok('spawn_agent', worker('A', { sleep_ms: 20_000 }, inSession));
+    await p.ok('spawn_agent', worker('B', { sleep_ms: 20_000 }, inSession));
+    expect(await p.fails('spawn_agent', worker('C', {}, inSession))).toMatch(
+      /already has 2 open agents; the limit is 2 \(limits\.max_open_agents\)/,
+    );
+    // The failed spawn says why, and its agent stays listed, errored with the reason, running nothing.
+    expect(failed.isError, text(failed)).toBeFalsy();
+    expect(failed.structuredContent).toMatchObject({ task_name: 'BROKEN', status: 'errored' });
+    const reason = (failed.structuredContent as { error: string }).error;
+    expect(reason).toMatch(/^it could not be started: .*(ENOTDIR|EEXIST)/);
+    const broken = (await p.ok('list_agents', inSession)).agents as { task_name: string }[];
+    expect(broken.find((a) => a.task_name === 'BROKEN')).toMatchObject({
+      status: 'errored',
+      pid: null,
+      error: reason,
+    });
+  });
+
+  it('a follow-up cannot take an errored, exited agent past max_open_agents, and says which limit', async () => {
+    const p = await startProject({ config: { limits: { max_open_agents: 1 } } });
+    const crash = { backend: 'command', command: [process.execPath, '-e', 'process.exit(3)'], message: 'x' };
+    await p.ok('spawn_agent', { task_name: 'CRASH', ...crash });
+    await until(
+      async () => (await agentRows(p)).some((a) => a.task_name === 'CRASH' && a.status === 'errored' && a.pid === null),
+      20_000,
+    );
+    // Errored with its process gone, CRASH runs nothing and holds no slot: another agent may take it.
+    await p.ok('spawn_agent', worker('BUSY', { sleep_ms: 20_000 }));
+    expect(await p.fails('followup_task', { target: 'CRASH', message: 'again' })).toMatch(
+      /CRASH cannot start a turn: session \S+ already has 1 open agents; the limit is 1 \(limits\.max_open_agents\)/,
+    );
+    const busy = (await agentRows(p)).filter((a) => a.status === 'running' || a.status === 'pending_init');
+    expect(busy.map((a) => a.task_name)).toEqual(['BUSY']);
+    // Once the slot is free again, the follow-up runs.
+    await p.ok('close_agent', { target: 'BUSY' });
+    expect(await p.ok('followup_task', { target: 'CRASH', message: 'again' })).toMatchObject({
+      task_name: 'CRASH',
+      turn: 2,
+      queued: false,
+    });
   });
 });
 

@@ -1,17 +1,11 @@
 /** `close_agent`: end an agent and its open descendants. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
-import { closeAgent } from '../src/ops/agents/control.js';
-import { optionalSession, targetField } from '../src/ops/agents/fields.js';
+import { closeAgent, closeResultSchema, targetInputSchema } from '../src/ops/agents/control.js';
 
-export const closeAgentInput = z.strictObject({ target: targetField, session_id: optionalSession });
-export const closeAgentOutput = z.object({
-  previous_status: z.string(),
-  closed: z.array(z.string()).describe('The agents shut down: the target and its open descendants.'),
-  worktrees: z.array(z.object({ path: z.string(), branch: z.string(), kept: z.boolean(), branch_kept: z.boolean() })),
-});
+export const closeAgentInput = targetInputSchema;
+export const closeAgentOutput = closeResultSchema;
 
 export function registerCloseAgent(server: McpServer, deps: ToolDeps): void {
   registerTool(server, deps, {

@@ -1,23 +1,12 @@
 /** `followup_task`: give an agent new work. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
-import { followupTask } from '../src/ops/agents/control.js';
-import { agentMessageField, optionalSession, targetField } from '../src/ops/agents/fields.js';
+import { followupInputSchema, followupResultSchema, followupTask } from '../src/ops/agents/control.js';
 
-export const followupTaskInput = z.strictObject({
-  target: targetField,
-  message: agentMessageField.describe('The new task.'),
-  session_id: optionalSession,
-});
+export const followupTaskInput = followupInputSchema;
 
-export const followupTaskOutput = z.object({
-  task_name: z.string(),
-  status: z.string(),
-  turn: z.number().describe('The turn this task runs as.'),
-  queued: z.boolean().describe('The agent was mid-turn: the task starts its next turn.'),
-});
+export const followupTaskOutput = followupResultSchema;
 
 export function registerFollowupTask(server: McpServer, deps: ToolDeps): void {
   registerTool(server, deps, {

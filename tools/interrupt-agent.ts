@@ -1,13 +1,11 @@
 /** `interrupt_agent`: stop an agent's current turn; the agent stays open. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
-import { interruptAgent } from '../src/ops/agents/control.js';
-import { optionalSession, targetField } from '../src/ops/agents/fields.js';
+import { interruptAgent, interruptResultSchema, targetInputSchema } from '../src/ops/agents/control.js';
 
-export const interruptAgentInput = z.strictObject({ target: targetField, session_id: optionalSession });
-export const interruptAgentOutput = z.object({ previous_status: z.string() });
+export const interruptAgentInput = targetInputSchema;
+export const interruptAgentOutput = interruptResultSchema;
 
 export function registerInterruptAgent(server: McpServer, deps: ToolDeps): void {
   registerTool(server, deps, {

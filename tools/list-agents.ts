@@ -1,19 +1,13 @@
 /** `list_agents`: the agents of the session and what each is doing. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
-import { agentViewShape, optionalSession, statusField } from '../src/ops/agents/fields.js';
-import { listAgents } from '../src/ops/agents/list.js';
+import { listAgents, listInputSchema, listResultSchema } from '../src/ops/agents/list.js';
 import { visible } from '../src/ops/visible.js';
 
-export const listAgentsInput = z.strictObject({
-  session_id: optionalSession,
-  status: statusField.optional().describe('Only agents in this status.'),
-  path_prefix: z.string().min(1).max(1000).optional().describe('Only agents under this path, e.g. /IMPL-001.'),
-});
+export const listAgentsInput = listInputSchema;
 
-export const listAgentsOutput = z.object({ session_id: z.string(), agents: z.array(agentViewShape) });
+export const listAgentsOutput = listResultSchema;
 
 export function registerListAgents(server: McpServer, deps: ToolDeps): void {
   registerTool(server, deps, {

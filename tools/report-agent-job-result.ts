@@ -3,7 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
-import { reportResult } from '../src/ops/agents/report.js';
+import { reportResult, reportResultSchema } from '../src/ops/agents/report.js';
 
 /** Open: the skills send {id, status, findings, quality_score, supervision_verdict, error}, Codex jobs {job_id, item_id, result, stop}. */
 export const reportInput = z
@@ -13,12 +13,7 @@ export const reportInput = z
   })
   .describe('Your result, reported once for the current turn.');
 
-export const reportOutput = z.object({
-  accepted: z.boolean(),
-  task_name: z.string(),
-  turn: z.number(),
-  message: z.string(),
-});
+export const reportOutput = reportResultSchema;
 
 export function registerReportAgentJobResult(server: McpServer, deps: ToolDeps): void {
   registerTool(server, deps, {

@@ -1,26 +1,12 @@
 /** `send_message`: a message for another agent, without starting a turn. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
-import { agentMessageField, optionalSession, targetField } from '../src/ops/agents/fields.js';
-import { sendMessage } from '../src/ops/agents/message.js';
+import { sendInputSchema, sendMessage, sendResultSchema } from '../src/ops/agents/message.js';
 
-export const sendMessageInput = z.strictObject({
-  target: targetField.describe('The agent (task name or id), or "coordinator" / "parent" for whoever started you.'),
-  message: agentMessageField.describe('The message.'),
-  session_id: optionalSession,
-});
+export const sendMessageInput = sendInputSchema;
 
-export const sendMessageOutput = z.object({
-  message_id: z.string().describe('Its id on the team message bus.'),
-  target: z.string(),
-  delivery: z
-    .enum(['injected', 'queued'])
-    .describe(
-      'injected: handed to the running worker mid-turn; queued: it gets it at its next boundary or turn, or via read_mailbox.',
-    ),
-});
+export const sendMessageOutput = sendResultSchema;
 
 export function registerSendMessage(server: McpServer, deps: ToolDeps): void {
   registerTool(server, deps, {

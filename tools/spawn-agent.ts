@@ -5,7 +5,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
 import { NO_NUL_RULE, agentMessageField, noNul, optionalSession, taskNameField } from '../src/ops/agents/fields.js';
-import { spawnAgent } from '../src/ops/agents/spawn.js';
+import { spawnAgent, spawnResultSchema } from '../src/ops/agents/spawn.js';
 import { visible } from '../src/ops/visible.js';
 
 export const spawnAgentInput = z
@@ -60,15 +60,7 @@ export const spawnAgentInput = z
     }
   });
 
-export const spawnAgentOutput = z.object({
-  agent_id: z.string(),
-  task_name: z.string(),
-  session_id: z.string(),
-  status: z.string(),
-  error: z.string().optional(),
-  cwd: z.string(),
-  branch: z.string().optional(),
-});
+export const spawnAgentOutput = spawnResultSchema;
 
 export function registerSpawnAgent(server: McpServer, deps: ToolDeps): void {
   registerTool(server, deps, {

@@ -4,63 +4,16 @@
  * the output schema, annotations and a readable text rendering.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
 import { LIMITS } from '../src/bus/message.js';
 import { registerTool } from '../src/mcp/tool.js';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { toolLine } from '../src/ops/format.js';
 import { visible } from '../src/ops/visible.js';
-import { TEAM_MSG_OPERATIONS, runTeamMsg, teamMsgInput, type TeamMsgResult } from '../src/ops/team-msg.js';
+import { runTeamMsg, teamMsgInput, teamMsgResultSchema, type TeamMsgResult } from '../src/ops/team-msg.js';
 
 export const TEAM_MSG = 'team_msg';
 
-const message = z.object({
-  id: z.string(),
-  session_id: z.string(),
-  ts: z.string().describe('ISO-8601 UTC with milliseconds'),
-  from: z.string(),
-  to: z.string(),
-  type: z.string(),
-  summary: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  sender_agent_id: z
-    .string()
-    .nullable()
-    .describe('The authenticated agent that wrote it; null for a person or the coordinator.'),
-});
-
-export const teamMsgOutput = z.object({
-  operation: z.enum(TEAM_MSG_OPERATIONS),
-  session_id: z.string(),
-  id: z.string().optional().describe('log/broadcast: the new message id; read: the message read'),
-  message: message.optional(),
-  delivered_to: z.array(z.string()).optional().describe('read: roles whose mailbox has delivered it'),
-  total: z.number().optional().describe('list/search: matching messages in the session'),
-  showing: z.number().optional(),
-  messages: z.array(message).optional().describe('oldest first'),
-  formatted: z.array(z.string()).optional(),
-  next_since: z.string().nullable().optional().describe('list with since: pass as since for the next page'),
-  has_more: z.boolean().optional(),
-  members: z
-    .array(
-      z.object({
-        role: z.string(),
-        messages: z.number(),
-        last_seen: z.string(),
-        last_action: z.object({ id: z.string(), type: z.string(), to: z.string(), summary: z.string() }),
-      }),
-    )
-    .optional(),
-  state: z.record(z.string(), z.record(z.string(), z.unknown())).optional().describe('get_state: role → merged state'),
-  roles: z.array(z.object({ role: z.string(), updated_at: z.string(), updated_by: z.string() })).optional(),
-  mailboxes: z
-    .array(z.object({ role: z.string(), total: z.number(), delivered: z.number(), unread: z.number() }))
-    .optional(),
-  deleted: z.string().optional(),
-  cleared: z.number().optional(),
-  role: z.string().optional(),
-  unread_remaining: z.number().optional(),
-});
+export const teamMsgOutput = teamMsgResultSchema;
 
 const DESCRIPTION = `The team's shared message bus (SQLite), one log per session. Workers report milestones here; the coordinator and people at a shell (\`maestro msg list -s <session>\`) read them.
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ToolDeps } from '../src/mcp/deps.js';
 import { registerTool } from '../src/mcp/tool.js';
 import { optionalSession, targetField } from '../src/ops/agents/fields.js';
-import { WAIT_DEFAULT_MS, WAIT_MAX_MS, waitAgent } from '../src/ops/agents/wait.js';
+import { WAIT_DEFAULT_MS, WAIT_MAX_MS, waitAgent, waitResultSchema } from '../src/ops/agents/wait.js';
 import { visible } from '../src/ops/visible.js';
 
 export const waitAgentInput = z
@@ -30,26 +30,7 @@ export const waitAgentInput = z
       ctx.addIssue({ code: 'custom', path: ['ids'], message: 'give targets or ids, not both' });
   });
 
-const outcome = z.object({
-  agent_id: z.string(),
-  status: z.string(),
-  turn: z.number(),
-  result: z.unknown().optional(),
-  error: z.string().optional(),
-});
-
-export const waitAgentOutput = z.object({
-  timed_out: z.boolean(),
-  message: z.string().describe('What ended the wait.'),
-  agents: z.record(z.string(), outcome).describe('Each target by task name: status, and its result or final text.'),
-  messages: z
-    .array(z.object({ id: z.string(), from: z.string(), text: z.string() }))
-    .describe('send_message messages to you.'),
-  finished: z
-    .array(z.object({ task_name: z.string(), agent_id: z.string(), turn: z.number() }))
-    .describe('The turns whose ending this wait reports (each reported to one wait, once).'),
-  session_id: z.string(),
-});
+export const waitAgentOutput = waitResultSchema;
 
 export function registerWaitAgent(server: McpServer, deps: ToolDeps): void {
   registerTool(server, deps, {

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isInTurn, type AgentStatus } from './status.js';
 
 /**
  * Field `n` (1-based, as `man proc` numbers them, from 3 on) of /proc/<pid>/stat; null where it
@@ -84,8 +85,12 @@ export async function terminateGroup(pgid: number, token: string | null, graceMs
  * must leave them alone unless it closes the agent): its recorded server is alive, or — with no
  * server recorded — it is in a turn whose process another server is starting right now.
  */
-export function runElsewhere(agent: { owner_pid: number | null; owner_start: string | null; status: string }): boolean {
+export function runElsewhere(agent: {
+  owner_pid: number | null;
+  owner_start: string | null;
+  status: AgentStatus;
+}): boolean {
   if (agent.owner_pid === SELF.pid && agent.owner_start === SELF.start) return false;
   if (agent.owner_pid !== null) return sameProcess(agent.owner_pid, agent.owner_start);
-  return agent.status === 'running' || agent.status === 'pending_init';
+  return isInTurn(agent.status);
 }

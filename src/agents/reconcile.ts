@@ -10,6 +10,7 @@ import type { AgentStore } from '../store/agent-store.js';
 import type { Logger } from '../log.js';
 import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
 import { SELF, runElsewhere, terminateGroup } from './liveness.js';
+import { isInTurn } from './status.js';
 import { NO_PROCESS } from './supervisor.js';
 
 export interface Reconciled {
@@ -39,7 +40,7 @@ export async function reconcileOrphans(
     let stopped: number | null = null;
     if (agent.pid !== null && (await terminateGroup(agent.pid, agent.pid_start, graceMs))) stopped = agent.pid;
     const others = await stopAgentProcesses(left, graceMs, () => findAgentProcesses(dbFile, new Set([agent.id])));
-    const inTurn = recorded && (agent.status === 'running' || agent.status === 'pending_init');
+    const inTurn = recorded && isInTurn(agent.status);
     if (recorded) await agents.setProcess(agent.id, NO_PROCESS);
     if (inTurn) {
       await agents.endTurn(agent.id, agent.turn, {

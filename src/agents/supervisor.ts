@@ -25,6 +25,7 @@ import type { ProjectConfig } from './config.js';
 import { mailText, systemInstructions } from './prompt.js';
 import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
 import { SELF, runElsewhere, startToken } from './liveness.js';
+import { IDLE_STOP, statusFromEvent } from './status.js';
 import { agentDir, openTranscript, type Transcript } from './transcript.js';
 import { workerEnv } from './worker-env.js';
 
@@ -114,7 +115,9 @@ export class Supervisor {
       this.live.get(agent.id)!.queue.push(text);
       return { queued: true, agent };
     }
-    const began = await this.deps.agents.beginTurn(agent.id, record);
+    const began = await this.deps.agents.beginTurn(agent.id, record, {
+      maxOpenAgents: this.deps.config.config.limits.max_open_agents,
+    });
     if (!began.ok) {
       throw new MaestroError(
         'conflict',
@@ -359,13 +362,11 @@ export class Supervisor {
           return;
         }
         case 'turn_end': {
-          if (!live.turnOpen) return;
+          const ending = statusFromEvent(event, live);
+          if (!ending) return;
           this.clearTurnTimer(live);
           if (event.result) await agents.report(live.agentId, event.result);
-          // A turn we cut short (time limit, server stopping) ended for that reason, however the CLI put it.
-          const cut = live.stopReason !== null && live.stopReason !== 'idle';
-          const status = cut ? 'errored' : event.outcome;
-          const error = cut ? live.stopReason : event.error;
+          const { status, error } = ending;
           await agents.endTurn(live.agentId, live.turn, {
             status,
             final_message: event.final_message,
@@ -388,11 +389,11 @@ export class Supervisor {
             this.live.delete(live.agentId);
             await agents.setProcess(live.agentId, NO_PROCESS);
           }
-          if (live.turnOpen) {
+          const ending = statusFromEvent(event, live);
+          if (ending) {
             live.turnOpen = false;
-            const why = live.stopReason ?? event.error ?? `the worker exited (${event.signal ?? `code ${event.code}`})`;
-            await agents.endTurn(live.agentId, live.turn, { status: 'errored', error: why });
-            live.transcript.append('end', `${live.turn} errored: ${why}`);
+            await agents.endTurn(live.agentId, live.turn, ending);
+            live.transcript.append('end', `${live.turn} ${ending.status}: ${ending.error}`);
           }
           live.transcript.append('exit', event.error ?? `${event.signal ?? `code ${event.code}`}`);
           this.syncMailWatch();
@@ -419,7 +420,7 @@ export class Supervisor {
     if (live.process.canTakeTurn()) {
       // A persistent worker waits for its next turn, but not for ever.
       live.idleTimer = setTimeout(() => {
-        live.stopReason = 'idle';
+        live.stopReason = IDLE_STOP;
         void live.process.stop(this.deps.config.config.limits.stop_grace_ms);
       }, this.deps.config.config.limits.idle_timeout_ms);
       live.idleTimer.unref();

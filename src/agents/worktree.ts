@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { simpleGit } from 'simple-git';
+import { z } from 'zod';
 import { MaestroError } from '../errors.js';
 
 export interface Worktree {
@@ -37,14 +38,13 @@ export async function createWorktree(
   return { path: where, branch };
 }
 
-export interface WorktreeOutcome {
-  path: string;
-  branch: string;
-  /** Kept because it has uncommitted changes. */
-  kept: boolean;
-  /** The branch stays: it holds commits, or the worktree was kept. */
-  branch_kept: boolean;
-}
+export const worktreeOutcomeSchema = z.object({
+  path: z.string(),
+  branch: z.string(),
+  kept: z.boolean().describe('Kept because it has uncommitted changes.'),
+  branch_kept: z.boolean().describe('The branch stays: it holds commits, or the worktree was kept.'),
+});
+export type WorktreeOutcome = z.infer<typeof worktreeOutcomeSchema>;
 
 export async function removeWorktree(projectRoot: string, worktree: Worktree): Promise<WorktreeOutcome> {
   const git = simpleGit(projectRoot);

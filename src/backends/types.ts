@@ -3,6 +3,7 @@
  * a turn and turns what the process prints into `BackendEvent`s; what it can do beyond that is
  * declared as data in `capabilities`, never as optional methods.
  */
+import type { Usage } from '../agents/records.js';
 
 export const BACKEND_NAMES = ['claude', 'codex', 'command'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -22,12 +23,8 @@ export interface BackendCapabilities {
   forkTurns: boolean;
 }
 
-export interface Usage {
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-}
+/** Token counts of a turn, as the backend reported them (defined once, in agents/records.ts). */
+export type { Usage };
 
 export type BackendEvent =
   /** The backend's own session or thread id, as soon as it is known. */

@@ -4,45 +4,47 @@
  * in the same transaction. Completions become `news` for the waiting parent in that transaction
  * too, so a wait can never miss one that committed before it looked.
  */
-import { ALLOWED_FROM, type AgentStatus } from '../agents/status.js';
+import type { AgentRecord } from '../agents/records.js';
+import {
+  ALLOWED_FROM,
+  HOLDS_SLOT_SQL,
+  holdsSlot,
+  isNewsForParent,
+  isOpen,
+  type AgentStatus,
+} from '../agents/status.js';
 import { MaestroError } from '../errors.js';
+import { AGENT_COLUMNS, TURN_COLUMNS, rowToAgent, rowToTurn } from './agent-rows.js';
 import type { Db } from './db.js';
 import type { Synchronous } from './synchronous.js';
 import type { AgentStore } from '../store/agent-store.js';
-import type {
-  AgentEvent,
-  AgentRecord,
-  Limits,
-  NewAgent,
-  News,
-  TransitionOutcome,
-  TurnEnd,
-  TurnRecord,
-  Usage,
-} from '../store/records.js';
+import type { AgentEvent, Limits, NewAgent, News, TransitionOutcome, TurnEnd } from '../store/records.js';
 
 /** The synchronous statements behind the SQLite AgentStore (store/agent-store.ts says what each does). */
 export type AgentTables = Synchronous<AgentStore>;
 
-function rowToTurn(row: Record<string, unknown>): TurnRecord {
+/** A query of agents prepared once: the record's columns named, each row converted once. */
+function agentQuery<P extends unknown[]>(db: Db, rest: string) {
+  const statement = db.prepare<unknown[], unknown>(`SELECT ${AGENT_COLUMNS} FROM agents ${rest}`);
   return {
-    ...(row as unknown as TurnRecord),
-    result: row.result === null ? null : JSON.parse(row.result as string),
-    usage: row.usage === null ? null : (JSON.parse(row.usage as string) as Usage),
+    get: (...params: P): AgentRecord | undefined => {
+      const row = statement.get(...params);
+      return row === undefined ? undefined : rowToAgent(row);
+    },
+    all: (...params: P): AgentRecord[] => statement.all(...params).map(rowToAgent),
   };
 }
 
 export function createAgentTables(db: Db): AgentTables {
   const now = () => new Date().toISOString();
-  const getAgent = db.prepare<[string], AgentRecord>('SELECT * FROM agents WHERE id = ?');
-  const byTask = db.prepare<[string, string], AgentRecord>(
-    `SELECT * FROM agents WHERE session_id = ? AND task_name = ?
+  const getAgent = agentQuery<[string]>(db, 'WHERE id = ?');
+  const byTask = agentQuery<[string, string]>(
+    db,
+    `WHERE session_id = ? AND task_name = ?
      ORDER BY status = 'shutdown', created_at DESC LIMIT 1`,
   );
   const openCount = db.prepare<[string], { n: number }>(
-    // an agent that errored before its process ever started holds no slot
-    `SELECT count(*) AS n FROM agents WHERE session_id = ? AND status <> 'shutdown'
-       AND NOT (status = 'errored' AND pid IS NULL)`,
+    `SELECT count(*) AS n FROM agents WHERE session_id = ? AND ${HOLDS_SLOT_SQL}`,
   );
   const taskTaken = db.prepare<[string, string], { id: string }>(
     `SELECT id FROM agents WHERE session_id = ? AND task_name = ? AND status <> 'shutdown'`,
@@ -69,8 +71,8 @@ export function createAgentTables(db: Db): AgentTables {
   const insertMessageNews = db.prepare(
     `INSERT INTO news (session_id, recipient, kind, agent_id, message_seq, created_at) VALUES (?, ?, 'message', ?, ?, ?)`,
   );
-  const allTurns = db.prepare<[string], Record<string, unknown>>(
-    'SELECT * FROM agent_turns WHERE agent_id = ? ORDER BY turn',
+  const allTurns = db.prepare<[string], unknown>(
+    `SELECT ${TURN_COLUMNS} FROM agent_turns WHERE agent_id = ? ORDER BY turn`,
   );
   const setTurnEnd = db.prepare(
     `UPDATE agent_turns SET status = @status, final_message = coalesce(@final_message, final_message),
@@ -83,11 +85,13 @@ export function createAgentTables(db: Db): AgentTables {
   const setReported = db.prepare(
     'UPDATE agent_turns SET result = ?, reported_at = ? WHERE agent_id = ? AND turn = ? AND reported_at IS NULL',
   );
-  const childrenOf = db.prepare<[string, string | null, string | null], AgentRecord>(
-    `SELECT * FROM agents WHERE session_id = ? AND (parent_id = ? OR (parent_id IS NULL AND ? IS NULL)) ORDER BY created_at`,
+  const childrenOf = agentQuery<[string, string | null, string | null]>(
+    db,
+    `WHERE session_id = ? AND (parent_id = ? OR (parent_id IS NULL AND ? IS NULL)) ORDER BY created_at`,
   );
-  const underPath = db.prepare<[string, string, string], AgentRecord>(
-    `SELECT * FROM agents WHERE session_id = ? AND substr(path, 1, length(?)) = ? ORDER BY depth DESC, created_at`,
+  const underPath = agentQuery<[string, string, string]>(
+    db,
+    `WHERE session_id = ? AND substr(path, 1, length(?)) = ? ORDER BY depth DESC, created_at`,
   );
   const pendingNews = db.prepare<[string, string], News>(
     `SELECT id, kind, agent_id, turn, message_seq, created_at FROM news
@@ -100,8 +104,9 @@ export function createAgentTables(db: Db): AgentTables {
     `UPDATE agents SET pid = @pid, pid_start = @pid_start, owner_pid = @owner_pid, owner_start = @owner_start,
        updated_at = @ts WHERE id = @id`,
   );
-  const byProcess = db.prepare<[number, string | null], AgentRecord>(
-    'SELECT * FROM agents WHERE pid = ? AND pid_start IS ? ORDER BY updated_at DESC LIMIT 1',
+  const byProcess = agentQuery<[number, string | null]>(
+    db,
+    'WHERE pid = ? AND pid_start IS ? ORDER BY updated_at DESC LIMIT 1',
   );
   const byOwner = db.prepare<[number, string | null], { one: number }>(
     'SELECT 1 AS one FROM agents WHERE owner_pid = ? AND owner_start IS ? LIMIT 1',
@@ -118,6 +123,13 @@ export function createAgentTables(db: Db): AgentTables {
     `UPDATE news SET consumed_at = ? WHERE agent_id = ? AND kind = 'final' AND consumed_at IS NULL`,
   );
   const consume = db.prepare<[string, number]>('UPDATE news SET consumed_at = ? WHERE id = ?');
+  // list() filters on any of three fields: one statement per combination, prepared on first use.
+  const listQueries = new Map<string, ReturnType<typeof agentQuery<unknown[]>>>();
+  const listQuery = (rest: string) => {
+    let query = listQueries.get(rest);
+    if (!query) listQueries.set(rest, (query = agentQuery<unknown[]>(db, rest)));
+    return query;
+  };
 
   /** The one way a status changes; `set` adds columns to change in the same UPDATE. */
   function applyTransition(
@@ -132,15 +144,16 @@ export function createAgentTables(db: Db): AgentTables {
     if (!allowed.includes(before.status)) return { ok: false, reason: 'illegal', from: before.status };
     const ts = now();
     const closed = to === 'shutdown' ? ', closed_at = @ts' : '';
-    const agent = db
+    const row = db
       .prepare(
         `UPDATE agents SET status = @to, status_reason = @reason, updated_at = @ts${closed}${set.sql}
-          WHERE id = @id AND status IN (${allowed.map((s) => `'${s}'`).join(', ')}) RETURNING *`,
+          WHERE id = @id AND status IN (${allowed.map((s) => `'${s}'`).join(', ')}) RETURNING ${AGENT_COLUMNS}`,
       )
-      .get({ id, to, reason, ts, ...set.params }) as AgentRecord | undefined;
+      .get({ id, to, reason, ts, ...set.params });
+    const agent = row === undefined ? undefined : rowToAgent(row);
     if (!agent) return { ok: false, reason: 'illegal', from: before.status };
     insertEvent.run(id, agent.session_id, ts, before.status, to, agent.turn, reason);
-    if (to === 'completed' || to === 'errored') {
+    if (isNewsForParent(to)) {
       insertFinalNews.run(agent.session_id, agent.parent_id ?? '', id, agent.turn, ts);
     }
     return { ok: true, from: before.status, agent };
@@ -176,9 +189,18 @@ export function createAgentTables(db: Db): AgentTables {
     return getAgent.get(agent.id)!;
   });
 
-  const beginTurnTx = db.transaction((id: string, task: string): TransitionOutcome => {
+  const beginTurnTx = db.transaction((id: string, task: string, limits?: Pick<Limits, 'maxOpenAgents'>) => {
     const before = getAgent.get(id);
-    if (!before) return { ok: false, reason: 'not_found' };
+    if (!before) return { ok: false, reason: 'not_found' } as const;
+    if (limits && isOpen(before.status) && !holdsSlot(before)) {
+      const open = openCount.get(before.session_id)!.n;
+      if (open >= limits.maxOpenAgents) {
+        throw new MaestroError(
+          'limit',
+          `${before.task_name} cannot start a turn: session ${before.session_id} already has ${open} open agents; the limit is ${limits.maxOpenAgents} (limits.max_open_agents). Close finished agents with close_agent`,
+        );
+      }
+    }
     // The first turn's row was written when the agent was reserved; later turns add theirs.
     const first = before.status === 'pending_init';
     const outcome = applyTransition(
@@ -247,13 +269,14 @@ export function createAgentTables(db: Db): AgentTables {
       if (sessionId !== undefined) (where.push('session_id = ?'), params.push(sessionId));
       if (status !== undefined) (where.push('status = ?'), params.push(status));
       if (pathPrefix !== undefined) (where.push('substr(path, 1, length(?)) = ?'), params.push(pathPrefix, pathPrefix));
-      const sql = `SELECT * FROM agents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, path`;
-      return db.prepare<unknown[], AgentRecord>(sql).all(...params);
+      return listQuery(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, path`).all(
+        ...params,
+      );
     },
     children: (sessionId, parentId) => childrenOf.all(sessionId, parentId, parentId),
     descendants: (agent) => underPath.all(agent.session_id, `${agent.path}/`, `${agent.path}/`),
     transition: (id, to, reason = null) => transitionTx.immediate(id, to, reason, undefined),
-    beginTurn: (id, task) => beginTurnTx.immediate(id, task),
+    beginTurn: (id, task, limits) => beginTurnTx.immediate(id, task, limits),
     endTurn: (id, turn, end) => endTurnTx.immediate(id, turn, end),
     report: (id, result) => reportTx.immediate(id, result),
     setProcess: (id, identity) => {

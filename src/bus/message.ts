@@ -1,8 +1,11 @@
 /**
  * The shape of a bus message and the rules every writer obeys: identifier formats, the
  * message types the skills use, and size limits. The zod schemas in `ops/` and the store both
- * read these constants, so the advertised rules and the enforced rules cannot drift apart.
+ * read these constants, so the advertised rules and the enforced rules cannot drift apart. The
+ * shapes the bus returns (a message, a member's status, a mailbox's counts, a role's state) are
+ * defined here once in zod; the store's types and the team_msg output schema derive from them.
  */
+import { z } from 'zod';
 import { invalidInput } from '../errors.js';
 
 export const BROADCAST = 'all';
@@ -39,18 +42,48 @@ export const LIMITS = {
 
 export const DEFAULT_PAGE = 20;
 
-export interface Message {
-  id: string;
-  session_id: string;
-  ts: string;
-  from: string;
-  to: string;
-  type: string;
-  summary: string;
-  data: Record<string, unknown>;
-  /** The authenticated agent that wrote it; null when a person or a top-level client did. */
-  sender_agent_id: string | null;
-}
+export const messageSchema = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  ts: z.string().describe('ISO-8601 UTC with milliseconds'),
+  from: z.string(),
+  to: z.string(),
+  type: z.string(),
+  summary: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  sender_agent_id: z
+    .string()
+    .nullable()
+    .describe('The authenticated agent that wrote it; null for a person or the coordinator.'),
+});
+export type Message = z.infer<typeof messageSchema>;
+
+/** A sender's part in a session: how much it wrote, when it was last seen, and its last message. */
+export const memberStatusSchema = z.object({
+  role: z.string(),
+  messages: z.number(),
+  last_seen: z.string(),
+  last_action: z.object({ id: z.string(), type: z.string(), to: z.string(), summary: z.string() }),
+});
+export type MemberStatus = z.infer<typeof memberStatusSchema>;
+
+/** The merged state a role published with state_update messages. */
+export const roleStateSchema = z.object({
+  role: z.string(),
+  state: z.record(z.string(), z.unknown()),
+  updated_at: z.string(),
+  updated_by: z.string(),
+});
+export type RoleState = z.infer<typeof roleStateSchema>;
+
+/** What is addressed to a role (broadcasts included) and how much of it it has read. */
+export const mailboxCountsSchema = z.object({
+  role: z.string(),
+  total: z.number(),
+  delivered: z.number(),
+  unread: z.number(),
+});
+export type MailboxCounts = z.infer<typeof mailboxCountsSchema>;
 
 export function formatMessageId(seq: number): string {
   return `MSG-${String(seq).padStart(3, '0')}`;

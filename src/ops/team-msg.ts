@@ -11,11 +11,15 @@ import {
   DEFAULT_TYPE,
   LIMITS,
   defaultSummary,
+  mailboxCountsSchema,
+  memberStatusSchema,
+  messageSchema,
+  roleStateSchema,
   sequenceOf,
 } from '../bus/message.js';
 import type { Message } from '../bus/message.js';
 import type { MessageStore } from '../store/message-store.js';
-import type { MailboxCounts, MemberStatus, MessageFilter } from '../store/records.js';
+import type { MessageFilter } from '../store/records.js';
 import { MaestroError, notFound } from '../errors.js';
 import type { Caller } from './caller.js';
 import {
@@ -129,27 +133,29 @@ export const teamMsgInput = z
 
 export type TeamMsgInput = z.infer<typeof teamMsgInput>;
 
-export interface TeamMsgResult {
-  operation: TeamMsgOperation;
-  session_id: string;
-  id?: string;
-  message?: Message;
-  delivered_to?: string[];
-  total?: number;
-  showing?: number;
-  messages?: Message[];
-  formatted?: string[];
-  next_since?: string | null;
-  has_more?: boolean;
-  members?: MemberStatus[];
-  state?: Record<string, Record<string, unknown>>;
-  roles?: { role: string; updated_at: string; updated_by: string }[];
-  mailboxes?: MailboxCounts[];
-  deleted?: string;
-  cleared?: number;
-  role?: string;
-  unread_remaining?: number;
-}
+/** One shape for every operation's result: each fills the fields it has (the tool's output schema). */
+export const teamMsgResultSchema = z.object({
+  operation: z.enum(TEAM_MSG_OPERATIONS),
+  session_id: z.string(),
+  id: z.string().optional().describe('log/broadcast: the new message id; read: the message read'),
+  message: messageSchema.optional(),
+  delivered_to: z.array(z.string()).optional().describe('read: roles whose mailbox has delivered it'),
+  total: z.number().optional().describe('list/search: matching messages in the session'),
+  showing: z.number().optional(),
+  messages: z.array(messageSchema).optional().describe('oldest first'),
+  formatted: z.array(z.string()).optional(),
+  next_since: z.string().nullable().optional().describe('list with since: pass as since for the next page'),
+  has_more: z.boolean().optional(),
+  members: z.array(memberStatusSchema).optional(),
+  state: z.record(z.string(), z.record(z.string(), z.unknown())).optional().describe('get_state: role → merged state'),
+  roles: z.array(roleStateSchema.omit({ state: true })).optional(),
+  mailboxes: z.array(mailboxCountsSchema).optional(),
+  deleted: z.string().optional(),
+  cleared: z.number().optional(),
+  role: z.string().optional(),
+  unread_remaining: z.number().optional(),
+});
+export type TeamMsgResult = z.infer<typeof teamMsgResultSchema>;
 
 /** Extra filters the CLI offers beyond the tool's single `type`. */
 export interface RunOptions {

@@ -29,8 +29,11 @@ export interface AgentStore {
   /** Every agent below `agent`, deepest first. */
   descendants(agent: AgentRecord): Promise<AgentRecord[]>;
   transition(id: string, to: AgentStatus, reason?: string | null): Promise<TransitionOutcome>;
-  /** Starts the next turn: running, turn + 1, its task recorded. */
-  beginTurn(id: string, task: string): Promise<TransitionOutcome>;
+  /**
+   * Starts the next turn: running, turn + 1, its task recorded. An agent holding no slot (errored,
+   * its process gone) takes one again, refused with a `limit` error when `limits` has none free.
+   */
+  beginTurn(id: string, task: string, limits?: Pick<Limits, 'maxOpenAgents'>): Promise<TransitionOutcome>;
   /** Ends turn `turn` (a stale turn number changes nothing) and records what it produced. */
   endTurn(id: string, turn: number, end: TurnEnd): Promise<TransitionOutcome | null>;
   /** Records the worker's reported result for its current turn; the parent hears of it at once. */

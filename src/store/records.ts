@@ -1,11 +1,13 @@
 /**
- * The records the stores hold and hand out, whatever engine keeps them. A store implementation
+ * The records the stores take and hand out, whatever engine keeps them: a store implementation
  * reads and writes exactly these shapes; nothing above the stores sees a row.
  */
+import type { AgentRecord, TurnRecord, Usage } from '../agents/records.js';
 import type { AgentStatus } from '../agents/status.js';
-import type { Message } from '../bus/message.js';
+import type { MailboxCounts, MemberStatus, Message, RoleState } from '../bus/message.js';
 
-export type { Message };
+// Shapes defined once as zod schemas beside their rules; the stores hand out exactly these.
+export type { AgentRecord, MailboxCounts, MemberStatus, Message, RoleState, TurnRecord, Usage };
 
 /** A message as a writer gives it; the store assigns `id` and `ts`. */
 export type NewMessage = Omit<Message, 'id' | 'ts'>;
@@ -26,20 +28,6 @@ export interface Page {
   has_more: boolean;
 }
 
-export interface MemberStatus {
-  role: string;
-  messages: number;
-  last_seen: string;
-  last_action: { id: string; type: string; to: string; summary: string };
-}
-
-export interface RoleState {
-  role: string;
-  state: Record<string, unknown>;
-  updated_at: string;
-  updated_by: string;
-}
-
 export interface SessionSummary {
   session_id: string;
   created_at: string;
@@ -47,49 +35,6 @@ export interface SessionSummary {
   members: number;
   last_id: string | null;
   last_activity: string | null;
-}
-
-export interface MailboxCounts {
-  role: string;
-  total: number;
-  delivered: number;
-  unread: number;
-}
-
-export interface AgentRecord {
-  id: string;
-  session_id: string;
-  task_name: string;
-  nickname: string | null;
-  agent_type: string;
-  parent_id: string | null;
-  depth: number;
-  path: string;
-  backend: string;
-  /** argv of a command-backend worker, as JSON. */
-  command: string | null;
-  model: string | null;
-  reasoning_effort: string | null;
-  cwd: string;
-  worktree: string | null;
-  branch: string | null;
-  status: AgentStatus;
-  status_reason: string | null;
-  turn: number;
-  last_task_message: string | null;
-  backend_session_id: string | null;
-  pid: number | null;
-  /** The worker process's start token (see agents/liveness.ts): pid + this name one process. */
-  pid_start: string | null;
-  owner_pid: number | null;
-  owner_start: string | null;
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  created_at: string;
-  updated_at: string;
-  closed_at: string | null;
 }
 
 export type NewAgent = Pick<
@@ -119,27 +64,6 @@ export interface ProcessIdentity {
   pid_start: string | null;
   owner_pid: number | null;
   owner_start: string | null;
-}
-
-export interface Usage {
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-}
-
-export interface TurnRecord {
-  agent_id: string;
-  turn: number;
-  task: string;
-  status: AgentStatus;
-  final_message: string | null;
-  result: unknown;
-  error: string | null;
-  usage: Usage | null;
-  started_at: string;
-  ended_at: string | null;
-  reported_at: string | null;
 }
 
 export interface News {

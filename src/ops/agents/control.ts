@@ -3,32 +3,47 @@
  * does. A follow-up runs in the agent's live process if this server has one, else in a new
  * process that resumes the backend's own session; a close stops the whole subtree, deepest first.
  */
+import { z } from 'zod';
 import { SELF, sameProcess, terminateGroup } from '../../agents/liveness.js';
 import { NO_PROCESS } from '../../agents/supervisor.js';
 import { nextTurnText } from '../../agents/prompt.js';
-import { removeWorktree, type WorktreeOutcome } from '../../agents/worktree.js';
+import { isInTurn } from '../../agents/status.js';
+import { removeWorktree, worktreeOutcomeSchema, type WorktreeOutcome } from '../../agents/worktree.js';
 import type { AgentRecord } from '../../store/records.js';
 import { MaestroError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
+import { agentMessageField, optionalSession, targetField } from './fields.js';
 import { checkControl, findAgent } from './targets.js';
 
-export interface TargetInput {
-  target: string;
-  session_id?: string | undefined;
-}
+/** What interrupt_agent and close_agent take: one agent. */
+export const targetInputSchema = z.strictObject({ target: targetField, session_id: optionalSession });
+export type TargetInput = z.infer<typeof targetInputSchema>;
 
-export interface FollowupResult {
-  task_name: string;
-  status: string;
-  turn: number;
-  /** The agent was mid-turn: this task starts its next turn. */
-  queued: boolean;
-}
+export const followupInputSchema = z.strictObject({
+  target: targetField,
+  message: agentMessageField.describe('The new task.'),
+  session_id: optionalSession,
+});
+export type FollowupInput = z.infer<typeof followupInputSchema>;
 
-/** An agent marked running whose server is gone is not running: its turn ended with that server. */
+export const followupResultSchema = z.object({
+  task_name: z.string(),
+  status: z.string(),
+  turn: z.number().describe('The turn this task runs as.'),
+  queued: z.boolean().describe('The agent was mid-turn: the task starts its next turn.'),
+});
+export type FollowupResult = z.infer<typeof followupResultSchema>;
+
+export const interruptResultSchema = z.object({ previous_status: z.string() });
+export type InterruptResult = z.infer<typeof interruptResultSchema>;
+
+/**
+ * An agent in a turn that no live server runs is not in a turn: it ended with that server (or,
+ * recorded as this server's but not running here, with a spawn that failed half-way).
+ */
 async function reconcile(deps: AgentDeps, agent: AgentRecord): Promise<AgentRecord> {
-  if (agent.status !== 'running' || deps.supervisor.owns(agent.id)) return agent;
+  if (!isInTurn(agent.status) || deps.supervisor.owns(agent.id)) return agent;
   if (agent.owner_pid !== null && agent.owner_pid !== SELF.pid && sameProcess(agent.owner_pid, agent.owner_start))
     return agent;
   await deps.agents.endTurn(agent.id, agent.turn, {
@@ -38,17 +53,13 @@ async function reconcile(deps: AgentDeps, agent: AgentRecord): Promise<AgentReco
   return (await deps.agents.get(agent.id))!;
 }
 
-export async function followupTask(
-  deps: AgentDeps,
-  caller: Caller,
-  input: TargetInput & { message: string },
-): Promise<FollowupResult> {
+export async function followupTask(deps: AgentDeps, caller: Caller, input: FollowupInput): Promise<FollowupResult> {
   const sessionId = await deps.session.resolve(caller, input.session_id);
   const agent = await reconcile(deps, await findAgent(deps, sessionId, input.target));
   checkControl(caller, agent, 'give work to');
   if (agent.status === 'shutdown')
     throw new MaestroError('conflict', `${agent.task_name} is closed; spawn a new agent`);
-  if (!deps.supervisor.owns(agent.id) && (agent.status === 'running' || agent.status === 'pending_init')) {
+  if (!deps.supervisor.owns(agent.id) && isInTurn(agent.status)) {
     throw new MaestroError(
       'conflict',
       `${agent.task_name} is running under another maestro server (pid ${agent.owner_pid}); follow it up from there`,
@@ -56,7 +67,7 @@ export async function followupTask(
   }
   // Mail that waited for this agent goes with the task, unless the agent can take it mid-turn.
   const mail =
-    deps.supervisor.owns(agent.id) && agent.status === 'running'
+    deps.supervisor.owns(agent.id) && isInTurn(agent.status)
       ? []
       : await deps.bus.readMailbox(sessionId, agent.task_name, 100);
   const { queued, agent: after } = await deps.supervisor.runTurn(
@@ -67,15 +78,11 @@ export async function followupTask(
   return { task_name: after.task_name, status: after.status, turn: queued ? after.turn + 1 : after.turn, queued };
 }
 
-export async function interruptAgent(
-  deps: AgentDeps,
-  caller: Caller,
-  input: TargetInput,
-): Promise<{ previous_status: string }> {
+export async function interruptAgent(deps: AgentDeps, caller: Caller, input: TargetInput): Promise<InterruptResult> {
   const sessionId = await deps.session.resolve(caller, input.session_id);
   const agent = await reconcile(deps, await findAgent(deps, sessionId, input.target));
   checkControl(caller, agent, 'interrupt');
-  if (agent.status === 'running' && !deps.supervisor.owns(agent.id)) {
+  if (isInTurn(agent.status) && !deps.supervisor.owns(agent.id)) {
     throw new MaestroError(
       'conflict',
       `${agent.task_name} is running under another maestro server (pid ${agent.owner_pid})`,
@@ -84,12 +91,12 @@ export async function interruptAgent(
   return { previous_status: await deps.supervisor.interrupt(agent) };
 }
 
-export interface CloseResult {
-  previous_status: string;
-  /** Every agent this close shut down: the target and its open descendants. */
-  closed: string[];
-  worktrees: WorktreeOutcome[];
-}
+export const closeResultSchema = z.object({
+  previous_status: z.string(),
+  closed: z.array(z.string()).describe('The agents shut down: the target and its open descendants.'),
+  worktrees: z.array(worktreeOutcomeSchema),
+});
+export type CloseResult = z.infer<typeof closeResultSchema>;
 
 export async function closeAgent(deps: AgentDeps, caller: Caller, input: TargetInput): Promise<CloseResult> {
   const sessionId = await deps.session.resolve(caller, input.session_id);

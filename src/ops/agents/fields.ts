@@ -1,6 +1,6 @@
-/** zod schemas shared by the agent tools: names, targets and the shapes of agents in results. */
+/** zod schemas shared by the agent tools' inputs: names, targets, messages. (Output shapes live with their ops.) */
 import { z } from 'zod';
-import { AGENT_STATUSES } from '../../agents/status.js';
+import { agentStatusSchema } from '../../agents/records.js';
 import { sessionIdField } from '../fields.js';
 
 export const TASK_NAME_PATTERN = /^(?!.*\.\.)(?!.*\.lock$)[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(?<!\.)$/;
@@ -33,37 +33,4 @@ export const optionalSession = sessionIdField
   .optional()
   .describe('Session to act in. Default: yours (a worker’s own; for the coordinator, its current session).');
 
-export const statusField = z.enum(AGENT_STATUSES);
-
-export const usageShape = z.object({
-  input_tokens: z.number(),
-  cached_input_tokens: z.number(),
-  output_tokens: z.number(),
-  cost_usd: z.number(),
-});
-
-export const agentViewShape = z.object({
-  agent_id: z.string(),
-  task_name: z.string(),
-  agent_type: z.string(),
-  backend: z.string(),
-  model: z.string().nullable(),
-  status: z.string(),
-  error: z.string().nullable(),
-  parent: z.string().nullable(),
-  depth: z.number(),
-  path: z.string(),
-  pid: z.number().nullable(),
-  backend_session_id: z.string().nullable(),
-  turns: z.number(),
-  last_task_message: z.string().nullable(),
-  latest_progress: z.string().nullable(),
-  result: z.unknown(),
-  usage: usageShape,
-  cwd: z.string(),
-  worktree: z.string().nullable(),
-  branch: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  closed_at: z.string().nullable(),
-});
+export const statusField = agentStatusSchema;

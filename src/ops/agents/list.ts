@@ -1,20 +1,21 @@
 /** list_agents: the agents of a session (or all a person can see), with what each is doing. */
-import type { AgentStatus } from '../../agents/status.js';
+import { z } from 'zod';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
-import { agentView, type AgentView } from './view.js';
+import { optionalSession, statusField } from './fields.js';
+import { agentView, agentViewSchema } from './view.js';
 
-export interface ListInput {
-  session_id?: string | undefined;
-  status?: AgentStatus | undefined;
-  path_prefix?: string | undefined;
-}
+export const listInputSchema = z.strictObject({
+  session_id: optionalSession,
+  status: statusField.optional().describe('Only agents in this status.'),
+  path_prefix: z.string().min(1).max(1000).optional().describe('Only agents under this path, e.g. /IMPL-001.'),
+});
+export type ListInput = z.infer<typeof listInputSchema>;
 
-export async function listAgents(
-  deps: AgentDeps,
-  caller: Caller,
-  input: ListInput,
-): Promise<{ session_id: string; agents: AgentView[] }> {
+export const listResultSchema = z.object({ session_id: z.string(), agents: z.array(agentViewSchema) });
+export type ListResult = z.infer<typeof listResultSchema>;
+
+export async function listAgents(deps: AgentDeps, caller: Caller, input: ListInput): Promise<ListResult> {
   const sessionId = await deps.session.resolve(caller, input.session_id);
   const prefix =
     input.path_prefix === undefined

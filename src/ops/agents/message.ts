@@ -4,23 +4,31 @@
  * team_msg read_mailbox; a running Claude worker also receives it between tool calls, and any
  * worker gets undelivered mail with its next turn. For a waiting target it is news.
  */
+import { z } from 'zod';
 import { LIMITS, sequenceOf } from '../../bus/message.js';
 import { MaestroError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
+import { agentMessageField, optionalSession, targetField } from './fields.js';
 import { findAgent } from './targets.js';
 
-export interface SendInput {
-  target: string;
-  message: string;
-  session_id?: string | undefined;
-}
+export const sendInputSchema = z.strictObject({
+  target: targetField.describe('The agent (task name or id), or "coordinator" / "parent" for whoever started you.'),
+  message: agentMessageField.describe('The message.'),
+  session_id: optionalSession,
+});
+export type SendInput = z.infer<typeof sendInputSchema>;
 
-export interface SendResult {
-  message_id: string;
-  target: string;
-  delivery: 'injected' | 'queued';
-}
+export const sendResultSchema = z.object({
+  message_id: z.string().describe('Its id on the team message bus.'),
+  target: z.string(),
+  delivery: z
+    .enum(['injected', 'queued'])
+    .describe(
+      'injected: handed to the running worker mid-turn; queued: it gets it at its next boundary or turn, or via read_mailbox.',
+    ),
+});
+export type SendResult = z.infer<typeof sendResultSchema>;
 
 /** Names that mean "the one who started me". */
 const UPWARD = ['coordinator', 'parent'];

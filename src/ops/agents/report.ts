@@ -3,16 +3,18 @@
  * bound to the caller's own verified agent — never to an id in the arguments — and reaches the
  * waiting parent at once as news.
  */
+import { z } from 'zod';
 import { MaestroError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
 
-export interface ReportResult {
-  accepted: boolean;
-  task_name: string;
-  turn: number;
-  message: string;
-}
+export const reportResultSchema = z.object({
+  accepted: z.boolean(),
+  task_name: z.string(),
+  turn: z.number(),
+  message: z.string(),
+});
+export type ReportResult = z.infer<typeof reportResultSchema>;
 
 export async function reportResult(deps: AgentDeps, caller: Caller, result: unknown): Promise<ReportResult> {
   if (!caller.agentId) {

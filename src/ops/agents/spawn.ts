@@ -1,11 +1,14 @@
 /**
  * spawn_agent: reserve a slot (limits checked atomically with the insert), then start a real
  * worker process on its first turn. A worktree made for the agent is removed again if the
- * reservation fails; a process that cannot start leaves the agent errored with the reason.
+ * reservation fails; anything that fails after it (a process that cannot start, the agent's
+ * files, the server stopping) leaves the agent errored with the reason, holding no slot
+ * (reservation.ts).
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
+import { z } from 'zod';
 import { SELF } from '../../agents/liveness.js';
 import { firstTurnText } from '../../agents/prompt.js';
 import { createWorktree, removeWorktree, type Worktree } from '../../agents/worktree.js';
@@ -13,6 +16,7 @@ import type { BackendName } from '../../backends/types.js';
 import { MaestroError } from '../../errors.js';
 import { RESERVED_ROLES, type Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
+import { startReserved } from './reservation.js';
 
 export interface SpawnInput {
   message: string;
@@ -28,15 +32,16 @@ export interface SpawnInput {
   session_id?: string | undefined;
 }
 
-export interface SpawnResult {
-  agent_id: string;
-  task_name: string;
-  session_id: string;
-  status: string;
-  error?: string;
-  cwd: string;
-  branch?: string;
-}
+export const spawnResultSchema = z.object({
+  agent_id: z.string(),
+  task_name: z.string(),
+  session_id: z.string(),
+  status: z.string(),
+  error: z.string().optional().describe('Why it failed to start, when status is errored.'),
+  cwd: z.string(),
+  branch: z.string().optional(),
+});
+export type SpawnResult = z.infer<typeof spawnResultSchema>;
 
 /** Whether `dir` is `root` or below it (both already real paths). */
 function within(root: string, dir: string): boolean {
@@ -149,10 +154,12 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
     if (worktree) await removeWorktree(deps.config.projectRoot, worktree).catch(() => undefined);
     throw error;
   }
-  deps.session.remember(caller, sessionId);
-
-  const parentName = parent?.task_name ?? 'the coordinator';
-  await deps.supervisor.runTurn(agent, firstTurnText(agent, parentName, input.message), input.message);
+  const reserved = agent;
+  await startReserved(deps, reserved, async () => {
+    deps.session.remember(caller, sessionId);
+    const parentName = parent?.task_name ?? 'the coordinator';
+    await deps.supervisor.runTurn(reserved, firstTurnText(reserved, parentName, input.message), input.message);
+  });
   const after = (await deps.agents.get(id))!;
   deps.logger.info(
     { agent: id, task: taskName, session: sessionId, backend: backendName, status: after.status },

@@ -1,4 +1,6 @@
-/** How agents appear in tool results: what list_agents and wait_agent report. */
+/** How agents appear in tool results: what list_agents and wait_agent report, and its one shape. */
+import { z } from 'zod';
+import { usageSchema } from '../../agents/records.js';
 import type { AgentRecord, TurnRecord } from '../../store/records.js';
 import type { AgentDeps } from './deps.js';
 
@@ -16,32 +18,35 @@ export async function latestTurn(deps: Pick<AgentDeps, 'agents'>, agent: AgentRe
   return (await deps.agents.turns(agent.id)).find((t) => t.turn === agent.turn);
 }
 
-export interface AgentView {
-  agent_id: string;
-  task_name: string;
-  agent_type: string;
-  backend: string;
-  model: string | null;
-  status: string;
-  error: string | null;
-  parent: string | null;
-  depth: number;
-  path: string;
-  pid: number | null;
-  /** The backend's own session or thread id (what a resumed process continues). */
-  backend_session_id: string | null;
-  turns: number;
-  last_task_message: string | null;
-  latest_progress: string | null;
-  result: unknown;
-  usage: { input_tokens: number; cached_input_tokens: number; output_tokens: number; cost_usd: number };
-  cwd: string;
-  worktree: string | null;
-  branch: string | null;
-  created_at: string;
-  updated_at: string;
-  closed_at: string | null;
-}
+export const agentViewSchema = z.object({
+  agent_id: z.string(),
+  task_name: z.string(),
+  agent_type: z.string(),
+  backend: z.string(),
+  model: z.string().nullable(),
+  status: z.string(),
+  error: z.string().nullable(),
+  parent: z.string().nullable(),
+  depth: z.number(),
+  path: z.string(),
+  pid: z.number().nullable(),
+  backend_session_id: z
+    .string()
+    .nullable()
+    .describe('The backend’s own session or thread id (what a resumed process continues).'),
+  turns: z.number(),
+  last_task_message: z.string().nullable(),
+  latest_progress: z.string().nullable(),
+  result: z.unknown(),
+  usage: usageSchema,
+  cwd: z.string(),
+  worktree: z.string().nullable(),
+  branch: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  closed_at: z.string().nullable(),
+});
+export type AgentView = z.infer<typeof agentViewSchema>;
 
 export async function agentView(deps: Pick<AgentDeps, 'agents' | 'bus'>, agent: AgentRecord): Promise<AgentView> {
   const parent = agent.parent_id ? ((await deps.agents.get(agent.parent_id))?.task_name ?? agent.parent_id) : null;

@@ -11,7 +11,8 @@
  * for I/O, so no cancellation can arrive in between. A wait also never
  * outlasts what the calling client allows (`CallLimit`): it ends as timed out just before that.
  */
-import { isOpen } from '../../agents/status.js';
+import { z } from 'zod';
+import { isInTurn, isOpen } from '../../agents/status.js';
 import type { AgentRecord, News } from '../../store/records.js';
 import type { Stores } from '../../store/store.js';
 import type { Message } from '../../bus/message.js';
@@ -30,23 +31,30 @@ export interface WaitInput {
   session_id?: string | undefined;
 }
 
-export interface AgentOutcome {
-  agent_id: string;
-  status: string;
-  turn: number;
-  result?: unknown;
-  error?: string;
-}
+export const agentOutcomeSchema = z.object({
+  agent_id: z.string(),
+  status: z.string(),
+  turn: z.number(),
+  result: z.unknown().optional(),
+  error: z.string().optional(),
+});
+export type AgentOutcome = z.infer<typeof agentOutcomeSchema>;
 
-export interface WaitResult {
-  timed_out: boolean;
-  message: string;
-  agents: Record<string, AgentOutcome>;
-  messages: { id: string; from: string; text: string }[];
-  /** The turn endings this wait delivered: each is delivered to one wait, once. */
-  finished: { task_name: string; agent_id: string; turn: number }[];
-  session_id: string;
-}
+export const waitResultSchema = z.object({
+  timed_out: z.boolean(),
+  message: z.string().describe('What ended the wait.'),
+  agents: z
+    .record(z.string(), agentOutcomeSchema)
+    .describe('Each target by task name: status, and its result or final text.'),
+  messages: z
+    .array(z.object({ id: z.string(), from: z.string(), text: z.string() }))
+    .describe('send_message messages to you.'),
+  finished: z
+    .array(z.object({ task_name: z.string(), agent_id: z.string(), turn: z.number() }))
+    .describe('The turns whose ending this wait reports (each reported to one wait, once).'),
+  session_id: z.string(),
+});
+export type WaitResult = z.infer<typeof waitResultSchema>;
 
 /** The longest the calling client lets one call run, and how long a wait may hold it within that. */
 export interface CallLimit {
@@ -176,7 +184,7 @@ export async function waitAgent(
     }
     if (answer) return answer;
     const current = await Promise.all(targets.map(async (t) => (await store.agents.get(t.id)) ?? t));
-    const stillBusy = current.filter((a) => a.status === 'running' || a.status === 'pending_init');
+    const stillBusy = current.filter((a) => isInTurn(a.status));
     const elapsed = Date.now() - started;
     if (targets.length === 0) return snapshot(store, false, 'no agents to wait for: spawn one with spawn_agent', []);
     if (stillBusy.length === 0) {
