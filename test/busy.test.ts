@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { BUSY_TIMEOUT_MS, openDatabase } from '../src/bus/db.js';
-import { createMessageStore } from '../src/bus/message-store.js';
+import { openSqliteStore } from '../src/bus/sqlite-store.js';
 import { tempDbFile } from './helpers/temp.js';
 
 const BETTER_SQLITE3 = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -48,14 +48,14 @@ const message = {
 describe('a write that finds the lock taken', () => {
   it('waits for another writer holding the lock, then commits the message once', async () => {
     const file = tempDbFile();
-    const db = openDatabase(file);
-    const store = createMessageStore(db);
+    const store = openSqliteStore(file).messages;
     const { released } = await holdLock(file, 300);
-    const logged = store.log(message); // blocks until the worker commits
+    const logged = await store.log(message); // waits until the worker commits
     await released;
     expect(logged.id).toBe('MSG-001');
-    expect(store.list('s1', {}, { limit: 10 }).messages.map((m) => m.id)).toEqual(['MSG-001']);
-    expect(store.log(message).id).toBe('MSG-002');
+    expect((await store.list('s1', {}, { limit: 10 })).messages.map((m) => m.id)).toEqual(['MSG-001']);
+    expect((await store.log(message)).id).toBe('MSG-002');
+    const db = openDatabase(file);
     expect(db.pragma('busy_timeout', { simple: true })).toBe(BUSY_TIMEOUT_MS);
     db.close();
   });

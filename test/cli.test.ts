@@ -2,8 +2,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/bus/db.js';
-import { createMessageStore } from '../src/bus/message-store.js';
+import { openSqliteStore } from '../src/bus/sqlite-store.js';
 import { maestro, spawnMaestro } from './helpers/cli.js';
 import { startServer, text } from './helpers/mcp.js';
 import { until } from './helpers/project.js';
@@ -302,10 +301,10 @@ describe('text written by agents is shown, never obeyed', () => {
   it('msg list, read, status and tail keep each message on its own line, escapes made visible; --json stays exact', async () => {
     const { db, run } = bus();
     // Written as a worker can: through the store (a NUL cannot travel in a process argument).
-    const store = createMessageStore(openDatabase(db));
+    const store = openSqliteStore(db).messages;
     const base = { session_id: 'S1', to: 'coordinator', data: {}, sender_agent_id: null };
-    store.log({ ...base, from: 'IMPL-001', type: 'progress', summary: FORGED });
-    store.log({ ...base, from: 'IMPL-002', type: 'message', summary: 'second' });
+    await store.log({ ...base, from: 'IMPL-001', type: 'progress', summary: FORGED });
+    await store.log({ ...base, from: 'IMPL-002', type: 'message', summary: 'second' });
     const outputs = [
       (await run(['msg', 'list', '-s', 'S1'])).stdout,
       (await run(['msg', 'read', '-s', 'S1', 'MSG-001'])).stdout,

@@ -4,8 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/bus/db.js';
-import { createMessageStore } from '../src/bus/message-store.js';
+import { openSqliteStore } from '../src/bus/sqlite-store.js';
 import { findClaude, runDemo } from '../src/demo/run.js';
 
 describe('maestro demo', () => {
@@ -39,14 +38,14 @@ describe('maestro demo', () => {
       }
 
       // Progress and completions are on the bus; every agent is closed; nothing is left running.
-      const db = openDatabase(`${summary.project}/.maestro/maestro.db`);
-      const bus = createMessageStore(db);
+      const store = openSqliteStore(`${summary.project}/.maestro/maestro.db`);
+      const bus = store.messages;
       for (const task of ['PLAN-001', 'IMPL-001', 'TEST-001', 'SUPERVISOR']) {
-        const types = bus.list(summary.session!, { from: task }, { limit: 100 }).messages.map((m) => m.type);
+        const types = (await bus.list(summary.session!, { from: task }, { limit: 100 })).messages.map((m) => m.type);
         expect(types, task).toContain('progress');
         expect(types, task).toContain('task_complete');
       }
-      db.close();
+      await store.close();
       expect(summary.agents.map((a) => [a.task_name, a.status])).toEqual([
         ['SUPERVISOR', 'shutdown'],
         ['PLAN-001', 'shutdown'],

@@ -5,13 +5,11 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { createAgentStore, type NewAgent } from '../src/bus/agent-store.js';
-import { openDatabase } from '../src/bus/db.js';
-import { createFeed } from '../src/bus/feed.js';
-import { feedEventSchema, type FeedEvent } from '../src/bus/feed-events.js';
-import { createMessageStore } from '../src/bus/message-store.js';
 import { MIGRATIONS } from '../src/bus/migrations.js';
-import { inParallel } from './helpers/bus-clients.js';
+import { openSqliteStore } from '../src/bus/sqlite-store.js';
+import { feedEventSchema, type FeedEvent } from '../src/store/feed-events.js';
+import type { NewAgent } from '../src/store/records.js';
+import type { Store } from '../src/store/store.js';
 import { maestro, spawnMaestro } from './helpers/cli.js';
 import { startProject, until, worker } from './helpers/project.js';
 import { tempDbFile, tempDir } from './helpers/temp.js';
@@ -56,10 +54,10 @@ function brief(e: FeedEvent): string {
   }
 }
 
-function readAll(feed: ReturnType<typeof createFeed>, since = 0, limit = 3): FeedEvent[] {
+async function readAll(store: Store, since = 0, limit = 3): Promise<FeedEvent[]> {
   const events: FeedEvent[] = [];
   for (let cursor = since; ;) {
-    const page = feed.read({ since: cursor, limit });
+    const page = await store.feed.read({ since: cursor, limit });
     events.push(...page.events);
     if (!page.has_more) return events;
     cursor = page.events.at(-1)!.seq;
@@ -67,13 +65,11 @@ function readAll(feed: ReturnType<typeof createFeed>, since = 0, limit = 3): Fee
 }
 
 describe('the event feed', () => {
-  it('holds messages, status changes, turns and results in the order they happened, numbered 1, 2, 3…', () => {
-    const db = openDatabase(tempDbFile());
-    const bus = createMessageStore(db);
-    const agents = createAgentStore(db);
-    const feed = createFeed(db);
+  it('holds messages, status changes, turns and results in the order they happened, numbered 1, 2, 3…', async () => {
+    const store = openSqliteStore(tempDbFile());
+    const { agents } = store;
     const log = (summary: string) =>
-      bus.log({
+      store.messages.log({
         session_id: 'S1',
         from: 'coordinator',
         to: 'all',
@@ -83,18 +79,18 @@ describe('the event feed', () => {
         sender_agent_id: null,
       });
 
-    log('plan ready');
-    agents.reserve(newAgent('IMPL-001'), LIMITS);
-    agents.beginTurn('IMPL-001', 'build the cart');
-    log('core done');
-    agents.noteQueued('IMPL-001', 'then the checkout');
-    agents.report('IMPL-001', { status: 'completed' });
-    agents.endTurn('IMPL-001', 1, {
+    await log('plan ready');
+    await agents.reserve(newAgent('IMPL-001'), LIMITS);
+    await agents.beginTurn('IMPL-001', 'build the cart');
+    await log('core done');
+    await agents.noteQueued('IMPL-001', 'then the checkout');
+    await agents.report('IMPL-001', { status: 'completed' });
+    await agents.endTurn('IMPL-001', 1, {
       status: 'completed',
       usage: { input_tokens: 10, cached_input_tokens: 0, output_tokens: 5, cost_usd: 0.01 },
     });
 
-    const events = readAll(feed);
+    const events = await readAll(store);
     expect(events.map(brief)).toEqual([
       'message MSG-001 plan ready',
       'agent IMPL-001 ->pending_init',
@@ -107,27 +103,25 @@ describe('the event feed', () => {
       'turn_ended IMPL-001 1 completed',
     ]);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(feed.head()).toBe(9);
+    expect(await store.feed.head()).toBe(9);
     for (const event of events) expect(feedEventSchema.parse(event)).toEqual(event);
     // message ids stay per session, whatever else the feed holds
-    expect(log('after').id).toBe('MSG-003');
-    expect(feed.head()).toBe(10);
+    expect((await log('after')).id).toBe('MSG-003');
+    expect(await store.feed.head()).toBe(10);
     expect(events.at(-1)).toMatchObject({ usage: { input_tokens: 10, output_tokens: 5 } });
   });
 
-  it('reading takes nothing: two followers with their own cursors each see every event once', () => {
-    const db = openDatabase(tempDbFile());
-    const bus = createMessageStore(db);
-    const feed = createFeed(db);
+  it('reading takes nothing: two followers with their own cursors each see every event once', async () => {
+    const store = openSqliteStore(tempDbFile());
     const seen: Record<'a' | 'b', number[]> = { a: [], b: [] };
     const cursors = { a: 0, b: 0 };
-    const follow = (who: 'a' | 'b') => {
-      const page = feed.read({ since: cursors[who], limit: 2 });
+    const follow = async (who: 'a' | 'b') => {
+      const page = await store.feed.read({ since: cursors[who], limit: 2 });
       for (const e of page.events) seen[who].push(e.seq);
       cursors[who] = page.events.at(-1)?.seq ?? cursors[who];
     };
     for (let i = 1; i <= 7; i++) {
-      bus.log({
+      await store.messages.log({
         session_id: i % 2 ? 'S1' : 'S2',
         from: 'w',
         to: 'all',
@@ -136,51 +130,22 @@ describe('the event feed', () => {
         data: {},
         sender_agent_id: null,
       });
-      follow('a');
-      if (i % 3 === 0) follow('b');
+      await follow('a');
+      if (i % 3 === 0) await follow('b');
     }
-    while (cursors.a < feed.head()) follow('a');
-    while (cursors.b < feed.head()) follow('b');
+    while (cursors.a < (await store.feed.head())) await follow('a');
+    while (cursors.b < (await store.feed.head())) await follow('b');
     expect(seen.a).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(seen.b).toEqual(seen.a);
     // filters narrow what a reader sees, not what others see
-    expect(feed.read({ since: 0, sessionId: 'S2', limit: 10 }).events.map((e) => e.seq)).toEqual([2, 4, 6]);
-    expect(feed.read({ since: 0, types: ['agent'], limit: 10 }).events).toEqual([]);
-    expect(feed.latest({}, 2).map((e) => e.seq)).toEqual([6, 7]);
-  });
-
-  it('writers in several processes at once: every event gets its own place and the feed has no gap', async () => {
-    const file = tempDbFile();
-    openDatabase(file).close();
-    const loggers = 3;
-    const spawners = 2;
-    const messages = 150;
-    const agentsEach = 20;
-    await inParallel(
-      (i) =>
-        i < loggers
-          ? ['log', file, 'race', `W${i}`, String(messages)]
-          : ['agents', file, 'race', `A${i}`, String(agentsEach)],
-      loggers + spawners,
-    );
-    const feed = createFeed(openDatabase(file));
-    const events = readAll(feed, 0, 100);
-    // per agent: spawned, running, turn started, completed, turn ended
-    const total = loggers * messages + spawners * agentsEach * 5;
-    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-    expect(events.filter((e) => e.type === 'message')).toHaveLength(loggers * messages);
-    // each agent's own events are in the order they happened
-    const a = events.filter((e) => e.agent_id === 'A3-7').map(brief);
-    expect(a).toEqual([
-      'agent A3-7 ->pending_init',
-      'agent A3-7 pending_init>running',
-      'turn_started A3-7 1',
-      'agent A3-7 running>completed',
-      'turn_ended A3-7 1 completed',
+    expect((await store.feed.read({ since: 0, sessionId: 'S2', limit: 10 })).events.map((e) => e.seq)).toEqual([
+      2, 4, 6,
     ]);
+    expect((await store.feed.read({ since: 0, types: ['agent'], limit: 10 })).events).toEqual([]);
+    expect((await store.feed.latest({}, 2)).map((e) => e.seq)).toEqual([6, 7]);
   });
 
-  it('a database from before the feed keeps its history: status changes join after its messages, numbering goes on', () => {
+  it('a database from before the feed keeps its history: status changes join after its messages, numbering goes on', async () => {
     const file = path.join(tempDir(), 'old.db');
     const old = new Database(file);
     old.pragma('journal_mode = WAL');
@@ -202,16 +167,15 @@ describe('the event feed', () => {
     `);
     old.close();
 
-    const db = openDatabase(file);
-    const feed = createFeed(db);
-    expect(readAll(feed).map(brief)).toEqual([
+    const store = openSqliteStore(file);
+    expect((await readAll(store)).map(brief)).toEqual([
       'message MSG-001 one',
       'message MSG-002 two',
       'agent IMPL-001 ->pending_init',
       'agent IMPL-001 pending_init>running',
       'agent IMPL-001 running>completed',
     ]);
-    const next = createMessageStore(db).log({
+    const next = await store.messages.log({
       session_id: 'S1',
       from: 'coordinator',
       to: 'all',
@@ -221,7 +185,7 @@ describe('the event feed', () => {
       sender_agent_id: null,
     });
     expect(next.id).toBe('MSG-003');
-    expect(readAll(feed, 5).map((e) => [e.seq, brief(e)])).toEqual([[6, 'message MSG-003 three']]);
+    expect((await readAll(store, 5)).map((e) => [e.seq, brief(e)])).toEqual([[6, 'message MSG-003 three']]);
   });
 });
 

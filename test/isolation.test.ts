@@ -13,8 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveCaller } from '../src/agents/identity.js';
 import { SELF, startToken } from '../src/agents/liveness.js';
 import { workerEnv } from '../src/agents/worker-env.js';
-import { createAgentStore } from '../src/bus/agent-store.js';
-import { openDatabase } from '../src/bus/db.js';
+import { openSqliteStore } from '../src/bus/sqlite-store.js';
 import { createLogger } from '../src/log.js';
 import { COORDINATOR } from '../src/ops/caller.js';
 import { addSecret, isSecretName } from '../src/secrets.js';
@@ -446,8 +445,8 @@ describe('identity holds against a hostile worker', () => {
   });
 
   it('the process ancestry decides: a worker still being recorded waits, and without its record it is refused, never top-level', async () => {
-    const db = openDatabase(':memory:');
-    const agents = createAgentStore(db);
+    const store = openSqliteStore(':memory:');
+    const agents = store.agents;
     const reserve = (id: string, task: string) =>
       agents.reserve(
         {
@@ -473,8 +472,8 @@ describe('identity holds against a hostile worker', () => {
         },
         { maxOpenAgents: 10, maxDepth: 3 },
       );
-    reserve('A1', 'ONE');
-    reserve('A2', 'TWO');
+    await reserve('A1', 'ONE');
+    await reserve('A2', 'TWO');
     const child = spawnProcess(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {
       const pid = child.pid!;
@@ -485,25 +484,25 @@ describe('identity holds against a hostile worker', () => {
         () =>
           resolveCaller(env, agents, COORDINATOR, { pid, settleMs });
       // a child of a server that has not recorded it yet: no claim and a claim are refused alike
-      expect(as({})).toThrow(/has not recorded as one of its workers \(waited 200 ms\)/);
-      expect(as({ MAESTRO_AGENT_ID: 'A1' })).toThrow(/has not recorded as one of its workers/);
+      await expect(as({})()).rejects.toThrow(/has not recorded as one of its workers \(waited 200 ms\)/);
+      await expect(as({ MAESTRO_AGENT_ID: 'A1' })()).rejects.toThrow(/has not recorded as one of its workers/);
       // a recycled pid (same pid, another start) is not the worker
-      record('A1', 'not-its-start');
-      expect(as({ MAESTRO_AGENT_ID: 'A1' })).toThrow(/has not recorded as one of its workers/);
-      record('A1', startToken(pid));
-      expect(as({})()).toMatchObject({ role: 'ONE', agentId: 'A1', sessionId: 'TC-unit', path: '/ONE' });
-      expect(as({ MAESTRO_AGENT_ID: 'A1' })()).toMatchObject({ agentId: 'A1' });
-      expect(as({ MAESTRO_AGENT_ID: 'A2' })).toThrow(
+      await record('A1', 'not-its-start');
+      await expect(as({ MAESTRO_AGENT_ID: 'A1' })()).rejects.toThrow(/has not recorded as one of its workers/);
+      await record('A1', startToken(pid));
+      expect(await as({})()).toMatchObject({ role: 'ONE', agentId: 'A1', sessionId: 'TC-unit', path: '/ONE' });
+      expect(await as({ MAESTRO_AGENT_ID: 'A1' })()).toMatchObject({ agentId: 'A1' });
+      await expect(as({ MAESTRO_AGENT_ID: 'A2' })()).rejects.toThrow(
         'MAESTRO_AGENT_ID names agent A2, but this process runs inside the worker process of ONE (agent A1',
       );
       // a process in no worker's tree is top-level, unless it claims an agent
-      expect(resolveCaller({}, agents, COORDINATOR)).toBe(COORDINATOR);
-      expect(() => resolveCaller({ MAESTRO_AGENT_ID: 'A1' }, agents, COORDINATOR)).toThrow(
+      expect(await resolveCaller({}, agents, COORDINATOR)).toBe(COORDINATOR);
+      await expect(resolveCaller({ MAESTRO_AGENT_ID: 'A1' }, agents, COORDINATOR)).rejects.toThrow(
         `MAESTRO_AGENT_ID names agent A1, but this process does not run inside ONE's worker process (pid ${pid})`,
       );
     } finally {
       child.kill('SIGKILL');
-      db.close();
+      await store.close();
     }
   });
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { agentRecordSchema, turnRecordSchema } from '../src/agents/records.js';
 import { rowToAgent, rowToTurn } from '../src/bus/agent-rows.js';
-import { createAgentStore } from '../src/bus/agent-store.js';
+import { createAgentTables } from '../src/bus/agent-store.js';
 import { openDatabase } from '../src/bus/db.js';
 import { tempDbFile } from './helpers/temp.js';
 
@@ -23,7 +23,7 @@ describe('agent records and the tables they are read from', () => {
 
   it('read a reserved agent and its turn through the one converter, usage and result parsed', () => {
     const db = openDatabase(tempDbFile());
-    const store = createAgentStore(db);
+    const store = createAgentTables(db); // the SQLite statements themselves: this tests their rows
     const agent = store.reserve(
       {
         id: 'a1',
@@ -68,7 +68,7 @@ describe('agent records and the tables they are read from', () => {
 
   it('refuse a row the schema does not describe, saying which field', () => {
     const db = openDatabase(tempDbFile());
-    const store = createAgentStore(db);
+    const store = createAgentTables(db); // the SQLite statements themselves: this tests their rows
     store.reserve(
       {
         id: 'a2',

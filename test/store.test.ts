@@ -4,7 +4,9 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, schemaVersion } from '../src/bus/db.js';
 import { LIMITS } from '../src/bus/message.js';
-import { createMessageStore, toFtsQuery, type NewMessage } from '../src/bus/message-store.js';
+import { toFtsQuery } from '../src/bus/message-store.js';
+import { openSqliteStore } from '../src/bus/sqlite-store.js';
+import type { NewMessage } from '../src/store/records.js';
 import { COLUMNS } from '../src/bus/message-rows.js';
 import { SCHEMA_VERSION } from '../src/bus/migrations.js';
 import { resolveDbPath } from '../src/bus/paths.js';
@@ -12,7 +14,7 @@ import { MaestroError } from '../src/errors.js';
 import { tempDbFile, tempDir } from './helpers/temp.js';
 
 function storeAt(file = tempDbFile()) {
-  return createMessageStore(openDatabase(file));
+  return openSqliteStore(file).messages;
 }
 
 function msg(overrides: Partial<NewMessage> = {}): NewMessage {
@@ -29,7 +31,7 @@ function msg(overrides: Partial<NewMessage> = {}): NewMessage {
 }
 
 describe('database file', () => {
-  it('creates the directory and file owner-only, in WAL mode, at the current schema version', () => {
+  it('creates the directory and file owner-only, in WAL mode, at the current schema version', async () => {
     const file = tempDbFile();
     const db = openDatabase(file);
     expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
@@ -41,14 +43,14 @@ describe('database file', () => {
     db.close();
   });
 
-  it('opens an existing database again without re-running migrations or losing data', () => {
+  it('opens an existing database again without re-running migrations or losing data', async () => {
     const file = tempDbFile();
-    storeAt(file).log(msg());
+    await storeAt(file).log(msg());
     const again = storeAt(file);
-    expect(again.list('s1', {}, { limit: 10 }).messages).toHaveLength(1);
+    expect((await again.list('s1', {}, { limit: 10 })).messages).toHaveLength(1);
   });
 
-  it('refuses a database written by a newer maestro, saying so', () => {
+  it('refuses a database written by a newer maestro, saying so', async () => {
     const file = tempDbFile();
     openDatabase(file).close();
     const raw = new Database(file);
@@ -72,9 +74,9 @@ function damageTable(file: string, table: string): void {
   writeFileSync(file, bytes);
 }
 
-function storageFailure(open: () => unknown): MaestroError {
+async function storageFailure(open: () => unknown): Promise<MaestroError> {
   try {
-    open();
+    await open();
   } catch (error) {
     expect(error).toBeInstanceOf(MaestroError);
     expect((error as MaestroError).code).toBe('storage');
@@ -84,45 +86,45 @@ function storageFailure(open: () => unknown): MaestroError {
 }
 
 describe('a damaged or missing database file', () => {
-  it('refuses a 0-byte file instead of taking it for a new database, naming it and how to recover', () => {
+  it('refuses a 0-byte file instead of taking it for a new database, naming it and how to recover', async () => {
     const file = tempDbFile();
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, '');
-    const error = storageFailure(() => openDatabase(file));
+    const error = await storageFailure(() => openDatabase(file));
     expect(error.message).toContain(`database ${file} is an empty file (0 bytes)`);
     expect(error.message).toMatch(/To recover: .*move .*maestro\.db-wal and maestro\.db-shm/);
     expect(statSync(file).size).toBe(0); // left as it was found, for the person to look at
   });
 
-  it('refuses a file that is not a database, naming it', () => {
+  it('refuses a file that is not a database, naming it', async () => {
     const file = tempDbFile();
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, 'not a database at all, but long enough to have a header '.repeat(100));
-    expect(storageFailure(() => openDatabase(file)).message).toMatch(
+    expect((await storageFailure(() => openDatabase(file))).message).toMatch(
       new RegExp(`^database ${file} is damaged: file is not a database .*To recover`),
     );
   });
 
-  it('checks the small tables at every open and the whole file when asked, naming the file', () => {
+  it('checks the small tables at every open and the whole file when asked, naming the file', async () => {
     const agentsDamaged = tempDbFile();
-    storeAt(agentsDamaged).log(msg());
+    await storeAt(agentsDamaged).log(msg());
     damageTable(agentsDamaged, 'agents');
-    expect(storageFailure(() => openDatabase(agentsDamaged)).message).toMatch(
+    expect((await storageFailure(() => openDatabase(agentsDamaged))).message).toMatch(
       new RegExp(`^database ${agentsDamaged} is damaged.*To recover`),
     );
 
     // A damaged message log passes the quick open (a later read of it fails, naming the file);
     // the full check, which the coordinator's server runs, finds it.
     const messagesDamaged = tempDbFile();
-    storeAt(messagesDamaged).log(msg());
+    await storeAt(messagesDamaged).log(msg());
     damageTable(messagesDamaged, 'messages');
     openDatabase(messagesDamaged).close();
-    expect(storageFailure(() => openDatabase(messagesDamaged, { check: 'full' })).message).toMatch(
+    expect((await storageFailure(() => openDatabase(messagesDamaged, { check: 'full' }))).message).toMatch(
       new RegExp(`^database ${messagesDamaged} is damaged`),
     );
   });
 
-  it('creates a database complete or not at all: no empty file, no leftovers beside it', () => {
+  it('creates a database complete or not at all: no empty file, no leftovers beside it', async () => {
     const file = tempDbFile();
     openDatabase(file).close();
     expect(statSync(file).size).toBeGreaterThan(0);
@@ -130,32 +132,32 @@ describe('a damaged or missing database file', () => {
     expect(() => openDatabase(tempDbFile(), { create: false })).toThrow(/no maestro database at .* yet/);
   });
 
-  it('refuses writes once its file is deleted while open, and keeps refusing', () => {
+  it('refuses writes once its file is deleted while open, and keeps refusing', async () => {
     const file = tempDbFile();
     const store = storeAt(file);
-    store.log(msg());
+    await store.log(msg());
     rmSync(path.dirname(file), { recursive: true }); // rm -rf .maestro while the server runs
-    const error = storageFailure(() => store.log(msg()));
+    const error = await storageFailure(() => store.log(msg()));
     expect(error.message).toMatch(new RegExp(`^database ${file} was deleted while this process had it open`));
     expect(error.message).toMatch(/Restart maestro/);
-    storeAt(file).log(msg()); // another process starts afresh at the path…
-    expect(() => store.log(msg())).toThrow(/was deleted/); // …which is not the file this one opened
+    await storeAt(file).log(msg()); // another process starts afresh at the path…
+    await expect(store.log(msg())).rejects.toThrow(/was deleted/); // …which is not the file this one opened
   });
 
-  it('refuses writes once its file is replaced by another', () => {
+  it('refuses writes once its file is replaced by another', async () => {
     const file = tempDbFile();
     const store = storeAt(file);
-    store.log(msg());
+    await store.log(msg());
     const other = path.join(tempDir(), 'other.db');
     openDatabase(other).close();
     renameSync(other, file);
-    expect(() => store.log(msg())).toThrow(new RegExp(`^database ${file} was replaced`));
+    await expect(store.log(msg())).rejects.toThrow(new RegExp(`^database ${file} was replaced`));
     expect(existsSync(file)).toBe(true);
   });
 });
 
 describe('database location', () => {
-  it('is .maestro/maestro.db at the git top-level, found from a subdirectory', () => {
+  it('is .maestro/maestro.db at the git top-level, found from a subdirectory', async () => {
     const root = tempDir();
     mkdirSync(path.join(root, '.git'));
     mkdirSync(path.join(root, 'a', 'b'), { recursive: true });
@@ -163,13 +165,13 @@ describe('database location', () => {
     expect(location).toEqual({ file: path.join(root, '.maestro', 'maestro.db'), source: 'project' });
   });
 
-  it('treats a linked worktree (a .git file) as its own top-level', () => {
+  it('treats a linked worktree (a .git file) as its own top-level', async () => {
     const root = tempDir();
     writeFileSync(path.join(root, '.git'), 'gitdir: /elsewhere\n');
     expect(resolveDbPath({ cwd: root, env: {} }).file).toBe(path.join(root, '.maestro', 'maestro.db'));
   });
 
-  it('falls back to the working directory outside git, and obeys MAESTRO_DB and --db in that order', () => {
+  it('falls back to the working directory outside git, and obeys MAESTRO_DB and --db in that order', async () => {
     const dir = tempDir();
     expect(resolveDbPath({ cwd: dir, env: {} }).file).toBe(path.join(dir, '.maestro', 'maestro.db'));
     expect(resolveDbPath({ cwd: dir, env: { MAESTRO_DB: 'x.db' } })).toEqual({
@@ -184,86 +186,78 @@ describe('database location', () => {
 });
 
 describe('log', () => {
-  it('numbers messages per session MSG-001, MSG-002, … with ISO-8601 UTC millisecond timestamps', () => {
-    const store = storeAt();
-    const a = store.log(msg());
-    const b = store.log(msg());
-    const other = store.log(msg({ session_id: 's2' }));
-    expect([a.id, b.id, other.id]).toEqual(['MSG-001', 'MSG-002', 'MSG-001']);
-    expect(a.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(store.get('s1', 2)).toEqual(b);
-  });
-
-  it('keeps counting past MSG-999', () => {
+  it('keeps counting past MSG-999', async () => {
     const store = storeAt();
     let last = '';
-    for (let i = 0; i < 1001; i++) last = store.log(msg({ data: {} })).id;
+    for (let i = 0; i < 1001; i++) last = (await store.log(msg({ data: {} }))).id;
     expect(last).toBe('MSG-1001');
   });
 
-  it('rejects oversized summary, data and message, stating the limit, and stores nothing', () => {
+  it('rejects oversized summary, data and message, stating the limit, and stores nothing', async () => {
     const store = storeAt();
-    expect(() => store.log(msg({ summary: 'x'.repeat(LIMITS.summaryChars + 1) }))).toThrow(
+    await expect(store.log(msg({ summary: 'x'.repeat(LIMITS.summaryChars + 1) }))).rejects.toThrow(
       `the limit is ${LIMITS.summaryChars}`,
     );
-    expect(() => store.log(msg({ data: { blob: 'x'.repeat(LIMITS.dataBytes) } }))).toThrow(
+    await expect(store.log(msg({ data: { blob: 'x'.repeat(LIMITS.dataBytes) } }))).rejects.toThrow(
       `the limit is ${LIMITS.dataBytes} bytes`,
     );
     const bigSummary = 'é'.repeat(LIMITS.summaryChars); // 2 bytes each
     const bigData = { blob: 'x'.repeat(LIMITS.dataBytes - 20) };
-    expect(() => store.log(msg({ summary: bigSummary, data: bigData }))).toThrow(
+    await expect(store.log(msg({ summary: bigSummary, data: bigData }))).rejects.toThrow(
       `the limit is ${LIMITS.messageBytes} bytes`,
     );
-    expect(store.list('s1', {}, { limit: 10 }).total).toBe(0);
-    expect(store.log(msg()).id).toBe('MSG-001');
+    expect((await store.list('s1', {}, { limit: 10 })).total).toBe(0);
+    expect((await store.log(msg())).id).toBe('MSG-001');
   });
 
-  it('merges state_update data into the sender role state (JSON merge patch)', () => {
+  it('merges state_update data into the sender role state (JSON merge patch)', async () => {
     const store = storeAt();
-    store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { phase: 'analyse', files: ['a'] } }));
-    store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { phase: 'write', done: true } }));
-    store.log(msg({ from: 'PLAN-001', type: 'progress', data: { phase: 'ignored' } }));
-    const [state] = store.roleStates('s1', 'PLAN-001');
+    await store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { phase: 'analyse', files: ['a'] } }));
+    await store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { phase: 'write', done: true } }));
+    await store.log(msg({ from: 'PLAN-001', type: 'progress', data: { phase: 'ignored' } }));
+    const [state] = await store.roleStates('s1', 'PLAN-001');
     expect(state).toMatchObject({
       role: 'PLAN-001',
       state: { phase: 'write', files: ['a'], done: true },
       updated_by: 'MSG-002',
     });
-    store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { done: null } }));
-    expect(store.roleStates('s1', 'PLAN-001')[0]!.state).toEqual({ phase: 'write', files: ['a'] });
+    await store.log(msg({ from: 'PLAN-001', type: 'state_update', data: { done: null } }));
+    expect((await store.roleStates('s1', 'PLAN-001'))[0]!.state).toEqual({ phase: 'write', files: ['a'] });
   });
 });
 
 describe('list', () => {
-  function seeded() {
+  async function seeded() {
     const store = storeAt();
     for (let i = 1; i <= 30; i++) {
-      store.log(msg({ from: `IMPL-00${i % 3}`, type: i % 2 ? 'progress' : 'blocker', summary: `step ${i}` }));
+      await store.log(msg({ from: `IMPL-00${i % 3}`, type: i % 2 ? 'progress' : 'blocker', summary: `step ${i}` }));
     }
     return store;
   }
 
-  it('returns the newest N oldest-first, with the total that match', () => {
-    const page = seeded().list('s1', { types: ['progress'] }, { limit: 5 });
+  it('returns the newest N oldest-first, with the total that match', async () => {
+    const page = await (await seeded()).list('s1', { types: ['progress'] }, { limit: 5 });
     expect(page.total).toBe(15);
     expect(page.messages.map((m) => m.summary)).toEqual(['step 21', 'step 23', 'step 25', 'step 27', 'step 29']);
   });
 
-  it('filters by from, to and several types together', () => {
-    const store = seeded();
-    store.log(msg({ from: 'coordinator', to: 'PLAN-001', summary: 'direct' }));
-    expect(store.list('s1', { to: 'PLAN-001' }, { limit: 10 }).messages.map((m) => m.summary)).toEqual(['direct']);
-    const mixed = store.list('s1', { from: 'IMPL-001', types: ['progress', 'blocker'] }, { limit: 100 });
+  it('filters by from, to and several types together', async () => {
+    const store = await seeded();
+    await store.log(msg({ from: 'coordinator', to: 'PLAN-001', summary: 'direct' }));
+    expect((await store.list('s1', { to: 'PLAN-001' }, { limit: 10 })).messages.map((m) => m.summary)).toEqual([
+      'direct',
+    ]);
+    const mixed = await store.list('s1', { from: 'IMPL-001', types: ['progress', 'blocker'] }, { limit: 100 });
     expect(mixed.total).toBe(10);
     expect(mixed.messages.every((m) => m.from === 'IMPL-001')).toBe(true);
   });
 
-  it('pages forward with a since cursor without gaps or repeats', () => {
-    const store = seeded();
+  it('pages forward with a since cursor without gaps or repeats', async () => {
+    const store = await seeded();
     const seen: string[] = [];
     let since = 0;
     for (;;) {
-      const page = store.list('s1', { types: ['progress'] }, { limit: 4, sinceSeq: since });
+      const page = await store.list('s1', { types: ['progress'] }, { limit: 4, sinceSeq: since });
       seen.push(...page.messages.map((m) => m.summary));
       if (!page.has_more) break;
       since = Number(page.messages[page.messages.length - 1]!.id.slice(4));
@@ -271,116 +265,109 @@ describe('list', () => {
     expect(seen).toEqual(Array.from({ length: 15 }, (_, i) => `step ${2 * i + 1}`));
   });
 
-  it('is empty, not an error, for a session nobody has written to', () => {
-    expect(storeAt().list('nobody', {}, { limit: 10 })).toEqual({ total: 0, messages: [], has_more: false });
+  it('is empty, not an error, for a session nobody has written to', async () => {
+    expect(await storeAt().list('nobody', {}, { limit: 10 })).toEqual({ total: 0, messages: [], has_more: false });
   });
 });
 
 describe('search', () => {
-  it('finds words in summary and data, all words required, with prefix matching', () => {
+  it('finds words in summary and data, all words required, with prefix matching', async () => {
     const store = storeAt();
-    store.log(msg({ summary: 'schema migration done', data: { key_info: 'added users table' } }));
-    store.log(msg({ summary: 'tests written', data: { key_info: 'users endpoint covered' } }));
-    store.log(msg({ session_id: 'other', summary: 'schema elsewhere' }));
-    expect(store.search('s1', 'schema', {}, 10).messages.map((m) => m.id)).toEqual(['MSG-001']);
-    expect(store.search('s1', 'users', {}, 10).total).toBe(2);
-    expect(store.search('s1', 'users covered', {}, 10).messages.map((m) => m.id)).toEqual(['MSG-002']);
-    expect(store.search('s1', 'migr*', {}, 10).total).toBe(1);
+    await store.log(msg({ summary: 'schema migration done', data: { key_info: 'added users table' } }));
+    await store.log(msg({ summary: 'tests written', data: { key_info: 'users endpoint covered' } }));
+    await store.log(msg({ session_id: 'other', summary: 'schema elsewhere' }));
+    expect((await store.search('s1', 'schema', {}, 10)).messages.map((m) => m.id)).toEqual(['MSG-001']);
+    expect((await store.search('s1', 'users', {}, 10)).total).toBe(2);
+    expect((await store.search('s1', 'users covered', {}, 10)).messages.map((m) => m.id)).toEqual(['MSG-002']);
+    expect((await store.search('s1', 'migr*', {}, 10)).total).toBe(1);
   });
 
-  it('finds every message committed before the search, across deletes and more than one indexing batch', () => {
+  it('finds every message committed before the search, across deletes and more than one indexing batch', async () => {
     const file = tempDbFile();
     const store = storeAt(file);
-    for (let i = 0; i < 4500; i++) store.log(msg({ summary: `bulk ${i}`, data: {} }));
-    expect(store.search('s1', 'bulk', {}, 10).total).toBe(4500);
+    for (let i = 0; i < 4500; i++) await store.log(msg({ summary: `bulk ${i}`, data: {} }));
+    expect((await store.search('s1', 'bulk', {}, 10)).total).toBe(4500);
 
-    store.log(msg({ summary: 'needle one' }));
-    const two = store.log(msg({ summary: 'needle two' }));
-    expect(store.search('s1', 'needle', {}, 10).total).toBe(2);
-    store.remove('s1', Number(two.id.slice(4))); // indexed, newest row
-    const three = store.log(msg({ summary: 'needle three' })); // must not inherit the deleted row's place
-    store.remove('s1', 1); // indexed, oldest
-    expect(store.search('s1', 'needle', {}, 10).messages.map((m) => m.summary)).toEqual(['needle one', 'needle three']);
-    store.remove('s1', Number(three.id.slice(4))); // indexed by the search above
-    const four = store.log(msg({ summary: 'needle four' }));
-    store.remove('s1', Number(four.id.slice(4))); // never indexed
-    expect(store.search('s1', 'needle', {}, 10).messages.map((m) => m.summary)).toEqual(['needle one']);
-    expect(store.search('s1', 'bulk', {}, 10).total).toBe(4499);
+    await store.log(msg({ summary: 'needle one' }));
+    const two = await store.log(msg({ summary: 'needle two' }));
+    expect((await store.search('s1', 'needle', {}, 10)).total).toBe(2);
+    await store.remove('s1', Number(two.id.slice(4))); // indexed, newest row
+    const three = await store.log(msg({ summary: 'needle three' })); // must not inherit the deleted row's place
+    await store.remove('s1', 1); // indexed, oldest
+    expect((await store.search('s1', 'needle', {}, 10)).messages.map((m) => m.summary)).toEqual([
+      'needle one',
+      'needle three',
+    ]);
+    await store.remove('s1', Number(three.id.slice(4))); // indexed by the search above
+    const four = await store.log(msg({ summary: 'needle four' }));
+    await store.remove('s1', Number(four.id.slice(4))); // never indexed
+    expect((await store.search('s1', 'needle', {}, 10)).messages.map((m) => m.summary)).toEqual(['needle one']);
+    expect((await store.search('s1', 'bulk', {}, 10)).total).toBe(4499);
 
     const db = openDatabase(file);
     expect(() => db.prepare("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')").run()).not.toThrow();
     db.close();
   });
 
-  it('treats FTS syntax in the query as plain words, never as a syntax error', () => {
+  it('treats FTS syntax in the query as plain words, never as a syntax error', async () => {
     const store = storeAt();
-    store.log(msg({ summary: 'quote " and AND OR NEAR( parens' }));
-    expect(store.search('s1', '"quote" AND NEAR( ', {}, 10).total).toBe(1);
+    await store.log(msg({ summary: 'quote " and AND OR NEAR( parens' }));
+    expect((await store.search('s1', '"quote" AND NEAR( ', {}, 10)).total).toBe(1);
     expect(toFtsQuery('a"b c*')).toBe('"a""b" "c"*');
     expect(() => toFtsQuery('  * ')).toThrow(/at least one word/);
   });
 });
 
 describe('delete and clear', () => {
-  it('delete removes one message; its id is never handed out again', () => {
+  it('delete removes one message; its id is never handed out again', async () => {
     const store = storeAt();
-    store.log(msg());
-    store.log(msg());
-    expect(store.remove('s1', 2)?.id).toBe('MSG-002');
-    expect(store.remove('s1', 2)).toBeNull();
-    expect(store.log(msg()).id).toBe('MSG-003');
-    expect(store.list('s1', {}, { limit: 10 }).total).toBe(2);
+    await store.log(msg());
+    await store.log(msg());
+    expect((await store.remove('s1', 2))?.id).toBe('MSG-002');
+    expect(await store.remove('s1', 2)).toBeNull();
+    expect((await store.log(msg())).id).toBe('MSG-003');
+    expect((await store.list('s1', {}, { limit: 10 })).total).toBe(2);
   });
 
-  it('clear removes only that session’s messages, keeps role state and other sessions, and never reuses ids', () => {
+  it('clear removes only that session’s messages, keeps role state and other sessions, and never reuses ids', async () => {
     const store = storeAt();
-    store.log(msg({ type: 'state_update', data: { phase: 'x' } }));
-    store.log(msg());
-    store.log(msg({ session_id: 's2' }));
-    expect(store.clear('s1')).toBe(2);
-    expect(store.list('s1', {}, { limit: 10 }).total).toBe(0);
-    expect(store.search('s1', 'step', {}, 10).total).toBe(0);
-    expect(store.list('s2', {}, { limit: 10 }).total).toBe(1);
-    expect(store.roleStates('s1')).toHaveLength(1);
-    expect(store.log(msg()).id).toBe('MSG-003');
+    await store.log(msg({ type: 'state_update', data: { phase: 'x' } }));
+    await store.log(msg());
+    await store.log(msg({ session_id: 's2' }));
+    expect(await store.clear('s1')).toBe(2);
+    expect((await store.list('s1', {}, { limit: 10 })).total).toBe(0);
+    expect((await store.search('s1', 'step', {}, 10)).total).toBe(0);
+    expect((await store.list('s2', {}, { limit: 10 })).total).toBe(1);
+    expect(await store.roleStates('s1')).toHaveLength(1);
+    expect((await store.log(msg())).id).toBe('MSG-003');
   });
 });
 
 describe('mailbox', () => {
-  it('delivers direct messages and broadcasts (not one’s own) once, oldest first', () => {
+  it('reports counts by delivery state and who a message was delivered to', async () => {
     const store = storeAt();
-    store.log(msg({ from: 'coordinator', to: 'IMPL-001', summary: 'do A' }));
-    store.log(msg({ from: 'coordinator', to: 'all', summary: 'everyone' }));
-    store.log(msg({ from: 'IMPL-001', to: 'all', summary: 'mine' }));
-    store.log(msg({ from: 'coordinator', to: 'IMPL-002', summary: 'not mine' }));
-    expect(store.readMailbox('s1', 'IMPL-001', 1).map((m) => m.summary)).toEqual(['do A']);
-    expect(store.readMailbox('s1', 'IMPL-001', 10).map((m) => m.summary)).toEqual(['everyone']);
-    expect(store.readMailbox('s1', 'IMPL-001', 10)).toEqual([]);
-    expect(store.readMailbox('s1', 'IMPL-002', 10).map((m) => m.summary)).toEqual(['everyone', 'mine', 'not mine']);
-  });
-
-  it('reports counts by delivery state and who a message was delivered to', () => {
-    const store = storeAt();
-    const direct = store.log(msg({ from: 'coordinator', to: 'IMPL-001' }));
-    const everyone = store.log(msg({ from: 'coordinator', to: 'all' }));
-    store.log(msg({ from: 'IMPL-001', to: 'coordinator' }));
-    store.readMailbox('s1', 'IMPL-001', 1);
-    expect(store.mailboxStatus('s1', 'IMPL-001')).toEqual([{ role: 'IMPL-001', total: 2, delivered: 1, unread: 1 }]);
-    expect(store.mailboxStatus('s1').map((m) => m.role)).toEqual(['IMPL-001', 'coordinator']);
-    expect(store.deliveredTo('s1', direct)).toEqual(['IMPL-001']);
-    expect(store.deliveredTo('s1', everyone)).toEqual([]);
-    store.readMailbox('s1', 'IMPL-001', 10);
-    expect(store.deliveredTo('s1', everyone)).toEqual(['IMPL-001']);
+    const direct = await store.log(msg({ from: 'coordinator', to: 'IMPL-001' }));
+    const everyone = await store.log(msg({ from: 'coordinator', to: 'all' }));
+    await store.log(msg({ from: 'IMPL-001', to: 'coordinator' }));
+    await store.readMailbox('s1', 'IMPL-001', 1);
+    expect(await store.mailboxStatus('s1', 'IMPL-001')).toEqual([
+      { role: 'IMPL-001', total: 2, delivered: 1, unread: 1 },
+    ]);
+    expect((await store.mailboxStatus('s1')).map((m) => m.role)).toEqual(['IMPL-001', 'coordinator']);
+    expect(await store.deliveredTo('s1', direct)).toEqual(['IMPL-001']);
+    expect(await store.deliveredTo('s1', everyone)).toEqual([]);
+    await store.readMailbox('s1', 'IMPL-001', 10);
+    expect(await store.deliveredTo('s1', everyone)).toEqual(['IMPL-001']);
   });
 });
 
 describe('status and sessions', () => {
-  it('status gives each sender its message count, last seen time and last action', () => {
+  it('status gives each sender its message count, last seen time and last action', async () => {
     const store = storeAt();
-    store.log(msg({ from: 'IMPL-001', summary: 'first' }));
-    store.log(msg({ from: 'PLAN-001', type: 'task_complete', summary: 'planned' }));
-    const last = store.log(msg({ from: 'IMPL-001', type: 'blocker', summary: 'stuck' }));
-    expect(store.status('s1')).toEqual([
+    await store.log(msg({ from: 'IMPL-001', summary: 'first' }));
+    await store.log(msg({ from: 'PLAN-001', type: 'task_complete', summary: 'planned' }));
+    const last = await store.log(msg({ from: 'IMPL-001', type: 'blocker', summary: 'stuck' }));
+    expect(await store.status('s1')).toEqual([
       {
         role: 'IMPL-001',
         messages: 2,
@@ -391,12 +378,12 @@ describe('status and sessions', () => {
     ]);
   });
 
-  it('sessions lists each session with counts and last activity, most recent first', () => {
+  it('sessions lists each session with counts and last activity, most recent first', async () => {
     const store = storeAt();
-    store.log(msg({ session_id: 'old' }));
-    store.log(msg({ session_id: 'new', from: 'A' }));
-    const last = store.log(msg({ session_id: 'new', from: 'B' }));
-    const sessions = store.sessions();
+    await store.log(msg({ session_id: 'old' }));
+    await store.log(msg({ session_id: 'new', from: 'A' }));
+    const last = await store.log(msg({ session_id: 'new', from: 'B' }));
+    const sessions = await store.sessions();
     expect(sessions[0]).toMatchObject({
       session_id: 'new',
       messages: 2,
@@ -409,9 +396,9 @@ describe('status and sessions', () => {
 });
 
 describe('errors', () => {
-  it('are MaestroErrors with stable codes', () => {
+  it('are MaestroErrors with stable codes', async () => {
     try {
-      storeAt().log(msg({ summary: 'x'.repeat(LIMITS.summaryChars + 1) }));
+      await storeAt().log(msg({ summary: 'x'.repeat(LIMITS.summaryChars + 1) }));
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(MaestroError);
@@ -421,7 +408,7 @@ describe('errors', () => {
 });
 
 describe('schema', () => {
-  it('has exactly the message columns the row type reads, plus the row id (its place in the feed) and whom it is news for', () => {
+  it('has exactly the message columns the row type reads, plus the row id (its place in the feed) and whom it is news for', async () => {
     const db = openDatabase(tempDbFile());
     const columns = (db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).map((c) => c.name);
     expect(columns.sort()).toEqual(['row_id', 'news_for', ...COLUMNS.split(', ')].sort());

@@ -18,8 +18,8 @@ export function registerFollowupTask(server: McpServer, deps: ToolDeps): void {
     input: followupTaskInput,
     output: followupTaskOutput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-    run(input) {
-      const result = followupTask(deps.agents, deps.caller, input);
+    async run(input) {
+      const result = await followupTask(deps.agents, deps.caller, input);
       return {
         structured: result,
         text: result.queued

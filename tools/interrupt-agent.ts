@@ -16,8 +16,8 @@ export function registerInterruptAgent(server: McpServer, deps: ToolDeps): void 
     input: interruptAgentInput,
     output: interruptAgentOutput,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-    run(input) {
-      const result = interruptAgent(deps.agents, deps.caller, input);
+    async run(input) {
+      const result = await interruptAgent(deps.agents, deps.caller, input);
       return { structured: result, text: `Interrupted ${input.target} (it was ${result.previous_status}).` };
     },
   });

@@ -18,8 +18,8 @@ export function registerListAgents(server: McpServer, deps: ToolDeps): void {
     input: listAgentsInput,
     output: listAgentsOutput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-    run(input) {
-      const result = listAgents(deps.agents, deps.caller, input);
+    async run(input) {
+      const result = await listAgents(deps.agents, deps.caller, input);
       // One line per agent; what workers wrote (errors, progress) cannot start a line (visible).
       const lines = result.agents.map((a) =>
         visible(

@@ -25,10 +25,10 @@ export function registerReportAgentJobResult(server: McpServer, deps: ToolDeps):
     input: reportInput,
     output: reportOutput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-    run(input) {
+    async run(input) {
       const keys = Object.keys(input);
       const result = keys.length === 1 && keys[0] === 'result' ? input.result : input;
-      const outcome = reportResult(deps.agents, deps.caller, result);
+      const outcome = await reportResult(deps.agents, deps.caller, result);
       return { structured: outcome, text: outcome.message };
     },
   });

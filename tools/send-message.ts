@@ -19,8 +19,8 @@ export function registerSendMessage(server: McpServer, deps: ToolDeps): void {
     input: sendMessageInput,
     output: sendMessageOutput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-    run(input) {
-      const result = sendMessage(deps.agents, deps.caller, input);
+    async run(input) {
+      const result = await sendMessage(deps.agents, deps.caller, input);
       return {
         structured: result,
         text: `${result.message_id} to ${result.target}: ${result.delivery === 'injected' ? 'delivered into its running turn' : 'queued for its next boundary or turn'}.`,

@@ -106,8 +106,8 @@ export function registerTeamMsg(server: McpServer, deps: ToolDeps): void {
     input: teamMsgInput,
     output: teamMsgOutput,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-    run(input) {
-      const result = runTeamMsg(deps.bus, input, deps.caller);
+    async run(input) {
+      const result = await runTeamMsg(deps.bus, input, deps.caller);
       return { structured: result, text: renderTeamMsg(result) };
     },
   });

@@ -12,7 +12,9 @@
  *   pid is recorded just after the spawn): the answer waits for that record, and is a refusal,
  *   never the coordinator, if it does not come.
  */
-import type { AgentRecord, AgentStore } from '../bus/agent-store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentStore } from '../store/agent-store.js';
+import type { AgentRecord } from '../store/records.js';
 import { MaestroError } from '../errors.js';
 import type { Caller } from '../ops/caller.js';
 import { ancestry, type ProcessRef } from './ancestry.js';
@@ -32,35 +34,31 @@ type Found =
   | { kind: 'none' };
 
 /** The nearest recorded worker process in `line`, or the server whose unrecorded child we are in. */
-function nearest(line: ProcessRef[], agents: AgentStore): Found {
+async function nearest(line: ProcessRef[], agents: AgentStore): Promise<Found> {
   for (const [i, p] of line.entries()) {
-    const agent = agents.runningIn(p.pid, p.start);
+    const agent = await agents.runningIn(p.pid, p.start);
     if (agent) return { kind: 'worker', agent, process: p };
     // A maestro server starts nothing but workers, so reaching one means the child of it we
     // came through is a worker whose record is not written yet (this process itself may be a
     // server: it is not its own child).
-    if (i > 0 && agents.supervises(p.pid, p.start)) return { kind: 'unrecorded', server: p };
+    if (i > 0 && (await agents.supervises(p.pid, p.start))) return { kind: 'unrecorded', server: p };
   }
   return { kind: 'none' };
 }
 
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 const forbidden = (message: string) => new MaestroError('forbidden', message);
 
-export function resolveCaller(
+export async function resolveCaller(
   env: NodeJS.ProcessEnv,
   agents: AgentStore,
   fallback: Caller,
   options: IdentityOptions = {},
-): Caller {
+): Promise<Caller> {
   const claimed = env.MAESTRO_AGENT_ID || null;
   const settleMs = options.settleMs ?? SETTLE_MS;
   const deadline = Date.now() + settleMs;
   for (;;) {
-    const found = nearest(ancestry(options.pid), agents);
+    const found = await nearest(ancestry(options.pid), agents);
     if (found.kind === 'worker') {
       const { agent } = found;
       if (claimed && claimed !== agent.id) {
@@ -79,7 +77,7 @@ export function resolveCaller(
     }
     if (found.kind === 'none') {
       if (!claimed) return fallback;
-      const agent = agents.get(claimed);
+      const agent = await agents.get(claimed);
       const what = agent
         ? `${agent.task_name}'s worker process${agent.pid === null ? ' (it has none running)' : ` (pid ${agent.pid})`}`
         : 'the worker process of that agent (no such agent is recorded)';
@@ -92,6 +90,6 @@ export function resolveCaller(
         `this process runs below the maestro server pid ${found.server.pid}, in a process that server has not recorded as one of its workers (waited ${settleMs} ms); it gets no identity, and no coordinator's`,
       );
     }
-    pause(25);
+    await sleep(25);
   }
 }

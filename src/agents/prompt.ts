@@ -1,6 +1,6 @@
 /** The words maestro puts in front of a worker: who it is, where it reports, and mail it received. */
 import type { Message } from '../bus/message.js';
-import type { AgentRecord } from '../bus/agent-store.js';
+import type { AgentRecord } from '../store/records.js';
 
 const BUILT_IN_INSTRUCTIONS = `You are a worker agent in a team run by maestro. Do the task you are given and nothing else.
 Report milestones on the team message bus with the maestro-tools team_msg tool (operation "log", type "progress"; type "blocker" at once if you are stuck).

@@ -6,7 +6,7 @@
  * SIGPIPE); a turn it was in ends as errored with the reason; the backend session id stays, so a
  * followup_task resumes it. What an exited worker left behind is stopped the same way.
  */
-import type { AgentStore } from '../bus/agent-store.js';
+import type { AgentStore } from '../store/agent-store.js';
 import type { Logger } from '../log.js';
 import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
 import { SELF, runElsewhere, terminateGroup } from './liveness.js';
@@ -30,7 +30,7 @@ export async function reconcileOrphans(
 ): Promise<Reconciled[]> {
   const marked = findAgentProcesses(dbFile);
   const done: Reconciled[] = [];
-  for (const agent of agents.list({})) {
+  for (const agent of await agents.list({})) {
     if (agent.owner_pid === SELF.pid && agent.owner_start === SELF.start) continue;
     if (runElsewhere(agent)) continue; // its server lives, or is starting its process now
     const recorded =
@@ -41,9 +41,9 @@ export async function reconcileOrphans(
     if (agent.pid !== null && (await terminateGroup(agent.pid, agent.pid_start, graceMs))) stopped = agent.pid;
     const others = await stopAgentProcesses(left, graceMs, () => findAgentProcesses(dbFile, new Set([agent.id])));
     const inTurn = recorded && isInTurn(agent.status);
-    if (recorded) agents.setProcess(agent.id, NO_PROCESS);
+    if (recorded) await agents.setProcess(agent.id, NO_PROCESS);
     if (inTurn) {
-      agents.endTurn(agent.id, agent.turn, {
+      await agents.endTurn(agent.id, agent.turn, {
         status: 'errored',
         error: `its maestro server (pid ${agent.owner_pid}) stopped unexpectedly; a followup_task resumes it`,
       });

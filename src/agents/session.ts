@@ -8,7 +8,8 @@
  * guess. A worker's session is fixed: the one it was spawned in.
  */
 import { customAlphabet } from 'nanoid';
-import type { AgentRecord, AgentStore } from '../bus/agent-store.js';
+import type { AgentStore } from '../store/agent-store.js';
+import type { AgentRecord } from '../store/records.js';
 import { MaestroError } from '../errors.js';
 import type { Caller } from '../ops/caller.js';
 import { SELF, sameProcess } from './liveness.js';
@@ -17,7 +18,7 @@ const suffix = customAlphabet('abcdefghijkmnpqrstuvwxyz23456789', 6);
 
 export interface CurrentSession {
   /** The session a call acts in: the one it names, or the caller's current one. */
-  resolve(caller: Caller, requested?: string): string;
+  resolve(caller: Caller, requested?: string): Promise<string>;
   /** Remembers the session of a top-level spawn. */
   remember(caller: Caller, sessionId: string): void;
 }
@@ -39,8 +40,8 @@ function heldElsewhere(agent: AgentRecord): boolean {
 }
 
 /** Sessions with an open top-level agent and no agent held by another live server, oldest first. */
-export function openTeams(agents: AgentStore): OpenTeam[] {
-  const all = agents.list({});
+export async function openTeams(agents: AgentStore): Promise<OpenTeam[]> {
+  const all = await agents.list({});
   const held = new Set(all.filter((a) => a.status !== 'shutdown' && heldElsewhere(a)).map((a) => a.session_id));
   const teams = new Map<string, string[]>();
   for (const agent of all) {
@@ -62,11 +63,12 @@ function severalTeams(teams: OpenTeam[]): MaestroError {
 
 export function createCurrentSession(
   env: NodeJS.ProcessEnv = process.env,
-  teams: () => OpenTeam[] = () => [],
+  teams: () => Promise<OpenTeam[]> = async () => [],
 ): CurrentSession {
   let current: string | null = env.MAESTRO_SESSION || null;
   return {
-    resolve(caller, requested) {
+    // After each look at the teams, `current` is set only if no concurrent call has set it meanwhile.
+    async resolve(caller, requested) {
       if (caller.sessionId) {
         if (requested !== undefined && requested !== caller.sessionId) {
           throw new MaestroError(
@@ -78,13 +80,13 @@ export function createCurrentSession(
       }
       if (requested !== undefined) {
         // A fresh server told which open team is its own keeps to it, as if it had spawned there.
-        if (current === null && teams().some((t) => t.session_id === requested)) current = requested;
+        if (current === null && (await teams()).some((t) => t.session_id === requested)) current ??= requested;
         return requested;
       }
       if (current === null) {
-        const open = teams();
-        if (open.length > 1) throw severalTeams(open);
-        current = open[0]?.session_id ?? newSessionId();
+        const open = await teams();
+        if (current === null && open.length > 1) throw severalTeams(open);
+        current ??= open[0]?.session_id ?? newSessionId();
       }
       return current;
     },

@@ -4,11 +4,18 @@
  * session), turns backend events into status transitions through the agent store, hands mail to
  * running workers between tool calls, enforces the turn time limit, lets idle persistent workers
  * go, and stops every worker when the server stops. Expected outcomes are returned, not thrown.
+ *
+ * Order: the events of one worker process are handled one after another, in the order it sent
+ * them (each waits for the store calls of the one before), and so is mail handed to it; the turns
+ * of one agent are started one at a time, so a follow-up that arrives while a start is being
+ * recorded finds the turn open and is queued behind it.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AgentRecord, AgentStore } from '../bus/agent-store.js';
-import type { MessageStore } from '../bus/message-store.js';
+import type { AgentStore } from '../store/agent-store.js';
+import type { MessageStore } from '../store/message-store.js';
+import type { AgentRecord } from '../store/records.js';
+import type { Notifier } from '../store/store.js';
 import type { BackendRegistry } from '../backends/registry.js';
 import type { Backend, BackendEvent, LaunchSpec, WorkerProcess } from '../backends/types.js';
 import { MaestroError, errorMessage } from '../errors.js';
@@ -20,7 +27,6 @@ import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
 import { SELF, runElsewhere, startToken } from './liveness.js';
 import { IDLE_STOP, statusFromEvent } from './status.js';
 import { agentDir, openTranscript, type Transcript } from './transcript.js';
-import type { Waker } from './waker.js';
 import { workerEnv } from './worker-env.js';
 
 export interface SupervisorDeps {
@@ -29,7 +35,8 @@ export interface SupervisorDeps {
   backends: BackendRegistry;
   config: ProjectConfig;
   logger: Logger;
-  waker: Waker;
+  /** The store's change notices: mail for a running worker is looked for at each. */
+  changes: Notifier;
   dataDir: string;
   dbFile: string;
   /** How a worker starts its own maestro-tools server. */
@@ -52,6 +59,8 @@ interface Live {
   idleTimer: NodeJS.Timeout | null;
   /** Why the process is being stopped, for the record of a turn it cuts short. */
   stopReason: string | null;
+  /** The end of this process's chain of work: its events, and mail handed to it, in order. */
+  chain: Promise<void>;
 }
 
 export const NO_PROCESS = { pid: null, pid_start: null, owner_pid: null, owner_start: null };
@@ -63,6 +72,8 @@ export class Supervisor {
   /** Set while some worker here can take mail mid-turn: only then is the database watched for it. */
   private unwatchMail: (() => void) | null = null;
   private stopping = false;
+  /** Per agent, the last turn start still being recorded: the next one starts after it. */
+  private readonly starting = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: SupervisorDeps) {}
 
@@ -82,15 +93,30 @@ export class Supervisor {
    * Starts `text` as the agent's next turn now, or — when its process is busy with a turn — as
    * the turn after. `record` is what the turn is recorded as (the task without maestro's framing).
    */
-  runTurn(agent: AgentRecord, text: string, record = text): { queued: boolean; agent: AgentRecord } {
+  runTurn(agent: AgentRecord, text: string, record = text): Promise<{ queued: boolean; agent: AgentRecord }> {
+    const prior = this.starting.get(agent.id);
+    const start = () => this.startTurn(agent, text, record);
+    const run = prior ? prior.then(start, start) : start();
+    const settled = run.catch(() => undefined);
+    this.starting.set(agent.id, settled);
+    void settled.then(() => {
+      if (this.starting.get(agent.id) === settled) this.starting.delete(agent.id);
+    });
+    return run;
+  }
+
+  private async startTurn(
+    agent: AgentRecord,
+    text: string,
+    record: string,
+  ): Promise<{ queued: boolean; agent: AgentRecord }> {
     if (this.stopping) throw new MaestroError('unavailable', 'the maestro server is stopping');
-    const live = this.live.get(agent.id);
-    if (live?.turnOpen) {
-      live.queue.push(text);
-      this.deps.agents.noteQueued(agent.id, record);
+    if (this.live.get(agent.id)?.turnOpen) {
+      this.live.get(agent.id)!.queue.push(text);
+      await this.deps.agents.noteQueued(agent.id, record);
       return { queued: true, agent };
     }
-    const began = this.deps.agents.beginTurn(agent.id, record, {
+    const began = await this.deps.agents.beginTurn(agent.id, record, {
       maxOpenAgents: this.deps.config.config.limits.max_open_agents,
     });
     if (!began.ok) {
@@ -102,6 +128,8 @@ export class Supervisor {
       );
     }
     const current = began.agent;
+    // Read again: the process may have exited while the start was being recorded.
+    const live = this.live.get(agent.id);
     if (live && live.process.canTakeTurn()) {
       this.clearIdle(live);
       live.turn = current.turn;
@@ -111,21 +139,36 @@ export class Supervisor {
       this.armTurnTimer(live);
       this.syncMailWatch();
     } else {
-      this.launch(current, text);
+      await this.launch(current, text);
     }
-    this.deps.waker.notify();
-    return { queued: false, agent: this.deps.agents.get(agent.id)! };
+    return { queued: false, agent: (await this.deps.agents.get(agent.id))! };
   }
 
   /** Hands unread mail to the running worker if it can take it mid-turn; says which happened. */
-  deliverMail(agent: AgentRecord): 'injected' | 'queued' {
+  deliverMail(agent: AgentRecord): Promise<'injected' | 'queued'> {
     const live = this.live.get(agent.id);
-    if (!live?.turnOpen || !live.backend.capabilities.midTurnInput) return 'queued';
-    const unread = this.deps.bus.mailboxStatus(agent.session_id, agent.task_name)[0]?.unread ?? 0;
+    if (!live?.turnOpen || !live.backend.capabilities.midTurnInput) return Promise.resolve('queued');
+    return this.enqueue(live, () => this.handMail(live, agent), 'queued' as const);
+  }
+
+  /** Runs `work` after everything queued for this process; a failure is logged, and gives `fallback`. */
+  private enqueue<T>(live: Live, work: () => Promise<T>, fallback: T): Promise<T> {
+    const run = live.chain.then(work).catch((error: unknown) => {
+      this.deps.logger.error({ agent: live.agentId, err: error }, 'handling a worker event failed');
+      return fallback;
+    });
+    live.chain = run.then(() => undefined);
+    return run;
+  }
+
+  /** On the process's chain: the worker's state cannot change while this runs. */
+  private async handMail(live: Live, agent: AgentRecord): Promise<'injected' | 'queued'> {
+    if (!live.turnOpen || !live.backend.capabilities.midTurnInput) return 'queued';
+    const unread = (await this.deps.bus.mailboxStatus(agent.session_id, agent.task_name))[0]?.unread ?? 0;
     if (unread === 0) return 'queued';
     // Reading the mailbox marks the mail delivered: only take it when the worker can receive it now.
-    if (!live.process.canInject()) return 'queued';
-    const mail = this.deps.bus.readMailbox(agent.session_id, agent.task_name, 100);
+    if (!live.turnOpen || !live.process.canInject()) return 'queued';
+    const mail = await this.deps.bus.readMailbox(agent.session_id, agent.task_name, 100);
     if (mail.length === 0) return 'queued';
     const text = mailText(mail);
     live.process.inject(text);
@@ -134,7 +177,7 @@ export class Supervisor {
   }
 
   /** Ends the running turn; the agent stays open. Returns the status before. */
-  interrupt(agent: AgentRecord): string {
+  async interrupt(agent: AgentRecord): Promise<string> {
     const live = this.live.get(agent.id);
     if (live?.turnOpen) {
       live.queue.length = 0;
@@ -142,7 +185,7 @@ export class Supervisor {
       return 'running';
     }
     if (agent.status === 'running')
-      this.deps.agents.endTurn(agent.id, agent.turn, { status: 'interrupted', error: 'interrupted' });
+      await this.deps.agents.endTurn(agent.id, agent.turn, { status: 'interrupted', error: 'interrupted' });
     return agent.status;
   }
 
@@ -156,6 +199,8 @@ export class Supervisor {
       live.stopReason = reason;
       live.queue.length = 0;
       await live.process.stop(this.deps.config.config.limits.stop_grace_ms);
+      // Its exit is handled (the turn's end and the cleared pid recorded) before the stop returns.
+      await live.chain;
     }
     await this.stopMarked(agentId);
   }
@@ -172,7 +217,7 @@ export class Supervisor {
     await Promise.all([
       ...[...this.live.keys()].map((id) => this.stop(id, reason)),
       ...done.map(async (id) => {
-        const agent = this.deps.agents.get(id);
+        const agent = await this.deps.agents.get(id);
         // Found once only: another server could start a new turn of it meanwhile.
         if (agent && !runElsewhere(agent)) await this.stopMarked(id, false);
       }),
@@ -186,8 +231,8 @@ export class Supervisor {
   }
 
   /** When a worker exits, what it started outside its own process group is stopped too. */
-  private stopEscaped(live: Live): void {
-    const agent = this.deps.agents.get(live.agentId);
+  private async stopEscaped(live: Live): Promise<void> {
+    const agent = await this.deps.agents.get(live.agentId);
     if (!agent || runElsewhere(agent)) return;
     // Its own group is stopped by backends/process.ts; a next turn may already run in a new one.
     const groups = new Set([live.process.pid, this.live.get(live.agentId)?.process.pid]);
@@ -199,7 +244,7 @@ export class Supervisor {
     );
   }
 
-  private launch(agent: AgentRecord, text: string): void {
+  private async launch(agent: AgentRecord, text: string): Promise<void> {
     const backend = this.deps.backends(agent.backend);
     const dir = agentDir(this.deps.dataDir, agent.id);
     const transcript = openTranscript(dir);
@@ -218,48 +263,54 @@ export class Supervisor {
       turnTimer: null,
       idleTimer: null,
       stopReason: null,
+      chain: Promise.resolve(),
     };
     // This server is recorded as the agent's owner before its worker exists: a maestro process
     // started below it can then tell a worker still being recorded from no worker (identity.ts).
     if (agent.owner_pid !== SELF.pid || agent.owner_start !== SELF.start)
-      this.deps.agents.setProcess(agent.id, {
+      await this.deps.agents.setProcess(agent.id, {
         pid: agent.pid,
         pid_start: agent.pid_start,
         owner_pid: SELF.pid,
         owner_start: SELF.start,
       });
+    // The process's events are handled only once its pid is recorded (below), as they always were.
+    let recordedPid!: () => void;
+    live.chain = new Promise<void>((resolve) => (recordedPid = resolve));
     try {
-      spec = this.launchSpec(agent, dir);
+      spec = await this.launchSpec(agent, dir);
       process = backend.launch(spec, { text, resumeSessionId }, (event) => this.onEvent(live, event));
     } catch (error) {
       this.deps.logger.warn({ agent: agent.id, err: error }, 'launch failed');
-      this.deps.agents.endTurn(agent.id, agent.turn, { status: 'errored', error: errorMessage(error) });
+      await this.deps.agents.endTurn(agent.id, agent.turn, { status: 'errored', error: errorMessage(error) });
       return;
     }
     live.process = process;
     this.live.set(agent.id, live);
     this.ran.add(agent.id);
-    this.deps.agents.setProcess(agent.id, {
+    const recorded = this.deps.agents.setProcess(agent.id, {
       pid: process.pid ?? null,
       pid_start: process.pid === undefined ? null : startToken(process.pid),
       owner_pid: SELF.pid,
       owner_start: SELF.start,
     });
+    recorded.then(recordedPid, recordedPid);
     this.armTurnTimer(live);
     this.syncMailWatch();
     this.deps.logger.info(
       { agent: agent.id, task: agent.task_name, backend: agent.backend, pid: process.pid },
       'worker started',
     );
+    await recorded;
   }
 
-  private launchSpec(agent: AgentRecord, dir: string): LaunchSpec {
+  private async launchSpec(agent: AgentRecord, dir: string): Promise<LaunchSpec> {
     const type = this.deps.config.agentType(agent.agent_type);
     const roleInstructions = type.instructions
       ? readFileSync(path.resolve(this.deps.config.projectRoot, type.instructions), 'utf8')
       : null;
     const parent = agent.parent_id
-      ? (this.deps.agents.get(agent.parent_id)?.task_name ?? 'its parent')
+      ? ((await this.deps.agents.get(agent.parent_id))?.task_name ?? 'its parent')
       : 'the coordinator';
     const identity = {
       MAESTRO_DB: this.deps.dbFile,
@@ -291,28 +342,33 @@ export class Supervisor {
     };
   }
 
+  /** Called by the backend; handled in order on the process's chain. */
   private onEvent(live: Live, event: BackendEvent): void {
-    const { agents, logger, waker } = this.deps;
+    void this.enqueue(live, () => this.handle(live, event), undefined);
+  }
+
+  private async handle(live: Live, event: BackendEvent): Promise<void> {
+    const { agents, logger } = this.deps;
     try {
       switch (event.kind) {
         case 'session':
-          agents.setBackendSession(live.agentId, event.id);
+          await agents.setBackendSession(live.agentId, event.id);
           return;
         case 'activity':
           live.transcript.append('out', event.text);
           return;
         case 'input_window': {
-          const agent = agents.get(live.agentId);
-          if (agent) this.deliverMail(agent);
+          const agent = await agents.get(live.agentId);
+          if (agent) await this.handMail(live, agent);
           return;
         }
         case 'turn_end': {
           const ending = statusFromEvent(event, live);
           if (!ending) return;
           this.clearTurnTimer(live);
-          if (event.result) agents.report(live.agentId, event.result);
+          if (event.result) await agents.report(live.agentId, event.result);
           const { status, error } = ending;
-          agents.endTurn(live.agentId, live.turn, {
+          await agents.endTurn(live.agentId, live.turn, {
             status,
             final_message: event.final_message,
             error,
@@ -321,32 +377,31 @@ export class Supervisor {
           // Only once the ending is recorded: if writing it failed, the exit below still ends the turn.
           live.turnOpen = false;
           live.transcript.append('end', `${live.turn} ${status}${error ? `: ${error}` : ''}`);
-          waker.notify();
-          this.afterTurn(live);
+          await this.afterTurn(live);
           this.syncMailWatch();
           return;
         }
         case 'exit': {
-          this.stopEscaped(live);
+          await this.stopEscaped(live);
           this.clearTurnTimer(live);
           this.clearIdle(live);
           // A later turn may already run in a newer process: only the current one's record is cleared.
           if (this.live.get(live.agentId) === live) {
             this.live.delete(live.agentId);
-            agents.setProcess(live.agentId, NO_PROCESS);
+            await agents.setProcess(live.agentId, NO_PROCESS);
           }
           const ending = statusFromEvent(event, live);
           if (ending) {
             live.turnOpen = false;
-            agents.endTurn(live.agentId, live.turn, ending);
+            await agents.endTurn(live.agentId, live.turn, ending);
             live.transcript.append('end', `${live.turn} ${ending.status}: ${ending.error}`);
           }
           live.transcript.append('exit', event.error ?? `${event.signal ?? `code ${event.code}`}`);
-          waker.notify();
           this.syncMailWatch();
           const next = live.queue.shift();
-          const agent = agents.get(live.agentId);
-          if (next !== undefined && agent && agent.status !== 'shutdown' && !this.stopping) this.runTurn(agent, next);
+          const agent = await agents.get(live.agentId);
+          if (next !== undefined && agent && agent.status !== 'shutdown' && !this.stopping)
+            await this.runTurn(agent, next);
           return;
         }
       }
@@ -355,12 +410,12 @@ export class Supervisor {
     }
   }
 
-  private afterTurn(live: Live): void {
+  private async afterTurn(live: Live): Promise<void> {
     const next = live.queue.shift();
-    const agent = this.deps.agents.get(live.agentId);
+    const agent = await this.deps.agents.get(live.agentId);
     if (!agent || agent.status === 'shutdown' || this.stopping) return;
     if (next !== undefined) {
-      this.runTurn(agent, next);
+      await this.runTurn(agent, next);
       return;
     }
     if (live.process.canTakeTurn()) {
@@ -397,7 +452,7 @@ export class Supervisor {
   private syncMailWatch(): void {
     const needed = [...this.live.values()].some((l) => l.turnOpen && l.backend.capabilities.midTurnInput);
     if (needed && !this.unwatchMail && !this.stopping) {
-      this.unwatchMail = this.deps.waker.subscribe(() => this.deliverPendingMail());
+      this.unwatchMail = this.deps.changes.subscribe(() => this.deliverPendingMail());
     } else if (!needed && this.unwatchMail) {
       this.unwatchMail();
       this.unwatchMail = null;
@@ -407,8 +462,14 @@ export class Supervisor {
   private deliverPendingMail(): void {
     for (const live of this.live.values()) {
       if (!live.turnOpen || !live.backend.capabilities.midTurnInput) continue;
-      const agent = this.deps.agents.get(live.agentId);
-      if (agent) this.deliverMail(agent);
+      void this.enqueue(
+        live,
+        async () => {
+          const agent = await this.deps.agents.get(live.agentId);
+          if (agent) await this.handMail(live, agent);
+        },
+        undefined,
+      );
     }
   }
 }

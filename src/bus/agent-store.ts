@@ -5,7 +5,7 @@
  * ending is marked there as news for the waiting parent (news.ts), so a wait can never miss one
  * that committed before it looked.
  */
-import type { AgentRecord, TurnRecord, Usage } from '../agents/records.js';
+import type { AgentRecord } from '../agents/records.js';
 import {
   ALLOWED_FROM,
   HOLDS_SLOT_SQL,
@@ -16,100 +16,16 @@ import {
 } from '../agents/status.js';
 import { MaestroError } from '../errors.js';
 import { AGENT_COLUMNS, TURN_COLUMNS, rowToAgent, rowToTurn } from './agent-rows.js';
-import { busyRetry } from './busy.js';
 import type { Db } from './db.js';
 import { createFeed } from './feed.js';
-import { preview } from './feed-events.js';
-import { createNewsBox, type News } from './news.js';
+import { preview } from '../store/feed-events.js';
+import { createNewsBox } from './news.js';
+import type { Synchronous } from './synchronous.js';
+import type { AgentStore } from '../store/agent-store.js';
+import type { Limits, NewAgent, TransitionOutcome, TurnEnd } from '../store/records.js';
 
-export type { News } from './news.js';
-
-export type { AgentRecord, TurnRecord, Usage } from '../agents/records.js';
-
-export type NewAgent = Pick<
-  AgentRecord,
-  | 'id'
-  | 'session_id'
-  | 'task_name'
-  | 'nickname'
-  | 'agent_type'
-  | 'parent_id'
-  | 'depth'
-  | 'path'
-  | 'backend'
-  | 'command'
-  | 'model'
-  | 'reasoning_effort'
-  | 'cwd'
-  | 'worktree'
-  | 'branch'
-  | 'owner_pid'
-  | 'owner_start'
-  | 'client_id'
-> & { task: string };
-
-/** Which worker process runs an agent and which server supervises it; nulls when none does. */
-export interface ProcessIdentity {
-  pid: number | null;
-  pid_start: string | null;
-  owner_pid: number | null;
-  owner_start: string | null;
-}
-
-export type TransitionOutcome =
-  | { ok: true; from: AgentStatus; agent: AgentRecord }
-  | { ok: false; reason: 'not_found' }
-  | { ok: false; reason: 'illegal'; from: AgentStatus };
-
-export interface TurnEnd {
-  status: 'completed' | 'errored' | 'interrupted' | 'shutdown';
-  final_message?: string | null;
-  error?: string | null;
-  usage?: Usage | null;
-}
-
-export interface Limits {
-  maxOpenAgents: number;
-  maxDepth: number;
-}
-
-export interface AgentStore {
-  /** Inserts the agent as pending_init with its first turn, if the session's limits allow. */
-  reserve(agent: NewAgent, limits: Limits): AgentRecord;
-  get(id: string): AgentRecord | null;
-  /** By id, else by task name in the session: the open agent, or the latest closed one. */
-  resolve(sessionId: string, target: string): AgentRecord | null;
-  list(filter: { sessionId?: string; status?: AgentStatus; pathPrefix?: string }): AgentRecord[];
-  /** Direct children of `parentId` (null: the session's top-level agents). */
-  children(sessionId: string, parentId: string | null): AgentRecord[];
-  /** Every agent below `agent`, deepest first. */
-  descendants(agent: AgentRecord): AgentRecord[];
-  transition(id: string, to: AgentStatus, reason?: string | null): TransitionOutcome;
-  /**
-   * Starts the next turn: running, turn + 1, its task recorded. An agent holding no slot (errored,
-   * its process gone) takes one again, refused with a `limit` error when `limits` has none free.
-   */
-  beginTurn(id: string, task: string, limits?: Pick<Limits, 'maxOpenAgents'>): TransitionOutcome;
-  /** Ends turn `turn` (a stale turn number changes nothing) and records what it produced. */
-  endTurn(id: string, turn: number, end: TurnEnd): TransitionOutcome | null;
-  /** Records the worker's reported result for its current turn; the parent hears of it at once. */
-  report(id: string, result: unknown): { turn: number; accepted: boolean };
-  setProcess(id: string, process: ProcessIdentity): void;
-  setBackendSession(id: string, backendSessionId: string): void;
-  /** Records that a follow-up arrived mid-turn and will be the agent's next turn. */
-  noteQueued(id: string, task: string): void;
-  turns(id: string): TurnRecord[];
-  /** The agent whose recorded worker process is this one (pid and start token), or null. */
-  runningIn(pid: number, start: string | null): AgentRecord | null;
-  /** Whether this process (pid and start token) is recorded as the server supervising some agent. */
-  supervises(pid: number, start: string | null): boolean;
-  /** Takes the recipient's news about `agentIds` (all when absent) and every message to it, oldest first. */
-  consumeNews(sessionId: string, recipient: string, agentIds?: readonly string[]): News[];
-  /** The recipient's undelivered news; takes nothing. */
-  pendingNews(sessionId: string, recipient: string): News[];
-  /** Takes over the agents and news of the session's top-level clients that `gone` says are gone. */
-  adoptOrphans(sessionId: string, clientId: string, gone: (clientId: string) => boolean): void;
-}
+/** The synchronous statements behind the SQLite AgentStore (store/agent-store.ts says what each does). */
+export type AgentTables = Synchronous<AgentStore>;
 
 /** A query of agents prepared once: the record's columns named, each row converted once. */
 function agentQuery<P extends unknown[]>(db: Db, rest: string) {
@@ -123,7 +39,7 @@ function agentQuery<P extends unknown[]>(db: Db, rest: string) {
   };
 }
 
-export function createAgentStore(db: Db): AgentStore {
+export function createAgentTables(db: Db): AgentTables {
   const now = () => new Date().toISOString();
   const feed = createFeed(db);
   const news = createNewsBox(db, feed);
@@ -369,7 +285,7 @@ export function createAgentStore(db: Db): AgentStore {
   });
 
   return {
-    reserve: (agent, limits) => busyRetry(() => reserveTx.immediate(agent, limits)),
+    reserve: (agent, limits) => reserveTx.immediate(agent, limits),
     get: (id) => getAgent.get(id) ?? null,
     resolve: (sessionId, target) => {
       const byId = getAgent.get(target);
@@ -388,22 +304,22 @@ export function createAgentStore(db: Db): AgentStore {
     },
     children: (sessionId, parentId) => childrenOf.all(sessionId, parentId, parentId),
     descendants: (agent) => underPath.all(agent.session_id, `${agent.path}/`, `${agent.path}/`),
-    transition: (id, to, reason = null) => busyRetry(() => transitionTx.immediate(id, to, reason, undefined)),
-    beginTurn: (id, task, limits) => busyRetry(() => beginTurnTx.immediate(id, task, limits)),
-    endTurn: (id, turn, end) => busyRetry(() => endTurnTx.immediate(id, turn, end)),
-    report: (id, result) => busyRetry(() => reportTx.immediate(id, result)),
+    transition: (id, to, reason = null) => transitionTx.immediate(id, to, reason, undefined),
+    beginTurn: (id, task, limits) => beginTurnTx.immediate(id, task, limits),
+    endTurn: (id, turn, end) => endTurnTx.immediate(id, turn, end),
+    report: (id, result) => reportTx.immediate(id, result),
     setProcess: (id, identity) => {
-      busyRetry(() => setProcessRow.run({ ...identity, id, ts: now() }));
+      setProcessRow.run({ ...identity, id, ts: now() });
     },
     setBackendSession: (id, backendSessionId) => {
-      busyRetry(() => setSessionRow.run(backendSessionId, now(), id));
+      setSessionRow.run(backendSessionId, now(), id);
     },
-    noteQueued: (id, task) => busyRetry(() => queuedTx.immediate(id, task)),
+    noteQueued: (id, task) => queuedTx.immediate(id, task),
     turns: (id) => allTurns.all(id).map(rowToTurn),
     runningIn: (pid, start) => byProcess.get(pid, start) ?? null,
     supervises: (pid, start) => byOwner.get(pid, start) !== undefined,
-    consumeNews: (sessionId, recipient, agentIds) => busyRetry(() => news.consume(sessionId, recipient, agentIds)),
+    consumeNews: (sessionId, recipient, agentIds) => news.consume(sessionId, recipient, agentIds),
     pendingNews: (sessionId, recipient) => news.pending(sessionId, recipient),
-    adoptOrphans: (sessionId, clientId, gone) => busyRetry(() => news.adopt(sessionId, clientId, gone)),
+    adoptOrphans: (sessionId, clientId, gone) => news.adopt(sessionId, clientId, gone),
   };
 }

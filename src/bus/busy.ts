@@ -1,22 +1,21 @@
 /**
  * The busy timeout makes a writer wait for the lock; this is the second line of defence for
  * the rare SQLITE_BUSY that still escapes (a lock held past the timeout under heavy load), so
- * callers see a slow write rather than "database is locked".
+ * callers see a slow write rather than "database is locked". The pause between attempts is an
+ * async sleep: the rest of the process (other requests, worker events) keeps running.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MaestroError } from '../errors.js';
 
 const ATTEMPTS = 5;
 
-function isBusy(error: unknown): boolean {
+export function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-export function busyRetry<T>(write: () => T): T {
+/** Runs `write` (synchronous: one statement or one whole transaction) until it is not refused as busy. */
+export async function busyRetry<T>(write: () => T): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return write();
@@ -27,7 +26,7 @@ export function busyRetry<T>(write: () => T): T {
           cause: error,
         });
       }
-      pause(20 * attempt + Math.random() * 30);
+      await sleep(20 * attempt + Math.random() * 30);
     }
   }
 }

@@ -14,23 +14,20 @@ import {
   type FeedEvent,
   type FeedEventType,
   type FeedFilter,
-  type FeedPage,
   type NewEvent,
-} from './feed-events.js';
+} from '../store/feed-events.js';
+import type { FeedStore } from '../store/feed-store.js';
+import type { Synchronous } from './synchronous.js';
 import { COLUMNS, rowToMessage, type MessageRow } from './message-rows.js';
 import { invalidInput } from '../errors.js';
 
-export interface Feed {
+/** The synchronous statements behind the SQLite FeedStore, and how the other tables append to it. */
+export interface Feed extends Synchronous<FeedStore> {
   /**
    * Records `event` in the open write transaction; returns its place in the feed. `newsFor` makes
    * it news for that recipient (news.ts).
    */
   append(event: NewEvent, newsFor?: string | null): number;
-  read(filter: FeedFilter): FeedPage;
-  /** The newest `count` matching events, oldest first. */
-  latest(filter: Omit<FeedFilter, 'since' | 'limit'>, count: number): FeedEvent[];
-  /** The last place in the feed assigned so far (0 when nothing has happened yet). */
-  head(): number;
 }
 
 type Order = 'ASC' | 'DESC';

@@ -6,21 +6,15 @@
  * broadcasts, never its own messages.
  */
 import type { Db } from './db.js';
-import { busyRetry } from './busy.js';
-import { BROADCAST, sequenceOf, type MailboxCounts, type Message } from './message.js';
+import { BROADCAST, sequenceOf, type Message } from './message.js';
+import type { Mailbox } from '../store/message-store.js';
+import type { Synchronous } from './synchronous.js';
 import { COLUMNS, rowToMessage, type MessageRow } from './message-rows.js';
 
-export type { MailboxCounts };
+/** The synchronous half of store/message-store.ts's Mailbox. */
+export type MailboxTables = Synchronous<Mailbox>;
 
-export interface Mailbox {
-  /** The oldest `limit` unread messages for `role`, now marked delivered. */
-  readMailbox(sessionId: string, role: string, limit: number): Message[];
-  mailboxStatus(sessionId: string, role?: string): MailboxCounts[];
-  /** Roles whose mailbox has delivered the message. */
-  deliveredTo(sessionId: string, message: Message): string[];
-}
-
-export function createMailbox(db: Db): Mailbox {
+export function createMailbox(db: Db): MailboxTables {
   const cursorOf = db.prepare<[string, string], { through: number }>(
     'SELECT delivered_through AS through FROM mailbox_cursors WHERE session_id = ? AND recipient = ?',
   );
@@ -65,7 +59,7 @@ export function createMailbox(db: Db): Mailbox {
 
   return {
     readMailbox(sessionId, role, limit) {
-      return busyRetry(() => readMailboxTx.immediate(sessionId, role, limit));
+      return readMailboxTx.immediate(sessionId, role, limit);
     },
 
     mailboxStatus(sessionId, role) {

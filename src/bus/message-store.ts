@@ -3,88 +3,21 @@
  * per-session sequence number is read and advanced under the database's write lock: concurrent
  * writers in any number of processes get contiguous ids with no gaps or duplicates. Reads are
  * plain queries against the current database state; nothing is cached between calls.
-
  */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
-import { tooLarge, invalidInput } from '../errors.js';
-import { LIMITS, formatMessageId, type MemberStatus, type Message, type RoleState } from './message.js';
-import { busyRetry } from './busy.js';
-import { createMailbox, type Mailbox } from './mailbox.js';
+import { invalidInput } from '../errors.js';
+import { formatMessageId } from './message.js';
+import { createMailbox } from './mailbox.js';
+import type { Synchronous } from './synchronous.js';
+import type { MessageStore } from '../store/message-store.js';
 import { createSearchIndex } from './search-index.js';
 import { COLUMNS, rowToMessage, type MessageRow } from './message-rows.js';
+import { checkSize } from '../store/message-size.js';
+import type { Message, MessageFilter, NewMessage, SessionSummary } from '../store/records.js';
 
-/** A message as a writer gives it; the store assigns `id` and `ts`. */
-export type NewMessage = Omit<Message, 'id' | 'ts'>;
-
-export interface MessageFilter {
-  from?: string | undefined;
-  to?: string | undefined;
-  /** Any of these types; empty or absent means every type. */
-  types?: readonly string[] | undefined;
-}
-
-export interface Page {
-  /** Messages matching the filter in the whole session. */
-  total: number;
-  /** Oldest first. */
-  messages: Message[];
-  /** With a `since` cursor: whether more matching messages follow the last one returned. */
-  has_more: boolean;
-}
-
-export type { MemberStatus, RoleState };
-
-export interface SessionSummary {
-  session_id: string;
-  created_at: string;
-  messages: number;
-  members: number;
-  last_id: string | null;
-  last_activity: string | null;
-}
-
-export interface MessageStore extends Mailbox {
-  /**
-   * Appends a message. `newsFor` makes it news for that recipient (news.ts: an agent id, or '' for
-   * the top level), in the same transaction: a wait sees the message and the news, or neither.
-   */
-  log(message: NewMessage, newsFor?: string | null): Message;
-  get(sessionId: string, seq: number): Message | null;
-  /** The newest `limit` matches, or with `sinceSeq` the oldest `limit` after it; oldest first either way. */
-  list(sessionId: string, filter: MessageFilter, page: { limit: number; sinceSeq?: number | undefined }): Page;
-  search(sessionId: string, query: string, filter: MessageFilter, limit: number): Page;
-  remove(sessionId: string, seq: number): Message | null;
-  /** Removes every message of the session; role state and the id counter stay. */
-  clear(sessionId: string): number;
-  status(sessionId: string): MemberStatus[];
-  roleStates(sessionId: string, role?: string): RoleState[];
-  sessions(): SessionSummary[];
-  /** The highest sequence number assigned in the session so far (0 if none). */
-  lastSeq(sessionId: string): number;
-}
-
-/** Rejects a message that breaks a size limit, naming the limit. Returns the serialised data. */
-export function checkSize(message: Pick<NewMessage, 'summary' | 'data' | 'from' | 'to' | 'type'>): string {
-  if (message.summary.length > LIMITS.summaryChars) {
-    throw tooLarge(`summary is ${message.summary.length} characters; the limit is ${LIMITS.summaryChars}`);
-  }
-  const data = JSON.stringify(message.data);
-  const dataBytes = Buffer.byteLength(data);
-  if (dataBytes > LIMITS.dataBytes) {
-    throw tooLarge(`data is ${dataBytes} bytes as JSON; the limit is ${LIMITS.dataBytes} bytes`);
-  }
-  const total =
-    dataBytes +
-    Buffer.byteLength(message.summary) +
-    Buffer.byteLength(message.from) +
-    Buffer.byteLength(message.to) +
-    Buffer.byteLength(message.type);
-  if (total > LIMITS.messageBytes) {
-    throw tooLarge(`message is ${total} bytes in all; the limit is ${LIMITS.messageBytes} bytes`);
-  }
-  return data;
-}
+/** The synchronous statements behind the SQLite MessageStore (store/message-store.ts says what each does). */
+export type MessageTables = Synchronous<MessageStore>;
 
 /**
  * Turns what a person types into an FTS5 query that cannot be a syntax error: every word is
@@ -119,7 +52,7 @@ function filterSql(filter: MessageFilter, params: unknown[], alias = ''): string
   return sql;
 }
 
-export function createMessageStore(db: Db): MessageStore {
+export function createMessageTables(db: Db): MessageTables {
   // Statements whose text depends on the filter are prepared on first use and kept for the
   // life of this connection; they hold SQL, never data.
   const prepared = new Map<string, Statement<unknown[]>>();
@@ -222,8 +155,7 @@ export function createMessageStore(db: Db): MessageStore {
     ...createMailbox(db),
 
     log(message, newsFor = null) {
-      const data = checkSize(message);
-      return busyRetry(() => logTx.immediate(message, data, newsFor));
+      return logTx.immediate(message, checkSize(message), newsFor);
     },
 
     get(sessionId, seq) {
@@ -273,11 +205,11 @@ export function createMessageStore(db: Db): MessageStore {
     },
 
     remove(sessionId, seq) {
-      return busyRetry(() => removeTx.immediate(sessionId, seq));
+      return removeTx.immediate(sessionId, seq);
     },
 
     clear(sessionId) {
-      return busyRetry(() => clearTx.immediate(sessionId));
+      return clearTx.immediate(sessionId);
     },
 
     status(sessionId) {

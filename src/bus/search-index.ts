@@ -6,7 +6,6 @@
  * indexed message removes it from the index by trigger.
  */
 import type { Db } from './db.js';
-import { busyRetry } from './busy.js';
 
 /** Messages indexed per transaction: keeps each write lock to a few tens of milliseconds. */
 const BATCH = 2_000;
@@ -42,7 +41,7 @@ export function createSearchIndex(db: Db): SearchIndex {
 
   return {
     catchUp() {
-      while (behind.get()!.behind) busyRetry(() => indexBatch.immediate());
+      while (behind.get()!.behind) indexBatch.immediate();
     },
   };
 }

@@ -63,7 +63,7 @@ export async function runAgents(argv: string[]): Promise<number> {
   const session = sessionOption(cmd, str(parsed, 'session') ?? process.env.MAESTRO_SESSION);
   const lines = linesOption(cmd, parsed, verb);
   const dbFile = resolveDbPath({ db: str(parsed, 'db') }).file;
-  const runtime = createRuntime({
+  const runtime = await createRuntime({
     dbFile,
     logger: silentLogger(),
     fallbackCaller: SHELL_USER,
@@ -74,9 +74,12 @@ export async function runAgents(argv: string[]): Promise<number> {
     if (verb === 'list') {
       if (parsed.positionals.length)
         throw new UsageError(`${cmd}: unexpected '${parsed.positionals[0]}' (see 'maestro agents --help')`);
-      const views = deps.agents
-        .list({ sessionId: session })
-        .map((a) => ({ ...agentView(deps, a), session_id: a.session_id }));
+      const views = await Promise.all(
+        (await deps.agents.list({ sessionId: session })).map(async (a) => ({
+          ...(await agentView(deps, a)),
+          session_id: a.session_id,
+        })),
+      );
       if (flag(parsed, 'json')) return (out(JSON.stringify({ agents: views }, null, 2)), 0);
       if (views.length === 0) {
         process.stderr.write(`no agents${session ? ` in session ${session}` : ''}\n`);
@@ -99,8 +102,8 @@ export async function runAgents(argv: string[]): Promise<number> {
     const target = parsed.positionals[0];
     if (!target || parsed.positionals.length > 1) throw new UsageError(`${cmd}: give one agent (task name or id)`);
     const agent = session
-      ? findAgent(deps, session, target)
-      : (deps.agents.get(target) ?? findAcrossSessions(deps, target));
+      ? await findAgent(deps, session, target)
+      : ((await deps.agents.get(target)) ?? (await findAcrossSessions(deps, target)));
 
     if (verb === 'close') {
       const result = await closeAgent(deps, runtime.deps.caller, { target: agent.id, session_id: agent.session_id });
@@ -110,13 +113,17 @@ export async function runAgents(argv: string[]): Promise<number> {
       return 0;
     }
 
-    const view = agentView(deps, agent);
-    const turn = latestTurn(deps, agent);
+    const view = await agentView(deps, agent);
+    const turn = await latestTurn(deps, agent);
     const full = resultPreview(agent, turn, 1_000_000);
     const transcript = readTranscriptTail(path.join(deps.dataDir, 'agents', agent.id), lines);
     if (flag(parsed, 'json')) {
       out(
-        JSON.stringify({ agent: { ...view, result: full }, turns: deps.agents.turns(agent.id), transcript }, null, 2),
+        JSON.stringify(
+          { agent: { ...view, result: full }, turns: await deps.agents.turns(agent.id), transcript },
+          null,
+          2,
+        ),
       );
       return 0;
     }
@@ -161,8 +168,8 @@ function linesOption(cmd: string, parsed: Parsed, verb: string): number {
   return lines;
 }
 
-function findAcrossSessions(deps: Parameters<typeof agentView>[0], target: string) {
-  const matches = deps.agents.list({}).filter((a) => a.task_name === target);
+async function findAcrossSessions(deps: Parameters<typeof agentView>[0], target: string) {
+  const matches = (await deps.agents.list({})).filter((a) => a.task_name === target);
   const open = matches.filter((a) => a.status !== 'shutdown');
   const pick = open.length === 1 ? open[0] : matches.length === 1 ? matches[0] : undefined;
   if (pick) return pick;

@@ -5,42 +5,30 @@
  * database; every other one, finding none, says so (exit 1) and leaves the project untouched.
  */
 import { resolveCaller } from '../agents/identity.js';
-import { createWaker, type Waker } from '../agents/waker.js';
-import { createAgentStore, type AgentStore } from '../bus/agent-store.js';
-import { openDatabase, type Db } from '../bus/db.js';
-import { createMessageStore, type MessageStore } from '../bus/message-store.js';
 import { resolveDbPath } from '../bus/paths.js';
+import { openSqliteStore } from '../bus/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import { SHELL_USER, type Caller } from '../ops/caller.js';
 
 export interface StoreHandle {
-  store: MessageStore;
-  agents: AgentStore;
+  store: Store;
   caller: Caller;
   file: string;
-  /** Wakes a follower at every change of the database, from any process. */
-  changes: Waker;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function openStore(options: { db?: string | undefined; create: boolean }): StoreHandle {
+export async function openStore(options: { db?: string | undefined; create: boolean }): Promise<StoreHandle> {
   const location = resolveDbPath({ db: options.db });
-  const db: Db = openDatabase(location.file, { create: options.create });
+  const store = openSqliteStore(location.file, { create: options.create });
   try {
-    const agents = createAgentStore(db);
-    const changes = createWaker(db);
     return {
-      store: createMessageStore(db),
-      agents,
-      caller: resolveCaller(process.env, agents, SHELL_USER),
+      store,
+      caller: await resolveCaller(process.env, store.agents, SHELL_USER),
       file: location.file,
-      changes,
-      close: () => {
-        changes.close();
-        db.close();
-      },
+      close: () => store.close(),
     };
   } catch (error) {
-    db.close();
+    await store.close();
     throw error;
   }
 }

@@ -4,10 +4,10 @@
  * line with --json). With --follow it keeps printing as things happen, woken by the database's
  * change notifier rather than a timer of its own; each event is printed once, in feed order.
  */
-import { createWaker } from '../agents/waker.js';
-import { openDatabase } from '../bus/db.js';
-import { checkEventTypes, createFeed, type Feed } from '../bus/feed.js';
-import { FEED_EVENT_TYPES, type FeedEvent, type FeedEventType } from '../bus/feed-events.js';
+import { checkEventTypes } from '../bus/feed.js';
+import { openSqliteStore } from '../bus/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { FEED_EVENT_TYPES, type FeedEvent, type FeedEventType } from '../store/feed-events.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { fromSqliteError } from '../bus/storage-errors.js';
 import { clockTime, formatLine } from '../ops/format.js';
@@ -82,37 +82,36 @@ export async function runEvents(argv: string[]): Promise<number> {
   const filter = { sessionId: session, types };
 
   const file = resolveDbPath({ db: str(parsed, 'db') }).file;
-  const db = openDatabase(file, { create: false });
-  const feed = createFeed(db);
+  const store = openSqliteStore(file, { create: false });
   try {
     let cursor: number;
     if (since !== undefined) {
-      cursor = printAfter(feed, { ...filter, since }, print);
+      cursor = await printAfter(store, { ...filter, since }, print);
     } else {
       // The head is read before the backlog: an event committed in between is printed by the follow loop, once.
-      const head = feed.head();
-      const backlog = feed.latest(filter, last ?? DEFAULT_LAST).filter((e) => e.seq <= head);
+      const head = await store.feed.head();
+      const backlog = (await store.feed.latest(filter, last ?? DEFAULT_LAST)).filter((e) => e.seq <= head);
       backlog.forEach(print);
       cursor = head;
     }
-    if (flag(parsed, 'follow')) await follow(db, feed, { ...filter, since: cursor }, print);
+    if (flag(parsed, 'follow')) await follow(store, { ...filter, since: cursor }, print);
   } catch (error) {
     throw fromSqliteError(file, error);
   } finally {
-    db.close();
+    await store.close();
   }
   return 0;
 }
 
 /** Prints every matching event after `filter.since`; returns the last one printed (or `since`). */
-function printAfter(
-  feed: Feed,
+async function printAfter(
+  store: Store,
   filter: { since: number; sessionId: string | undefined; types: FeedEventType[] },
   print: (e: FeedEvent) => void,
-): number {
+): Promise<number> {
   let cursor = filter.since;
   for (;;) {
-    const page = feed.read({ ...filter, since: cursor, limit: PAGE });
+    const page = await store.feed.read({ ...filter, since: cursor, limit: PAGE });
     for (const event of page.events) {
       print(event);
       cursor = event.seq;
@@ -122,8 +121,7 @@ function printAfter(
 }
 
 async function follow(
-  db: ReturnType<typeof openDatabase>,
-  feed: Feed,
+  store: Store,
   filter: { since: number; sessionId: string | undefined; types: FeedEventType[] },
   print: (e: FeedEvent) => void,
 ): Promise<void> {
@@ -131,17 +129,15 @@ async function follow(
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const waker = createWaker(db);
   try {
     // Matching or not, every event read moves the cursor: the head is where the next read starts.
     let cursor = Math.max(filter.since, 0);
     while (!stop.signal.aborted) {
-      const head = feed.head();
-      cursor = Math.max(printAfter(feed, { ...filter, since: cursor }, print), head);
-      await waker.next(QUIET_RECHECK_MS, stop.signal);
+      const head = await store.feed.head();
+      cursor = Math.max(await printAfter(store, { ...filter, since: cursor }, print), head);
+      await store.changes.next(QUIET_RECHECK_MS, stop.signal);
     }
   } finally {
-    waker.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

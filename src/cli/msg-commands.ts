@@ -3,7 +3,7 @@
  * input (or, for tail and sessions, what it runs instead).
  */
 import { DEFAULT_TYPE } from '../bus/message.js';
-import type { StoreHandle } from './context.js';
+import type { Store } from '../store/store.js';
 import { typeField } from '../ops/fields.js';
 import type { RunOptions, TeamMsgInput } from '../ops/team-msg.js';
 import { UsageError, flag, int, str, strs, type Options, type Parsed } from './args.js';
@@ -29,7 +29,7 @@ export interface Subcommand {
   /** Builds the team_msg input (and extra filters) from the flags. */
   input?: (parsed: Parsed, cmd: string) => { input: Partial<TeamMsgInput>; options?: RunOptions };
   /** A command that is more than one team_msg call; given the validated input when `input` is set. */
-  run?: (handle: StoreHandle, parsed: Parsed, io: Io, call?: Call) => Promise<number> | number;
+  run?: (store: Store, parsed: Parsed, io: Io, call?: Call) => Promise<number> | number;
 }
 
 export const COMMON: Options = {
@@ -229,7 +229,7 @@ export const SUBCOMMANDS: Subcommand[] = [
       const { input, options } = filters(parsed, cmd);
       return { input: { operation: 'list', ...input, last: input.last ?? 10 }, options };
     },
-    run: (handle, parsed, io, call) => follow(handle, call!, io, flag(parsed, 'json')),
+    run: (store, parsed, io, call) => follow(store, call!, io, flag(parsed, 'json')),
   },
   {
     name: 'sessions',
@@ -237,7 +237,7 @@ export const SUBCOMMANDS: Subcommand[] = [
     usage: 'maestro msg sessions [--json]',
     options: {},
     optionHelp: [],
-    run: (handle, parsed, io) => render.sessions(handle.store.sessions(), io, flag(parsed, 'json')),
+    run: async (store, parsed, io) => render.sessions(await store.messages.sessions(), io, flag(parsed, 'json')),
   },
   {
     name: 'state',

@@ -1,5 +1,5 @@
 /** Human renderings of `maestro msg` results: one aligned line per message, small tables otherwise. */
-import type { SessionSummary } from '../bus/message-store.js';
+import type { SessionSummary } from '../store/records.js';
 import type { TeamMsgResult } from '../ops/team-msg.js';
 import type { Io } from './msg.js';
 import { visible } from '../ops/visible.js';

@@ -1,13 +1,13 @@
 /**
  * `maestro msg tail`: print the newest messages, then follow the bus with a `since` cursor —
- * woken by the database's change notifier, not a timer of its own — and print each new message
+ * woken by the store's change notifier, not a timer of its own — and print each new message
  * once, in order, until interrupted. The cursor starts at the session's
  * last assigned id read *before* the backlog query, so a message committed meanwhile is printed
  * by the follow loop and never twice.
  */
 import type { Message } from '../bus/message.js';
 import { formatMessageId, sequenceOf } from '../bus/message.js';
-import type { StoreHandle } from './context.js';
+import type { Store } from '../store/store.js';
 import { SHELL_USER } from '../ops/caller.js';
 import { formatLine } from '../ops/format.js';
 import { visible } from '../ops/visible.js';
@@ -19,8 +19,8 @@ import { STREAM_WIDTHS, messagePainter } from './output.js';
 /** A follower with nothing to print still looks this often, in case a change notice is missed. */
 const QUIET_RECHECK_MS = 60_000;
 
-export async function follow(handle: StoreHandle, call: Call, io: Io, json: boolean): Promise<number> {
-  const { store, changes } = handle;
+export async function follow(store: Store, call: Call, io: Io, json: boolean): Promise<number> {
+  const bus = store.messages;
   const { input, options } = call;
   const widths = { ...STREAM_WIDTHS };
   const painter = messagePainter(io.color);
@@ -32,8 +32,8 @@ export async function follow(handle: StoreHandle, call: Call, io: Io, json: bool
     io.out(formatLine(message, { utc: false, widths, ...(painter ? { paint: painter } : {}) }));
   };
 
-  let cursor = store.lastSeq(input.session_id);
-  const backlog = runTeamMsg(store, input, SHELL_USER, options).messages ?? [];
+  let cursor = await bus.lastSeq(input.session_id);
+  const backlog = (await runTeamMsg(bus, input, SHELL_USER, options)).messages ?? [];
   for (const message of backlog) if (sequenceOf(message.id) <= cursor) print(message);
 
   const stopped = new AbortController();
@@ -42,10 +42,10 @@ export async function follow(handle: StoreHandle, call: Call, io: Io, json: bool
   process.once('SIGTERM', stop);
   try {
     while (!stopped.signal.aborted) {
-      const page = runTeamMsg(store, { ...input, since: formatMessageId(cursor), last: 100 }, SHELL_USER, options);
+      const page = await runTeamMsg(bus, { ...input, since: formatMessageId(cursor), last: 100 }, SHELL_USER, options);
       for (const message of page.messages ?? []) print(message);
       if (page.next_since) cursor = sequenceOf(page.next_since);
-      if (!page.has_more) await changes.next(QUIET_RECHECK_MS, stopped.signal);
+      if (!page.has_more) await store.changes.next(QUIET_RECHECK_MS, stopped.signal);
     }
   } finally {
     process.off('SIGINT', stop);

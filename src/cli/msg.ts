@@ -98,11 +98,11 @@ export async function runMsg(argv: string[], io: Io = defaultIo()): Promise<numb
   }
   const input = built ? validate({ ...built.input, session_id: session }, cmd) : undefined;
 
-  const handle = openStore({ db: str(parsed, 'db'), create: sub.creates ?? false });
+  const handle = await openStore({ db: str(parsed, 'db'), create: sub.creates ?? false });
   try {
     const call = input ? { input, options: built?.options ?? {} } : undefined;
-    if (sub.run) return await sub.run(handle, parsed, { ...io, color: io.color && !json }, call);
-    const result: TeamMsgResult = runTeamMsg(handle.store, input!, handle.caller, built!.options ?? {});
+    if (sub.run) return await sub.run(handle.store, parsed, { ...io, color: io.color && !json }, call);
+    const result: TeamMsgResult = await runTeamMsg(handle.store.messages, input!, handle.caller, built!.options ?? {});
     if (json) {
       io.out(JSON.stringify(result, null, 2));
       return 0;
@@ -111,7 +111,7 @@ export async function runMsg(argv: string[], io: Io = defaultIo()): Promise<numb
   } catch (error) {
     throw fromSqliteError(handle.file, error);
   } finally {
-    handle.close();
+    await handle.close();
   }
 }
 

@@ -5,10 +5,10 @@
  * worker's summary cannot forge a line of the view or drive the terminal.
  */
 import { existsSync } from 'node:fs';
-import { openDatabase, type Db } from '../bus/db.js';
-import { createFeed, type Feed } from '../bus/feed.js';
-import type { FeedEvent } from '../bus/feed-events.js';
 import type { Message } from '../bus/message.js';
+import { openSqliteStore } from '../bus/sqlite-store.js';
+import type { FeedEvent } from '../store/feed-events.js';
+import type { Store } from '../store/store.js';
 import { paint } from '../cli/output.js';
 import { visible } from '../ops/visible.js';
 
@@ -22,14 +22,13 @@ const MARK: Record<string, [string, Parameters<typeof paint>[1]]> = {
 
 export interface LiveView {
   /** Looks for what is new and prints it. */
-  poll(): void;
-  close(): void;
+  poll(): Promise<void>;
+  close(): Promise<void>;
   readonly sessions: Set<string>;
 }
 
 export function liveView(dbFile: string, out: (line: string) => void, color: boolean, started: number): LiveView {
-  let db: Db | null = null;
-  let feed: Feed;
+  let store: Store | null = null;
   let cursor = 0;
   const sessions = new Set<string>();
   const stamp = (ts: string) => paint(color, 'dim', `+${((Date.parse(ts) - started) / 1000).toFixed(1).padStart(5)}s`);
@@ -57,15 +56,14 @@ export function liveView(dbFile: string, out: (line: string) => void, color: boo
 
   return {
     sessions,
-    poll() {
-      if (!db) {
+    async poll() {
+      if (!store) {
         if (!existsSync(dbFile)) return;
-        db = openDatabase(dbFile);
-        feed = createFeed(db);
+        store = openSqliteStore(dbFile);
       }
       // The feed is in the order things happened: status changes and messages interleave as they did.
       for (;;) {
-        const page = feed.read({ since: cursor, limit: 200 });
+        const page = await store.feed.read({ since: cursor, limit: 200 });
         for (const event of page.events) {
           cursor = event.seq;
           sessions.add(event.session_id);
@@ -75,9 +73,9 @@ export function liveView(dbFile: string, out: (line: string) => void, color: boo
         if (!page.has_more) break;
       }
     },
-    close() {
-      db?.close();
-      db = null;
+    async close() {
+      await store?.close();
+      store = null;
     },
   };
 }

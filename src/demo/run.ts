@@ -10,9 +10,8 @@ import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createAgentStore, type AgentRecord } from '../bus/agent-store.js';
-import { openDatabase } from '../bus/db.js';
-import { createMessageStore } from '../bus/message-store.js';
+import { openSqliteStore } from '../bus/sqlite-store.js';
+import type { AgentRecord } from '../store/records.js';
 import { startProcess } from '../backends/process.js';
 import { messageLines, paint } from '../cli/output.js';
 import { MaestroError } from '../errors.js';
@@ -169,7 +168,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     let exit: Awaited<typeof coordinator.exited> | null = null;
     void coordinator.exited.then((e) => (exit = e));
     while (!exit) {
-      view.poll();
+      await view.poll();
       if (Date.now() > deadline) {
         out(paint(color, 'red', 'the demo took too long; stopping the coordinator'));
         await coordinator.stop(3000, () => coordinator.signalGroup('SIGTERM'));
@@ -179,8 +178,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     process.off('SIGINT', stop);
     // The coordinator's server stops its workers as it exits; give the last writes a moment.
     await sleep(300);
-    view.poll();
-    view.close();
+    await view.poll();
+    await view.close();
     const finalExit = exit as Awaited<typeof coordinator.exited>;
     if (finalExit.code !== 0) {
       out(
@@ -191,7 +190,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         ),
       );
     }
-    return summarise({
+    return await summarise({
       options,
       project,
       dbFile,
@@ -202,14 +201,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       model,
     });
   } finally {
-    view.close();
+    await view.close();
     await model?.close();
     cleanupHome();
     if (!options.keep) rmSync(project, { recursive: true, force: true });
   }
 }
 
-function summarise(args: {
+async function summarise(args: {
   options: DemoOptions;
   project: string;
   dbFile: string;
@@ -218,22 +217,21 @@ function summarise(args: {
   result: string | null;
   exitCode: number | null;
   model: ScriptedServer | null;
-}): DemoSummary {
+}): Promise<DemoSummary> {
   const { out, color } = args.options;
   let agents: AgentRecord[] = [];
   let messages = 0;
   if (existsSync(args.dbFile) && args.session) {
-    const db = openDatabase(args.dbFile);
+    const store = openSqliteStore(args.dbFile);
     try {
-      agents = createAgentStore(db).list({ sessionId: args.session });
-      const bus = createMessageStore(db);
-      const timeline = bus.list(args.session, {}, { limit: 100 });
+      agents = await store.agents.list({ sessionId: args.session });
+      const timeline = await store.messages.list(args.session, {}, { limit: 100 });
       messages = timeline.total;
       out('');
       out(paint(color, 'bold', `The bus — maestro msg list -s ${args.session}`));
       for (const line of messageLines(timeline.messages, color)) out(line);
     } finally {
-      db.close();
+      await store.close();
     }
   }
   const alive = (pid: number) => {

@@ -1,5 +1,5 @@
 /** What every tool handler is given: built once per server process and passed in, never global. */
-import type { MessageStore } from '../bus/message-store.js';
+import type { MessageStore } from '../store/message-store.js';
 import type { Logger } from '../log.js';
 import type { AgentDeps } from '../ops/agents/deps.js';
 import type { Caller } from '../ops/caller.js';

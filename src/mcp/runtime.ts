@@ -4,15 +4,12 @@
  * the supervisor of the workers it starts, and the order in which it all stops.
  */
 import path from 'node:path';
-import { thisClient } from '../agents/client.js';
 import { loadConfig } from '../agents/config.js';
+import { thisClient } from '../agents/client.js';
 import { resolveCaller } from '../agents/identity.js';
 import { createCurrentSession, openTeams } from '../agents/session.js';
 import { Supervisor } from '../agents/supervisor.js';
-import { createWaker } from '../agents/waker.js';
-import { createAgentStore } from '../bus/agent-store.js';
-import { openDatabase, type OpenOptions } from '../bus/db.js';
-import { createMessageStore } from '../bus/message-store.js';
+import { openSqliteStore, type OpenOptions } from '../bus/sqlite-store.js';
 import { createBackendRegistry, type BackendRegistry } from '../backends/registry.js';
 import type { Logger } from '../log.js';
 import { serverCommand } from '../package-root.js';
@@ -36,15 +33,20 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createRuntime(options: RuntimeOptions): Runtime {
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const env = options.env ?? process.env;
-  const db = openDatabase(options.dbFile, options.open);
+  const store = openSqliteStore(options.dbFile, options.open);
+  const { messages: bus, agents } = store;
   const dataDir = path.dirname(options.dbFile);
-  const bus = createMessageStore(db);
-  const agents = createAgentStore(db);
-  const config = loadConfig({ dataDir, env });
-  const waker = createWaker(db);
-  const caller = resolveCaller(env, agents, options.fallbackCaller ?? { ...COORDINATOR, clientId: thisClient() });
+  let config: ReturnType<typeof loadConfig>;
+  let caller: Caller;
+  try {
+    config = loadConfig({ dataDir, env });
+    caller = await resolveCaller(env, agents, options.fallbackCaller ?? { ...COORDINATOR, clientId: thisClient() });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const supervisor = new Supervisor({
     agents,
     bus,
@@ -52,18 +54,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       options.backends ?? createBackendRegistry({}, { codexTransport: config.config.backends.codex?.transport }),
     config,
     logger: options.logger,
-    waker,
+    changes: store.changes,
     dataDir,
     dbFile: options.dbFile,
     server: serverCommand(),
     env,
   });
   const agentDeps = {
+    store,
     agents,
     bus,
     supervisor,
     config,
-    waker,
     logger: options.logger,
     session: createCurrentSession(env, () => openTeams(agents)),
     dataDir,
@@ -72,8 +74,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     deps: { bus, caller, logger: options.logger, agents: agentDeps, dbFile: options.dbFile },
     async close() {
       await supervisor.shutdown();
-      waker.close();
-      db.close();
+      await store.close();
     },
   };
 }

@@ -17,9 +17,9 @@ export async function serveStdio(options: { db?: string | undefined }): Promise<
   // The coordinator's server checks the whole file once (small databases; see db.ts); the
   // servers of workers, started by the dozen, check the small tables only.
   const check = process.env.MAESTRO_AGENT_ID ? 'vital' : 'full';
-  let runtime: ReturnType<typeof createRuntime>;
+  let runtime: Awaited<ReturnType<typeof createRuntime>>;
   try {
-    runtime = createRuntime({ dbFile: location.file, logger, open: { check } });
+    runtime = await createRuntime({ dbFile: location.file, logger, open: { check } });
   } catch (error) {
     // A damaged database stops the server before it serves anything: say why in the log too,
     // where a person looks when the client only shows "failed to start".

@@ -18,7 +18,8 @@ import {
   sequenceOf,
 } from '../bus/message.js';
 import type { Message } from '../bus/message.js';
-import type { MessageFilter, MessageStore } from '../bus/message-store.js';
+import type { MessageStore } from '../store/message-store.js';
+import type { MessageFilter } from '../store/records.js';
 import { MaestroError, notFound } from '../errors.js';
 import type { Caller } from './caller.js';
 import {
@@ -195,12 +196,12 @@ function checkAgentBounds(input: TeamMsgInput, caller: Caller): void {
   }
 }
 
-export function runTeamMsg(
+export async function runTeamMsg(
   store: MessageStore,
   input: TeamMsgInput,
   caller: Caller,
   options: RunOptions = {},
-): TeamMsgResult {
+): Promise<TeamMsgResult> {
   const { operation, session_id } = input;
   checkAgentBounds(input, caller);
   const base: TeamMsgResult = { operation, session_id };
@@ -210,7 +211,7 @@ export function runTeamMsg(
       const from = input.from ?? caller.role;
       const to = operation === 'broadcast' ? BROADCAST : (input.to ?? DEFAULT_TO);
       const type = input.type ?? DEFAULT_TYPE;
-      const message = store.log({
+      const message = await store.log({
         session_id,
         from,
         to,
@@ -222,33 +223,36 @@ export function runTeamMsg(
       return { ...base, id: message.id, message };
     }
     case 'read': {
-      const message = store.get(session_id, sequenceOf(input.id!));
+      const message = await store.get(session_id, sequenceOf(input.id!));
       if (!message) throw notFound(`message ${input.id} not found in session ${session_id}`);
-      return { ...base, id: message.id, message, delivered_to: store.deliveredTo(session_id, message) };
+      return { ...base, id: message.id, message, delivered_to: await store.deliveredTo(session_id, message) };
     }
     case 'list': {
       const sinceSeq = input.since === undefined ? undefined : sequenceOf(input.since);
-      const result = store.list(session_id, filterOf(input, options), { limit: input.last ?? DEFAULT_PAGE, sinceSeq });
+      const result = await store.list(session_id, filterOf(input, options), {
+        limit: input.last ?? DEFAULT_PAGE,
+        sinceSeq,
+      });
       const last = result.messages[result.messages.length - 1];
       const paged = page(base, result.messages, result.total);
       if (input.since === undefined) return paged;
       return { ...paged, next_since: last?.id ?? input.since, has_more: result.has_more };
     }
     case 'search': {
-      const result = store.search(session_id, input.query!, filterOf(input, options), input.last ?? DEFAULT_PAGE);
+      const result = await store.search(session_id, input.query!, filterOf(input, options), input.last ?? DEFAULT_PAGE);
       return page(base, result.messages, result.total);
     }
     case 'status':
-      return { ...base, members: store.status(session_id) };
+      return { ...base, members: await store.status(session_id) };
     case 'delete': {
-      const removed = store.remove(session_id, sequenceOf(input.id!));
+      const removed = await store.remove(session_id, sequenceOf(input.id!));
       if (!removed) throw notFound(`message ${input.id} not found in session ${session_id}`);
       return { ...base, deleted: removed.id, message: removed };
     }
     case 'clear':
-      return { ...base, cleared: store.clear(session_id) };
+      return { ...base, cleared: await store.clear(session_id) };
     case 'get_state': {
-      const states = store.roleStates(session_id, input.role);
+      const states = await store.roleStates(session_id, input.role);
       return {
         ...base,
         state: Object.fromEntries(states.map((s) => [s.role, s.state])),
@@ -257,11 +261,11 @@ export function runTeamMsg(
     }
     case 'read_mailbox': {
       const role = input.role ?? caller.role;
-      const messages = store.readMailbox(session_id, role, input.last ?? LIMITS.pageMax);
-      const unread = store.mailboxStatus(session_id, role)[0]?.unread ?? 0;
+      const messages = await store.readMailbox(session_id, role, input.last ?? LIMITS.pageMax);
+      const unread = (await store.mailboxStatus(session_id, role))[0]?.unread ?? 0;
       return { ...page({ ...base, role }, messages, messages.length), unread_remaining: unread };
     }
     case 'mailbox_status':
-      return { ...base, mailboxes: store.mailboxStatus(session_id, input.role) };
+      return { ...base, mailboxes: await store.mailboxStatus(session_id, input.role) };
   }
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NewMessage } from '../../src/bus/message-store.js';
+import type { NewMessage } from '../../src/store/records.js';
 
 /** dist/test/bench → the repository root. */
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));

@@ -4,9 +4,7 @@
  * Reports, per message that carries `data.sent_at` (a wall-clock time in ms, sub-millisecond),
  * how long after that it was read. Run with fork(): argv = [dbFile]; `stop` ends it.
  */
-import { createWaker } from '../../src/agents/waker.js';
-import { openDatabase } from '../../src/bus/db.js';
-import { createFeed } from '../../src/bus/feed.js';
+import { openSqliteStore } from '../../src/bus/sqlite-store.js';
 
 export interface FollowerReport {
   latencies_ms: number[];
@@ -21,13 +19,11 @@ if (!file || !process.send) {
   console.error('usage: fork(feed-follower.js, [dbFile]) with an IPC channel');
   process.exit(2);
 }
-const db = openDatabase(file, { create: false });
-const feed = createFeed(db);
-const waker = createWaker(db);
+const store = openSqliteStore(file, { create: false });
 const stop = new AbortController();
 const latencies: number[] = [];
 let events = 0;
-let cursor = feed.head();
+let cursor = await store.feed.head();
 let wakes = 0;
 const cpu0 = process.cpuUsage();
 
@@ -37,7 +33,7 @@ process.on('message', (msg) => {
 process.send({ ready: true });
 while (!stop.signal.aborted) {
   for (;;) {
-    const page = feed.read({ since: cursor, limit: 500 });
+    const page = await store.feed.read({ since: cursor, limit: 500 });
     const at = performance.timeOrigin + performance.now();
     for (const event of page.events) {
       cursor = event.seq;
@@ -47,12 +43,11 @@ while (!stop.signal.aborted) {
     }
     if (!page.has_more) break;
   }
-  await waker.next(60_000, stop.signal);
+  await store.changes.next(60_000, stop.signal);
   wakes++;
 }
 const cpu = process.cpuUsage(cpu0);
-waker.close();
-db.close();
+await store.close();
 process.send(
   {
     done: {

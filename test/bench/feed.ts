@@ -1,13 +1,12 @@
 /**
  * (f) The event feed: how soon a follower in another process reads a write (p50/p99), and what
- * N followers cost the writer — store.log throughput from this process with 0, 4 and 16
+ * N followers cost the writer — store.messages.log throughput from this process with 0, 4 and 16
  * followers (each its own process, woken by the change notifier at every commit) reading along.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openDatabase } from '../../src/bus/db.js';
-import { createMessageStore } from '../../src/bus/message-store.js';
+import { openSqliteStore } from '../../src/bus/sqlite-store.js';
 import { BENCH_DIR, now, percentile, progressMessage, tempDir } from './common.js';
 import type { FollowerReport } from './feed-follower.js';
 
@@ -60,17 +59,16 @@ export interface FollowLatency {
 export async function followLatency(writes: number, followers: number, gapMs: number): Promise<FollowLatency> {
   const tmp = tempDir('feed-follow');
   try {
-    const db = openDatabase(tmp.file('bus.db'));
-    const store = createMessageStore(db);
+    const store = openSqliteStore(tmp.file('bus.db'));
     const children = await startFollowers(tmp.file('bus.db'), followers);
     for (let i = 0; i < writes; i++) {
       const m = progressMessage(SESSION, 1, i);
-      store.log({ ...m, data: { ...m.data, sent_at: performance.timeOrigin + performance.now() } });
+      await store.messages.log({ ...m, data: { ...m.data, sent_at: performance.timeOrigin + performance.now() } });
       await sleep(gapMs);
     }
     await sleep(200); // the last write's wake-up
     const reports = await stopFollowers(children);
-    db.close();
+    await store.close();
     const latencies = reports.flatMap((r) => r.latencies_ms);
     return {
       writes,
@@ -89,15 +87,14 @@ export async function followLatency(writes: number, followers: number, gapMs: nu
 export async function writesWithFollowers(count: number, followers: number): Promise<number> {
   const tmp = tempDir('feed-cost');
   try {
-    const db = openDatabase(tmp.file('bus.db'));
-    const store = createMessageStore(db);
+    const store = openSqliteStore(tmp.file('bus.db'));
     const children = await startFollowers(tmp.file('bus.db'), followers);
     const messages = Array.from({ length: count }, (_, i) => progressMessage(SESSION, (i % 8) + 1, i));
     const start = now();
-    for (const message of messages) store.log(message);
+    for (const message of messages) await store.messages.log(message);
     const ms = now() - start;
     await stopFollowers(children);
-    db.close();
+    await store.close();
     return (count / ms) * 1000;
   } finally {
     tmp.cleanup();

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { openDatabase, schemaVersion } from '../../src/bus/db.js';
-import { createMessageStore } from '../../src/bus/message-store.js';
+import { openSqliteStore } from '../../src/bus/sqlite-store.js';
 import { SCHEMA_VERSION } from '../../src/bus/migrations.js';
 import { COORDINATOR } from '../../src/ops/caller.js';
 import { runTeamMsg } from '../../src/ops/team-msg.js';
@@ -159,20 +159,20 @@ export interface InProcessResult {
 }
 
 /** runTeamMsg list on an already-built database, after opening it the way the CLI does. */
-export function listInProcess(runs: number, warmup: number): InProcessResult {
-  const db = openDatabase(LIST_DB);
+export async function listInProcess(runs: number, warmup: number): Promise<InProcessResult> {
+  const opened = openSqliteStore(LIST_DB);
   try {
-    const store = createMessageStore(db);
+    const store = opened.messages;
     const input = { operation: 'list', session_id: LIST_SESSION, type: 'progress', last: 10 } as const;
     const t0 = now();
-    const first = runTeamMsg(store, input, COORDINATOR);
+    const first = await runTeamMsg(store, input, COORDINATOR);
     const firstMs = now() - t0;
     if (first.showing !== 10) throw new Error(`list returned ${first.showing} messages, expected 10`);
-    for (let i = 0; i < warmup; i++) runTeamMsg(store, input, COORDINATOR);
+    for (let i = 0; i < warmup; i++) await runTeamMsg(store, input, COORDINATOR);
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t = now();
-      runTeamMsg(store, input, COORDINATOR);
+      await runTeamMsg(store, input, COORDINATOR);
       times.push(now() - t);
     }
     return {
@@ -183,7 +183,7 @@ export function listInProcess(runs: number, warmup: number): InProcessResult {
       progress_total: first.total ?? 0,
     };
   } finally {
-    db.close();
+    await opened.close();
   }
 }
 

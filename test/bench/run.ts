@@ -68,7 +68,7 @@ async function writes() {
   for (let round = 1; round <= rounds; round++) {
     log(`(a) writes round ${round}/${rounds}: ${fmt(total)} messages each`);
     raw.push(rawCeiling(total).per_s);
-    single.push(storeSingle(total).per_s);
+    single.push((await storeSingle(total)).per_s);
     const run = await storeConcurrent(processes, perProcess);
     concurrent.push(run);
     multi.push(run.per_s);
@@ -175,7 +175,7 @@ async function main() {
   const a = await writes();
   log(`(b) list on ${fmt(LIST_ROWS)} messages`);
   const buildMs = ensureListDb(log);
-  const inProcess = listInProcess(CONFIG.list_runs, CONFIG.list_warmup);
+  const inProcess = await listInProcess(CONFIG.list_runs, CONFIG.list_warmup);
   log(`(b) CLI: ${CONFIG.cli_runs} runs of maestro msg list and of node -e ""`);
   const cli = listCli(CONFIG.cli_runs, CONFIG.cli_warmup);
   log(`(c) MCP: ${fmt(CONFIG.mcp_calls)} team_msg log calls over stdio`);

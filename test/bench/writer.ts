@@ -3,8 +3,7 @@
  * reports "ready", waits for "go", logs N progress messages into one session, and reports its
  * own elapsed time and per-write latencies. Run with fork(): argv = db file, session, worker, N.
  */
-import { openDatabase } from '../../src/bus/db.js';
-import { createMessageStore } from '../../src/bus/message-store.js';
+import { openSqliteStore } from '../../src/bus/sqlite-store.js';
 import { now, percentile, progressMessage } from './common.js';
 
 export interface WriterReport {
@@ -25,12 +24,11 @@ if (!file || !sessionId || !Number.isInteger(worker) || !Number.isInteger(count)
   process.exit(2);
 }
 
-const db = openDatabase(file);
-const store = createMessageStore(db);
+const store = openSqliteStore(file);
 const messages = Array.from({ length: count }, (_, i) => progressMessage(sessionId, worker, i));
 const latencies = new Float64Array(count);
 
-process.on('message', (msg) => {
+process.on('message', async (msg) => {
   if (msg !== 'go') return;
   let written = 0;
   let error: string | undefined;
@@ -38,7 +36,7 @@ process.on('message', (msg) => {
   try {
     for (let i = 0; i < count; i++) {
       const t = now();
-      store.log(messages[i]!);
+      await store.messages.log(messages[i]!);
       latencies[i] = now() - t;
       written++;
     }
@@ -46,7 +44,7 @@ process.on('message', (msg) => {
     error = (e as Error).message;
   }
   const ms = now() - start;
-  db.close();
+  await store.close();
   const done = Array.from(latencies.subarray(0, written));
   const report: WriterReport = {
     worker,

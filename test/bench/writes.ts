@@ -8,7 +8,8 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openDatabase, type Db } from '../../src/bus/db.js';
-import { createMessageStore, type NewMessage } from '../../src/bus/message-store.js';
+import { openSqliteStore } from '../../src/bus/sqlite-store.js';
+import type { NewMessage } from '../../src/store/records.js';
 import { BENCH_DIR, now, progressMessage, raceChildren, tempDir } from './common.js';
 import type { WriterReport } from './writer.js';
 
@@ -30,16 +31,15 @@ function rows(count: number): NewMessage[] {
 }
 
 /** store.log from this process into a fresh database. */
-export function storeSingle(count: number): WriteRun {
+export async function storeSingle(count: number): Promise<WriteRun> {
   const tmp = tempDir('store1');
   try {
-    const db = openDatabase(tmp.file('bus.db'));
-    const store = createMessageStore(db);
+    const store = openSqliteStore(tmp.file('bus.db'));
     const messages = rows(count);
     const start = now();
-    for (const message of messages) store.log(message);
+    for (const message of messages) await store.messages.log(message);
     const ms = now() - start;
-    db.close();
+    await store.close();
     return run(count, ms);
   } finally {
     tmp.cleanup();

@@ -103,7 +103,7 @@ function audit(dbFile: string, session: string, ledger: Ledger) {
       .map((m) => formatId(m.seq));
     const messageNews = db
       .prepare<[string], { message_seq: number }>(
-        `SELECT message_seq FROM news WHERE session_id = ? AND kind = 'message' AND recipient = ''`,
+        `SELECT seq AS message_seq FROM messages WHERE session_id = ? AND news_for = ''`,
       )
       .all(session)
       .map((n) => formatId(n.message_seq));
@@ -118,22 +118,29 @@ function audit(dbFile: string, session: string, ledger: Ledger) {
     // between its wait and writing down what it got cannot say what it was given.
     const finals = db
       .prepare<[string], { key: string; excused: number }>(
-        `SELECT n.agent_id || '#' || n.turn AS key, (n.turn < a.turn OR n.recipient <> '') AS excused
-           FROM news n JOIN agents a ON a.id = n.agent_id WHERE n.session_id = ? AND n.kind = 'final'`,
+        `SELECT e.agent_id || '#' || e.turn AS key, (e.turn < a.turn OR e.news_for <> '') AS excused
+           FROM events e JOIN agents a ON a.id = e.agent_id WHERE e.session_id = ? AND e.news_for IS NOT NULL`,
       )
       .all(session);
     const superseded = new Set(finals.filter((f) => f.excused).map((f) => f.key));
     const reportsWithoutNews = db
       .prepare<[], { n: number }>(
         `SELECT count(*) AS n FROM agent_turns t WHERE t.reported_at IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM news n WHERE n.agent_id = t.agent_id AND n.turn = t.turn AND n.kind = 'final')`,
+           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.agent_id = t.agent_id AND e.turn = t.turn AND e.news_for IS NOT NULL)`,
       )
       .get()!.n;
     const unconsumed = db
-      .prepare<[string], { n: number }>(
-        `SELECT count(*) AS n FROM news WHERE session_id = ? AND recipient = '' AND consumed_at IS NULL`,
+      .prepare<[{ s: string }], { n: number }>(
+        // top-level news past the coordinator's cursor, not acknowledged, not stale
+        `WITH cursor AS (SELECT coalesce(max(delivered_through), 0) AS through FROM news_cursors
+                          WHERE session_id = @s AND recipient LIKE 'client:%'),
+              news AS (SELECT e.seq FROM events e JOIN agents a ON a.id = e.agent_id
+                        WHERE e.session_id = @s AND e.news_for = '' AND a.turn = e.turn
+                       UNION ALL SELECT row_id FROM messages WHERE session_id = @s AND news_for = '')
+         SELECT count(*) AS n FROM news, cursor WHERE news.seq > cursor.through
+            AND news.seq NOT IN (SELECT seq FROM news_acks WHERE session_id = @s AND recipient LIKE 'client:%')`,
       )
-      .get(session)!.n;
+      .get({ s: session })!.n;
     const integrity = db.pragma('integrity_check', { simple: true }) as string;
     const foreignKeys = (db.pragma('foreign_key_check') as unknown[]).length;
     const spawned = db

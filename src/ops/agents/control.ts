@@ -9,7 +9,7 @@ import { NO_PROCESS } from '../../agents/supervisor.js';
 import { nextTurnText } from '../../agents/prompt.js';
 import { isInTurn } from '../../agents/status.js';
 import { removeWorktree, worktreeOutcomeSchema, type WorktreeOutcome } from '../../agents/worktree.js';
-import type { AgentRecord } from '../../bus/agent-store.js';
+import type { AgentRecord } from '../../store/records.js';
 import { MaestroError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
@@ -42,17 +42,20 @@ export type InterruptResult = z.infer<typeof interruptResultSchema>;
  * An agent in a turn that no live server runs is not in a turn: it ended with that server (or,
  * recorded as this server's but not running here, with a spawn that failed half-way).
  */
-function reconcile(deps: AgentDeps, agent: AgentRecord): AgentRecord {
+async function reconcile(deps: AgentDeps, agent: AgentRecord): Promise<AgentRecord> {
   if (!isInTurn(agent.status) || deps.supervisor.owns(agent.id)) return agent;
   if (agent.owner_pid !== null && agent.owner_pid !== SELF.pid && sameProcess(agent.owner_pid, agent.owner_start))
     return agent;
-  deps.agents.endTurn(agent.id, agent.turn, { status: 'errored', error: 'its maestro server stopped during the turn' });
-  return deps.agents.get(agent.id)!;
+  await deps.agents.endTurn(agent.id, agent.turn, {
+    status: 'errored',
+    error: 'its maestro server stopped during the turn',
+  });
+  return (await deps.agents.get(agent.id))!;
 }
 
-export function followupTask(deps: AgentDeps, caller: Caller, input: FollowupInput): FollowupResult {
-  const sessionId = deps.session.resolve(caller, input.session_id);
-  const agent = reconcile(deps, findAgent(deps, sessionId, input.target));
+export async function followupTask(deps: AgentDeps, caller: Caller, input: FollowupInput): Promise<FollowupResult> {
+  const sessionId = await deps.session.resolve(caller, input.session_id);
+  const agent = await reconcile(deps, await findAgent(deps, sessionId, input.target));
   checkControl(caller, agent, 'give work to');
   if (agent.status === 'shutdown')
     throw new MaestroError('conflict', `${agent.task_name} is closed; spawn a new agent`);
@@ -66,14 +69,18 @@ export function followupTask(deps: AgentDeps, caller: Caller, input: FollowupInp
   const mail =
     deps.supervisor.owns(agent.id) && isInTurn(agent.status)
       ? []
-      : deps.bus.readMailbox(sessionId, agent.task_name, 100);
-  const { queued, agent: after } = deps.supervisor.runTurn(agent, nextTurnText(input.message, mail), input.message);
+      : await deps.bus.readMailbox(sessionId, agent.task_name, 100);
+  const { queued, agent: after } = await deps.supervisor.runTurn(
+    agent,
+    nextTurnText(input.message, mail),
+    input.message,
+  );
   return { task_name: after.task_name, status: after.status, turn: queued ? after.turn + 1 : after.turn, queued };
 }
 
-export function interruptAgent(deps: AgentDeps, caller: Caller, input: TargetInput): InterruptResult {
-  const sessionId = deps.session.resolve(caller, input.session_id);
-  const agent = reconcile(deps, findAgent(deps, sessionId, input.target));
+export async function interruptAgent(deps: AgentDeps, caller: Caller, input: TargetInput): Promise<InterruptResult> {
+  const sessionId = await deps.session.resolve(caller, input.session_id);
+  const agent = await reconcile(deps, await findAgent(deps, sessionId, input.target));
   checkControl(caller, agent, 'interrupt');
   if (isInTurn(agent.status) && !deps.supervisor.owns(agent.id)) {
     throw new MaestroError(
@@ -81,7 +88,7 @@ export function interruptAgent(deps: AgentDeps, caller: Caller, input: TargetInp
       `${agent.task_name} is running under another maestro server (pid ${agent.owner_pid})`,
     );
   }
-  return { previous_status: deps.supervisor.interrupt(agent) };
+  return { previous_status: await deps.supervisor.interrupt(agent) };
 }
 
 export const closeResultSchema = z.object({
@@ -92,20 +99,19 @@ export const closeResultSchema = z.object({
 export type CloseResult = z.infer<typeof closeResultSchema>;
 
 export async function closeAgent(deps: AgentDeps, caller: Caller, input: TargetInput): Promise<CloseResult> {
-  const sessionId = deps.session.resolve(caller, input.session_id);
-  const target = findAgent(deps, sessionId, input.target);
+  const sessionId = await deps.session.resolve(caller, input.session_id);
+  const target = await findAgent(deps, sessionId, input.target);
   checkControl(caller, target, 'close');
-  const subtree = [...deps.agents.descendants(target), target].filter((a) => a.status !== 'shutdown');
+  const subtree = [...(await deps.agents.descendants(target)), target].filter((a) => a.status !== 'shutdown');
   const worktrees: WorktreeOutcome[] = [];
   for (const agent of subtree) {
     // Closed first, so that the end of its process reads as a close and not as news of a failure.
-    deps.agents.transition(agent.id, 'shutdown', `closed by ${caller.role}`);
+    await deps.agents.transition(agent.id, 'shutdown', `closed by ${caller.role}`);
     await stopProcess(deps, agent);
     if (agent.worktree && agent.branch) {
       worktrees.push(await removeWorktree(deps.config.projectRoot, { path: agent.worktree, branch: agent.branch }));
     }
   }
-  deps.waker.notify();
   return { previous_status: target.status, closed: subtree.map((a) => a.task_name), worktrees };
 }
 
@@ -113,7 +119,7 @@ async function stopProcess(deps: AgentDeps, agent: AgentRecord): Promise<void> {
   // Run by another server (or left by one that is gone): signal the worker's process group.
   if (!deps.supervisor.owns(agent.id) && agent.pid !== null) {
     await terminateGroup(agent.pid, agent.pid_start, deps.config.config.limits.stop_grace_ms);
-    deps.agents.setProcess(agent.id, NO_PROCESS);
+    await deps.agents.setProcess(agent.id, NO_PROCESS);
   }
   // Then everything else of the agent's, whatever group or session it is in.
   await deps.supervisor.stop(agent.id, 'closed');

@@ -15,14 +15,14 @@ export type ListInput = z.infer<typeof listInputSchema>;
 export const listResultSchema = z.object({ session_id: z.string(), agents: z.array(agentViewSchema) });
 export type ListResult = z.infer<typeof listResultSchema>;
 
-export function listAgents(deps: AgentDeps, caller: Caller, input: ListInput): ListResult {
-  const sessionId = deps.session.resolve(caller, input.session_id);
+export async function listAgents(deps: AgentDeps, caller: Caller, input: ListInput): Promise<ListResult> {
+  const sessionId = await deps.session.resolve(caller, input.session_id);
   const prefix =
     input.path_prefix === undefined
       ? undefined
       : input.path_prefix.startsWith('/')
         ? input.path_prefix
         : `/${input.path_prefix}`;
-  const agents = deps.agents.list({ sessionId, status: input.status, pathPrefix: prefix });
-  return { session_id: sessionId, agents: agents.map((a) => agentView(deps, a)) };
+  const agents = await deps.agents.list({ sessionId, status: input.status, pathPrefix: prefix });
+  return { session_id: sessionId, agents: await Promise.all(agents.map((a) => agentView(deps, a))) };
 }

@@ -33,17 +33,17 @@ export type SendResult = z.infer<typeof sendResultSchema>;
 /** Names that mean "the one who started me". */
 const UPWARD = ['coordinator', 'parent'];
 
-export function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): SendResult {
-  const sessionId = deps.session.resolve(caller, input.session_id);
+export async function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): Promise<SendResult> {
+  const sessionId = await deps.session.resolve(caller, input.session_id);
   let recipient: { role: string; agentId: string | null };
   if (UPWARD.includes(input.target)) {
-    const self = caller.agentId ? deps.agents.get(caller.agentId) : null;
+    const self = caller.agentId ? await deps.agents.get(caller.agentId) : null;
     if (!self)
       throw new MaestroError('invalid_input', `you are the coordinator: '${input.target}' is yourself; name an agent`);
-    const parent = self.parent_id ? deps.agents.get(self.parent_id) : null;
+    const parent = self.parent_id ? await deps.agents.get(self.parent_id) : null;
     recipient = parent ? { role: parent.task_name, agentId: parent.id } : { role: 'coordinator', agentId: null };
   } else {
-    const agent = findAgent(deps, sessionId, input.target);
+    const agent = await findAgent(deps, sessionId, input.target);
     if (agent.status === 'shutdown')
       throw new MaestroError('conflict', `${agent.task_name} is closed; it can receive no messages`);
     if (agent.id === caller.agentId)
@@ -52,8 +52,8 @@ export function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): 
   }
 
   const long = input.message.length > LIMITS.summaryChars;
-  // The message and the recipient's news of it commit together: a wait sees both or neither.
-  const message = deps.bus.log(
+  // The message is news for the recipient in the same write: a wait sees both or neither.
+  const message = await deps.bus.log(
     {
       session_id: sessionId,
       from: caller.role,
@@ -65,9 +65,8 @@ export function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): 
     },
     recipient.agentId ?? '',
   );
-  deps.waker.notify();
 
-  const target = recipient.agentId ? deps.agents.get(recipient.agentId) : null;
-  const delivery = target ? deps.supervisor.deliverMail(target) : 'queued';
+  const target = recipient.agentId ? await deps.agents.get(recipient.agentId) : null;
+  const delivery = target ? await deps.supervisor.deliverMail(target) : 'queued';
   return { message_id: message.id, target: recipient.role, delivery };
 }

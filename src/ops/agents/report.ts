@@ -16,15 +16,14 @@ export const reportResultSchema = z.object({
 });
 export type ReportResult = z.infer<typeof reportResultSchema>;
 
-export function reportResult(deps: AgentDeps, caller: Caller, result: unknown): ReportResult {
+export async function reportResult(deps: AgentDeps, caller: Caller, result: unknown): Promise<ReportResult> {
   if (!caller.agentId) {
     throw new MaestroError(
       'forbidden',
       'report_agent_job_result is for worker agents reporting their own result; this caller is not a maestro agent',
     );
   }
-  const { turn, accepted } = deps.agents.report(caller.agentId, result);
-  deps.waker.notify();
+  const { turn, accepted } = await deps.agents.report(caller.agentId, result);
   return {
     accepted,
     task_name: caller.role,

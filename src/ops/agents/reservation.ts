@@ -9,14 +9,14 @@
  */
 import { isInTurn } from '../../agents/status.js';
 import { NO_PROCESS } from '../../agents/supervisor.js';
-import type { AgentRecord } from '../../bus/agent-store.js';
+import type { AgentRecord } from '../../store/records.js';
 import { errorMessage } from '../../errors.js';
 import type { AgentDeps } from './deps.js';
 
 /** Runs `start` for the reserved `agent`; if it throws, the reservation is released. */
-export async function startReserved(deps: AgentDeps, agent: AgentRecord, start: () => void): Promise<void> {
+export async function startReserved(deps: AgentDeps, agent: AgentRecord, start: () => Promise<void>): Promise<void> {
   try {
-    start();
+    await start();
   } catch (error) {
     try {
       await release(deps, agent, `it could not be started: ${errorMessage(error)}`);
@@ -32,8 +32,7 @@ async function release(deps: AgentDeps, agent: AgentRecord, reason: string): Pro
   deps.logger.warn({ agent: agent.id, task: agent.task_name, reason }, 'spawn failed after its reservation');
   // A process that did start is stopped first: a released slot runs nothing.
   if (deps.supervisor.owns(agent.id)) await deps.supervisor.stop(agent.id, reason);
-  const now = deps.agents.get(agent.id);
-  if (now && isInTurn(now.status)) deps.agents.endTurn(agent.id, now.turn, { status: 'errored', error: reason });
-  deps.agents.setProcess(agent.id, NO_PROCESS);
-  deps.waker.notify();
+  const now = await deps.agents.get(agent.id);
+  if (now && isInTurn(now.status)) await deps.agents.endTurn(agent.id, now.turn, { status: 'errored', error: reason });
+  await deps.agents.setProcess(agent.id, NO_PROCESS);
 }

@@ -57,7 +57,7 @@ const realIfThere = (dirs: string[]) => dirs.filter((d) => existsSync(d)).map((d
  * agent's state), except an agent's own worktree kept there. Symbolic links are resolved first,
  * so a link cannot lead a worker out of the project or into either.
  */
-function workingDirectory(deps: AgentDeps, requested: string | undefined): string {
+async function workingDirectory(deps: AgentDeps, requested: string | undefined): Promise<string> {
   const root = deps.config.projectRoot;
   const dir = path.resolve(root, requested ?? '.');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -72,7 +72,7 @@ function workingDirectory(deps: AgentDeps, requested: string | undefined): strin
       `cwd ${where} is outside the project ${root}; a worker may work there only if .maestro/config.json lists it in allowed_dirs`,
     );
   }
-  const worktrees = realIfThere(deps.agents.list({}).flatMap((a) => (a.worktree ? [a.worktree] : [])));
+  const worktrees = realIfThere((await deps.agents.list({})).flatMap((a) => (a.worktree ? [a.worktree] : [])));
   const closed = realIfThere([path.join(root, '.git'), path.join(root, '.maestro'), deps.dataDir]);
   if (closed.some((d) => within(d, real)) && !worktrees.some((w) => within(w, real))) {
     throw new MaestroError(
@@ -84,7 +84,7 @@ function workingDirectory(deps: AgentDeps, requested: string | undefined): strin
 }
 
 export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnInput): Promise<SpawnResult> {
-  const sessionId = deps.session.resolve(caller, input.session_id);
+  const sessionId = await deps.session.resolve(caller, input.session_id);
   const agentType = input.agent_type ?? 'default';
   const type = deps.config.agentType(agentType);
   const backendName = input.backend ?? type.backend ?? 'claude';
@@ -116,8 +116,8 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
       `task_name '${taskName}' is reserved (${RESERVED_ROLES.join(', ')} name the coordinator, people, a worker's parent and everyone); choose another, like IMPL-001`,
     );
   }
-  let cwd = workingDirectory(deps, input.cwd);
-  const parent = caller.agentId ? deps.agents.get(caller.agentId) : null;
+  let cwd = await workingDirectory(deps, input.cwd);
+  const parent = caller.agentId ? await deps.agents.get(caller.agentId) : null;
 
   let worktree: Worktree | null = null;
   if (input.isolation === 'worktree') {
@@ -127,7 +127,7 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
 
   let agent;
   try {
-    agent = deps.agents.reserve(
+    agent = await deps.agents.reserve(
       {
         id,
         session_id: sessionId,
@@ -157,12 +157,12 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
     throw error;
   }
   const reserved = agent;
-  await startReserved(deps, reserved, () => {
+  await startReserved(deps, reserved, async () => {
     deps.session.remember(caller, sessionId);
     const parentName = parent?.task_name ?? 'the coordinator';
-    deps.supervisor.runTurn(reserved, firstTurnText(reserved, parentName, input.message), input.message);
+    await deps.supervisor.runTurn(reserved, firstTurnText(reserved, parentName, input.message), input.message);
   });
-  const after = deps.agents.get(id)!;
+  const after = (await deps.agents.get(id))!;
   deps.logger.info(
     { agent: id, task: taskName, session: sessionId, backend: backendName, status: after.status },
     'spawned',

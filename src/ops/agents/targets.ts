@@ -2,18 +2,19 @@
  * Naming agents in calls: a target is an agent id or a task name in the caller's session, and a
  * worker may control only the agents below it. An unknown target is an error that names it.
  */
-import type { AgentRecord } from '../../bus/agent-store.js';
+import type { AgentRecord } from '../../store/records.js';
 import { MaestroError } from '../../errors.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
 
-export function findAgent(deps: AgentDeps, sessionId: string, target: string): AgentRecord {
-  const agent = deps.agents.resolve(sessionId, target);
+export async function findAgent(
+  deps: Pick<AgentDeps, 'agents'>,
+  sessionId: string,
+  target: string,
+): Promise<AgentRecord> {
+  const agent = await deps.agents.resolve(sessionId, target);
   if (agent) return agent;
-  const known = deps.agents
-    .list({ sessionId })
-    .filter((a) => a.status !== 'shutdown')
-    .map((a) => a.task_name);
+  const known = (await deps.agents.list({ sessionId })).filter((a) => a.status !== 'shutdown').map((a) => a.task_name);
   throw new MaestroError(
     'not_found',
     `no agent '${target}' in session ${sessionId}${known.length ? `; open agents: ${known.join(', ')}` : '; it has no open agents'}`,

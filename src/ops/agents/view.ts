@@ -1,7 +1,7 @@
 /** How agents appear in tool results: what list_agents and wait_agent report, and its one shape. */
 import { z } from 'zod';
 import { usageSchema } from '../../agents/records.js';
-import type { AgentRecord, TurnRecord } from '../../bus/agent-store.js';
+import type { AgentRecord, TurnRecord } from '../../store/records.js';
 import type { AgentDeps } from './deps.js';
 
 /** The reported result of the agent's latest turn, or its final text, cut to `limit` characters. */
@@ -14,8 +14,8 @@ export function resultPreview(agent: AgentRecord, turn: TurnRecord | undefined, 
   return `${text.slice(0, limit)} … [cut at ${limit} of ${text.length} characters; the whole result: maestro agents show ${agent.task_name}]`;
 }
 
-export function latestTurn(deps: AgentDeps, agent: AgentRecord): TurnRecord | undefined {
-  return deps.agents.turns(agent.id).find((t) => t.turn === agent.turn);
+export async function latestTurn(deps: Pick<AgentDeps, 'agents'>, agent: AgentRecord): Promise<TurnRecord | undefined> {
+  return (await deps.agents.turns(agent.id)).find((t) => t.turn === agent.turn);
 }
 
 export const agentViewSchema = z.object({
@@ -48,9 +48,9 @@ export const agentViewSchema = z.object({
 });
 export type AgentView = z.infer<typeof agentViewSchema>;
 
-export function agentView(deps: AgentDeps, agent: AgentRecord): AgentView {
-  const parent = agent.parent_id ? (deps.agents.get(agent.parent_id)?.task_name ?? agent.parent_id) : null;
-  const progress = deps.bus.list(agent.session_id, { from: agent.task_name, types: ['progress'] }, { limit: 1 })
+export async function agentView(deps: Pick<AgentDeps, 'agents' | 'bus'>, agent: AgentRecord): Promise<AgentView> {
+  const parent = agent.parent_id ? ((await deps.agents.get(agent.parent_id))?.task_name ?? agent.parent_id) : null;
+  const progress = (await deps.bus.list(agent.session_id, { from: agent.task_name, types: ['progress'] }, { limit: 1 }))
     .messages[0];
   return {
     agent_id: agent.id,
@@ -68,7 +68,7 @@ export function agentView(deps: AgentDeps, agent: AgentRecord): AgentView {
     turns: agent.turn,
     last_task_message: agent.last_task_message,
     latest_progress: progress ? `${progress.id} ${progress.summary}` : null,
-    result: resultPreview(agent, latestTurn(deps, agent), 500),
+    result: resultPreview(agent, await latestTurn(deps, agent), 500),
     usage: {
       input_tokens: agent.input_tokens,
       cached_input_tokens: agent.cached_input_tokens,

@@ -6,14 +6,16 @@
  * a wait never misses news that arrived just before it looked.
  *
  * A wait nobody will hear consumes nothing: a cancelled request (or a closed connection) wakes
- * the wait at once and is checked before every consume, and from the consume to the response
- * nothing yields to the event loop, so no cancellation can arrive in between. A wait also never
+ * the wait at once; the news is taken and the answer built in one unit of work, which is rolled
+ * back if the wait was cancelled meanwhile, and from its commit to the response nothing waits
+ * for I/O, so no cancellation can arrive in between. A wait also never
  * outlasts what the calling client allows (`CallLimit`): it ends as timed out just before that.
  */
 import { z } from 'zod';
 import { clientGone } from '../../agents/client.js';
 import { isInTurn, isOpen } from '../../agents/status.js';
-import type { AgentRecord, News } from '../../bus/agent-store.js';
+import type { AgentRecord, News } from '../../store/records.js';
+import type { Stores } from '../../store/store.js';
 import { topLevelRecipient } from '../../bus/news.js';
 import type { Message } from '../../bus/message.js';
 import type { Caller } from '../caller.js';
@@ -74,8 +76,11 @@ export interface WaitControl {
   onProgress?: ((elapsedMs: number, totalMs: number, message: string) => void) | undefined;
 }
 
-function outcome(deps: AgentDeps, agent: AgentRecord): AgentOutcome {
-  const result = resultPreview(agent, latestTurn(deps, agent), deps.config.config.limits.result_chars);
+/** Thrown inside the unit of work of a wait cancelled meanwhile: what it took is given back. */
+class Cancelled extends Error {}
+
+async function outcome(stores: Stores, resultChars: number, agent: AgentRecord): Promise<AgentOutcome> {
+  const result = resultPreview(agent, await latestTurn(stores, agent), resultChars);
   return {
     agent_id: agent.id,
     status: agent.status,
@@ -85,17 +90,19 @@ function outcome(deps: AgentDeps, agent: AgentRecord): AgentOutcome {
   };
 }
 
-function describe(deps: AgentDeps, news: News[], messages: Message[]): string {
-  const parts = news
-    .filter((n) => n.kind === 'final')
-    .map((n) => {
-      const agent = deps.agents.get(n.agent_id);
-      if (!agent) return null;
-      const turn = deps.agents.turns(agent.id).find((t) => t.turn === n.turn);
-      if (turn?.reported_at) return `${agent.task_name} reported its result`;
-      return `${agent.task_name} ${agent.status}${agent.status === 'errored' && agent.status_reason ? `: ${agent.status_reason}` : ''}`;
-    })
-    .filter((p): p is string => p !== null);
+async function describe(stores: Stores, news: News[], messages: Message[]): Promise<string> {
+  const parts: string[] = [];
+  for (const n of news) {
+    if (n.kind !== 'final') continue;
+    const agent = await stores.agents.get(n.agent_id);
+    if (!agent) continue;
+    const turn = (await stores.agents.turns(agent.id)).find((t) => t.turn === n.turn);
+    if (turn?.reported_at) parts.push(`${agent.task_name} reported its result`);
+    else
+      parts.push(
+        `${agent.task_name} ${agent.status}${agent.status === 'errored' && agent.status_reason ? `: ${agent.status_reason}` : ''}`,
+      );
+  }
   for (const m of messages) parts.push(`message from ${m.from}: ${m.summary}`);
   return parts.join('; ');
 }
@@ -111,69 +118,98 @@ export async function waitAgent(
   input: WaitInput,
   control: WaitControl = {},
 ): Promise<WaitResult> {
-  const sessionId = deps.session.resolve(caller, input.session_id);
+  const sessionId = await deps.session.resolve(caller, input.session_id);
   const requested = input.timeout_ms ?? WAIT_DEFAULT_MS;
   const limit = control.callLimit ?? null;
   const shortened = limit !== null && limit.holdMs < requested;
   const timeout = shortened ? limit.holdMs : requested;
   const recipient = caller.agentId ?? topLevelRecipient(caller.clientId);
   // A top-level client takes up the agents of a client of the session that is gone (a restart).
-  const adopt = () => {
+  const adopt = async () => {
     if (caller.agentId === null && caller.clientId !== null)
-      deps.agents.adoptOrphans(sessionId, caller.clientId, clientGone);
+      await deps.agents.adoptOrphans(sessionId, caller.clientId, clientGone);
   };
-  adopt();
+  await adopt();
   const targets = input.targets?.length
-    ? input.targets.map((t) => findAgent(deps, sessionId, t))
-    : deps.agents
-        .children(sessionId, caller.agentId)
-        .filter((a) => isOpen(a.status) && (caller.agentId !== null || mine(a, caller.clientId)));
+    ? await Promise.all(input.targets.map((t) => findAgent(deps, sessionId, t)))
+    : (await deps.agents.children(sessionId, caller.agentId)).filter(
+        (a) => isOpen(a.status) && (caller.agentId !== null || mine(a, caller.clientId)),
+      );
+  const resultChars = deps.config.config.limits.result_chars;
   const targetIds = targets.map((t) => t.id);
   const started = Date.now();
   let lastProgress = started;
 
-  const snapshot = (timedOut: boolean, message: string, messages: Message[], news: News[] = []): WaitResult => ({
-    timed_out: timedOut,
-    message,
-    agents: Object.fromEntries(
-      targets.map((t) => {
-        const now = deps.agents.get(t.id) ?? t;
-        return [now.task_name, outcome(deps, now)];
-      }),
-    ),
-    messages: messages.map((m) => ({
-      id: m.id,
-      from: m.from,
-      text: typeof m.data.text === 'string' ? m.data.text : m.summary,
-    })),
-    finished: news
-      .filter((n) => n.kind === 'final' && n.turn !== null)
-      .map((n) => ({
-        task_name: deps.agents.get(n.agent_id)?.task_name ?? n.agent_id,
-        agent_id: n.agent_id,
-        turn: n.turn!,
+  const snapshot = async (
+    stores: Stores,
+    timedOut: boolean,
+    message: string,
+    messages: Message[],
+    news: News[] = [],
+  ): Promise<WaitResult> => {
+    const agents: Record<string, AgentOutcome> = {};
+    const names = new Map<string, string>();
+    for (const t of targets) {
+      const now = (await stores.agents.get(t.id)) ?? t;
+      agents[now.task_name] = await outcome(stores, resultChars, now);
+    }
+    for (const n of news) {
+      if (n.kind === 'final' && !names.has(n.agent_id))
+        names.set(n.agent_id, (await stores.agents.get(n.agent_id))?.task_name ?? n.agent_id);
+    }
+    return {
+      timed_out: timedOut,
+      message,
+      agents,
+      messages: messages.map((m) => ({
+        id: m.id,
+        from: m.from,
+        text: typeof m.data.text === 'string' ? m.data.text : m.summary,
       })),
-    session_id: sessionId,
-  });
+      finished: news
+        .filter((n) => n.kind === 'final' && n.turn !== null)
+        .map((n) => ({ task_name: names.get(n.agent_id)!, agent_id: n.agent_id, turn: n.turn! })),
+      session_id: sessionId,
+    };
+  };
+  const store = deps.store;
 
   for (;;) {
     // Before every consume: whatever a cancelled wait took would reach nobody. What it returns is dropped.
-    if (control.signal?.aborted) return snapshot(true, 'the wait was cancelled; nothing was taken', []);
-    adopt();
-    const news = deps.agents.consumeNews(sessionId, recipient, input.targets?.length ? targetIds : undefined);
-    if (news.length > 0) {
-      const messages = news
-        .filter((n) => n.kind === 'message' && n.message_seq !== null)
-        .map((n) => deps.bus.get(sessionId, n.message_seq!))
-        .filter((m): m is Message => m !== null);
-      return snapshot(false, describe(deps, news, messages), messages, news);
+    const cancelled = () => snapshot(store, true, 'the wait was cancelled; nothing was taken', []);
+    if (control.signal?.aborted) return cancelled();
+    await adopt();
+    let answer: WaitResult | null;
+    try {
+      answer = await store.transaction(async (tx) => {
+        const news = await tx.agents.consumeNews(sessionId, recipient, input.targets?.length ? targetIds : undefined);
+        if (news.length === 0) return null;
+        const messages: Message[] = [];
+        for (const n of news) {
+          const m =
+            n.kind === 'message' && n.message_seq !== null ? await tx.messages.get(sessionId, n.message_seq) : null;
+          if (m) messages.push(m);
+        }
+        const result = await snapshot(tx, false, await describe(tx, news, messages), messages, news);
+        if (control.signal?.aborted) throw new Cancelled();
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof Cancelled) return cancelled();
+      throw error;
     }
-    const current = targets.map((t) => deps.agents.get(t.id) ?? t);
+    if (answer) return answer;
+    const current = await Promise.all(targets.map(async (t) => (await store.agents.get(t.id)) ?? t));
     const stillBusy = current.filter((a) => isInTurn(a.status));
     const elapsed = Date.now() - started;
-    if (targets.length === 0) return snapshot(false, 'no agents to wait for: spawn one with spawn_agent', []);
+    if (targets.length === 0) return snapshot(store, false, 'no agents to wait for: spawn one with spawn_agent', []);
     if (stillBusy.length === 0) {
-      return snapshot(false, `nothing to wait for: ${current.map((a) => `${a.task_name} ${a.status}`).join(', ')}`, []);
+      return snapshot(
+        store,
+        false,
+        `nothing to wait for: ${current.map((a) => `${a.task_name} ${a.status}`).join(', ')}`,
+        [],
+      );
     }
     if (elapsed >= timeout) {
       const running = `still running: ${stillBusy.map((a) => a.task_name).join(', ')}`;
@@ -181,12 +217,12 @@ export async function waitAgent(
         ? `wait shortened to ${timeout} ms (asked for ${requested} ms) to end before the client's own limit of ` +
           `${limit.clientMs / 1000} s per tool call (${limit.source}); ${running}. Call wait_agent again to keep waiting`
         : `timed out after ${timeout} ms; ${running}`;
-      return snapshot(true, message, []);
+      return snapshot(store, true, message, []);
     }
     if (control.onProgress && Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = Date.now();
       control.onProgress(elapsed, timeout, `waiting for ${stillBusy.map((a) => a.task_name).join(', ')}`);
     }
-    await deps.waker.next(Math.min(timeout - elapsed, PROGRESS_EVERY_MS), control.signal);
+    await store.changes.next(Math.min(timeout - elapsed, PROGRESS_EVERY_MS), control.signal);
   }
 }

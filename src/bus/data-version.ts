@@ -1,0 +1,81 @@
+/**
+ * Seeing other processes' commits: SQLite's `PRAGMA data_version` changes on a connection when
+ * another connection commits (never for its own writes, which the store reports itself). Only
+ * while someone listens. While the database is busy it is looked at every `pollMs`; once a look
+ * finds nothing new, the write-ahead log is watched instead (inotify: nothing runs while nothing
+ * is written) and the first change on disk brings the looks back — an idle follower costs
+ * nothing, a busy one at most a look per `pollMs`. A watched database is still looked at once a
+ * second in case a change notice is missed; where the log cannot be watched, it is polled.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import type { Db } from './db.js';
+
+export const POLL_MS = 5;
+const SAFETY_MS = 1000;
+
+/** Returns the switch the notifier calls when its first listener arrives and its last leaves. */
+export function watchDataVersion(db: Db, onChange: () => void, pollMs = POLL_MS): (listening: boolean) => void {
+  const version = db.prepare('PRAGMA data_version').pluck();
+  // Kept while nobody listens: a commit made just before someone subscribes still wakes them.
+  let seen = version.get() as number;
+  let watchable = !db.memory && db.name !== '';
+  let watcher: FSWatcher | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let mode: 'off' | 'polling' | 'watching' = 'off';
+
+  /** Whether the database changed since the last look (and says so if it did). */
+  const look = (): boolean => {
+    let current: number;
+    try {
+      current = version.get() as number;
+    } catch {
+      return false; // the database is closing
+    }
+    if (current === seen) return false;
+    seen = current;
+    onChange();
+    return true;
+  };
+  const stop = () => {
+    if (timer) clearInterval(timer);
+    timer = null;
+    watcher?.close();
+    watcher = null;
+    mode = 'off';
+  };
+  const poll = () => {
+    stop();
+    mode = 'polling';
+    timer = setInterval(() => {
+      if (!look() && watchable && mode === 'polling') watchLog();
+    }, pollMs);
+  };
+  const watchLog = () => {
+    stop();
+    try {
+      watcher = watch(`${db.name}-wal`, { persistent: false }, () => {
+        if (mode !== 'watching') return;
+        poll();
+        look();
+      });
+      watcher.on('error', () => {
+        watchable = false;
+        if (mode !== 'off') poll();
+      });
+    } catch {
+      watchable = false;
+      poll();
+      return;
+    }
+    mode = 'watching';
+    timer = setInterval(() => {
+      if (look()) poll();
+    }, SAFETY_MS);
+    timer.unref();
+    if (look()) poll(); // what changed before the watch began
+  };
+  return (listening) => {
+    if (listening && mode === 'off') poll();
+    else if (!listening && mode !== 'off') stop();
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The records the stores take and hand out, whatever engine keeps them: a store implementation
+ * reads and writes exactly these shapes; nothing above the stores sees a row.
+ */
+import type { AgentRecord, TurnRecord, Usage } from '../agents/records.js';
+import type { AgentStatus } from '../agents/status.js';
+import type { MailboxCounts, MemberStatus, Message, RoleState } from '../bus/message.js';
+
+// Shapes defined once as zod schemas beside their rules; the stores hand out exactly these.
+export type { AgentRecord, MailboxCounts, MemberStatus, Message, RoleState, TurnRecord, Usage };
+
+/** A message as a writer gives it; the store assigns `id` and `ts`. */
+export type NewMessage = Omit<Message, 'id' | 'ts'>;
+
+export interface MessageFilter {
+  from?: string | undefined;
+  to?: string | undefined;
+  /** Any of these types; empty or absent means every type. */
+  types?: readonly string[] | undefined;
+}
+
+export interface Page {
+  /** Messages matching the filter in the whole session. */
+  total: number;
+  /** Oldest first. */
+  messages: Message[];
+  /** With a `since` cursor: whether more matching messages follow the last one returned. */
+  has_more: boolean;
+}
+
+export interface SessionSummary {
+  session_id: string;
+  created_at: string;
+  messages: number;
+  members: number;
+  last_id: string | null;
+  last_activity: string | null;
+}
+
+export type NewAgent = Pick<
+  AgentRecord,
+  | 'id'
+  | 'session_id'
+  | 'task_name'
+  | 'nickname'
+  | 'agent_type'
+  | 'parent_id'
+  | 'depth'
+  | 'path'
+  | 'backend'
+  | 'command'
+  | 'model'
+  | 'reasoning_effort'
+  | 'cwd'
+  | 'worktree'
+  | 'branch'
+  | 'owner_pid'
+  | 'owner_start'
+  | 'client_id'
+> & { task: string };
+
+/** Which worker process runs an agent and which server supervises it; nulls when none does. */
+export interface ProcessIdentity {
+  pid: number | null;
+  pid_start: string | null;
+  owner_pid: number | null;
+  owner_start: string | null;
+}
+
+/**
+ * A piece of news for a waiter: a child's turn ending (its reported result, or its completion or
+ * failure when it reported none) or a message sent to the waiter. Its id is its place in the feed.
+ */
+export interface News {
+  id: number;
+  kind: 'final' | 'message';
+  agent_id: string;
+  turn: number | null;
+  message_seq: number | null;
+  created_at: string;
+}
+
+export type TransitionOutcome =
+  | { ok: true; from: AgentStatus; agent: AgentRecord }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'illegal'; from: AgentStatus };
+
+export interface TurnEnd {
+  status: 'completed' | 'errored' | 'interrupted' | 'shutdown';
+  final_message?: string | null;
+  error?: string | null;
+  usage?: Usage | null;
+}
+
+export interface Limits {
+  maxOpenAgents: number;
+  maxDepth: number;
+}

@@ -1,0 +1,423 @@
+/**
+ * The store contract: what every Store implementation (store/store.ts) must do, written once.
+ * test/store-contract-sqlite.test.ts runs it against SQLite; a PostgreSQL store runs the same.
+ * Each case states a guarantee the rest of maestro relies on; none depends on timing.
+ */
+import { describe, expect, it } from 'vitest';
+import type { NewAgent, NewMessage } from '../src/store/records.js';
+import type { Store } from '../src/store/store.js';
+import type { BusJob } from './helpers/bus-processes.js';
+
+export interface ContractStore extends Store {
+  /** Runs each job in its own OS process on this store's database, started together. */
+  inOtherProcesses(jobs: BusJob[]): Promise<string[][]>;
+  /** Closes the store and removes what it made. */
+  cleanup(): Promise<void>;
+}
+
+const msg = (overrides: Partial<NewMessage> = {}): NewMessage => ({
+  session_id: 's1',
+  from: 'IMPL-001',
+  to: 'coordinator',
+  type: 'progress',
+  summary: 'step',
+  data: {},
+  sender_agent_id: null,
+  ...overrides,
+});
+
+const agent = (id: string, overrides: Partial<NewAgent> = {}): NewAgent => ({
+  id,
+  session_id: 's1',
+  task_name: id,
+  nickname: null,
+  agent_type: 'default',
+  parent_id: null,
+  depth: 1,
+  path: `/${id}`,
+  backend: 'command',
+  command: null,
+  model: null,
+  reasoning_effort: null,
+  cwd: '/tmp',
+  worktree: null,
+  branch: null,
+  owner_pid: null,
+  owner_start: null,
+  client_id: null,
+  task: 'do it',
+  ...overrides,
+});
+const LIMITS = { maxOpenAgents: 50, maxDepth: 5 };
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => `MSG-${String(i + 1).padStart(3, '0')}`);
+
+/** Every message of the session, paged forward with the since cursor. */
+async function allIds(store: Store, session: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let since = 0; ;) {
+    const page = await store.messages.list(session, {}, { limit: 100, sinceSeq: since });
+    out.push(...page.messages.map((m) => m.id));
+    if (!page.has_more) return out;
+    since = Number(out[out.length - 1]!.slice(4));
+  }
+}
+
+/** Resolves at the notifier's next call, or rejects after `ms` (a generous bound, never a measurement). */
+function nextChange(store: Store, ms = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (unsubscribe(), reject(new Error(`no change notice within ${ms} ms`))), ms);
+    const unsubscribe = store.changes.subscribe(() => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    });
+  });
+}
+
+export function describeStoreContract(name: string, open: () => Promise<ContractStore>): void {
+  const withStore = (test: (store: ContractStore) => Promise<void>) => async () => {
+    const store = await open();
+    try {
+      await test(store);
+    } finally {
+      await store.cleanup();
+    }
+  };
+
+  describe(`store contract: ${name}`, () => {
+    describe('message ids', () => {
+      it(
+        'are per session MSG-001, MSG-002, … and contiguous when this process writes concurrently',
+        withStore(async (store) => {
+          const logged = await Promise.all(
+            Array.from({ length: 40 }, (_, i) => store.messages.log(msg({ session_id: i % 2 ? 'a' : 'b' }))),
+          );
+          expect(
+            logged
+              .filter((m) => m.session_id === 'a')
+              .map((m) => m.id)
+              .sort(),
+          ).toEqual(ids(20));
+          expect(await allIds(store, 'b')).toEqual(ids(20));
+          expect(await store.messages.lastSeq('a')).toBe(20);
+          expect(await store.messages.lastSeq('nobody')).toBe(0);
+        }),
+      );
+
+      it(
+        'are contiguous, each stored once, when 8 processes log into one session at once',
+        { timeout: 120_000 },
+        withStore(async (store) => {
+          const perProcess = 250;
+          const jobs: BusJob[] = Array.from({ length: 8 }, (_, i) => ({
+            mode: 'log',
+            session: 'race',
+            role: `IMPL-00${i + 1}`,
+            count: perProcess,
+          }));
+          const written = (await store.inOtherProcesses(jobs)).flat();
+          const total = 8 * perProcess;
+          expect(new Set(written).size).toBe(total);
+          expect(await allIds(store, 'race')).toEqual(ids(total));
+          expect([...written].sort()).toEqual(ids(total).sort());
+          // each writer's own messages are in the order it wrote them
+          for (let w = 0; w < 8; w++) {
+            const mine = await store.messages.list('race', { from: `IMPL-00${w + 1}` }, { limit: 100, sinceSeq: 0 });
+            expect(mine.total).toBe(perProcess);
+            expect(mine.messages.map((m) => m.data.i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+          }
+        }),
+      );
+    });
+
+    describe('mailbox', () => {
+      it(
+        'delivers direct messages and broadcasts (not one’s own) once, oldest first',
+        withStore(async (store) => {
+          const { messages } = store;
+          await messages.log(msg({ from: 'coordinator', to: 'IMPL-001', summary: 'do A' }));
+          await messages.log(msg({ from: 'coordinator', to: 'all', summary: 'everyone' }));
+          await messages.log(msg({ from: 'IMPL-001', to: 'all', summary: 'mine' }));
+          await messages.log(msg({ from: 'coordinator', to: 'IMPL-002', summary: 'not mine' }));
+          const read = async (role: string, limit: number) =>
+            (await messages.readMailbox('s1', role, limit)).map((m) => m.summary);
+          expect(await read('IMPL-001', 1)).toEqual(['do A']);
+          expect(await read('IMPL-001', 10)).toEqual(['everyone']);
+          expect(await read('IMPL-001', 10)).toEqual([]);
+          expect(await read('IMPL-002', 10)).toEqual(['everyone', 'mine', 'not mine']);
+          // readers in one process at once: each message to one of them
+          for (let i = 0; i < 10; i++) await messages.log(msg({ from: 'coordinator', to: 'IMPL-003' }));
+          const batches = await Promise.all([1, 2, 3, 4].map(() => messages.readMailbox('s1', 'IMPL-003', 3)));
+          const got = batches.flat().map((m) => m.id);
+          expect(new Set(got).size).toBe(got.length);
+          expect(got.length).toBe(12); // the ten, and the two broadcasts above
+        }),
+      );
+
+      it(
+        'hands each message to exactly one of 6 competing reader processes',
+        { timeout: 120_000 },
+        withStore(async (store) => {
+          const addressed: string[] = [];
+          for (let i = 0; i < 600; i++) {
+            const to = i % 5 === 0 ? 'all' : i % 7 === 0 ? 'IMPL-002' : 'IMPL-001';
+            const message = await store.messages.log(
+              msg({ from: 'coordinator', to, session_id: 'mb', summary: `m${i}` }),
+            );
+            if (to !== 'IMPL-002') addressed.push(message.id);
+          }
+          const job: BusJob = { mode: 'mailbox', session: 'mb', role: 'IMPL-001', batch: 3 };
+          const others = await store.inOtherProcesses(Array.from({ length: 6 }, () => job));
+          const all = others.flat();
+          expect(all).toHaveLength(addressed.length);
+          expect([...all].sort()).toEqual([...addressed].sort());
+          expect(others.filter((got) => got.length > 0).length).toBeGreaterThan(1); // they really competed
+          expect(await store.messages.mailboxStatus('mb', 'IMPL-001')).toEqual([
+            { role: 'IMPL-001', total: addressed.length, delivered: addressed.length, unread: 0 },
+          ]);
+        }),
+      );
+    });
+
+    describe('agents', () => {
+      it(
+        'transitions are compare-and-swap: an illegal one changes nothing, of two concurrent ones one wins',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('A1'), LIMITS);
+          expect(await store.agents.transition('A1', 'completed')).toEqual({
+            ok: false,
+            reason: 'illegal',
+            from: 'pending_init',
+          });
+          expect(await store.agents.transition('nobody', 'running')).toEqual({ ok: false, reason: 'not_found' });
+          expect((await store.agents.beginTurn('A1', 'do it')).ok).toBe(true);
+          const raced = await Promise.all([
+            store.agents.transition('A1', 'completed'),
+            store.agents.transition('A1', 'interrupted'),
+            store.agents.transition('A1', 'completed'),
+          ]);
+          expect(raced.filter((o) => o.ok)).toHaveLength(1);
+          const winner = raced.find((o) => o.ok)!;
+          expect(winner.ok && winner.agent.status).toBe((await store.agents.get('A1'))!.status);
+          // from an ended turn, of two concurrent starts of the next one, one starts it
+          const starts = await Promise.all([
+            store.agents.beginTurn('A1', 'next'),
+            store.agents.beginTurn('A1', 'next'),
+          ]);
+          expect(starts.filter((o) => o.ok)).toHaveLength(1);
+          expect((await store.agents.get('A1'))!.turn).toBe(2);
+        }),
+      );
+
+      it(
+        'a spawn beyond the open-agent limit is refused, and a task name is taken once',
+        withStore(async (store) => {
+          const tries = await Promise.allSettled(
+            ['A', 'B', 'C', 'D'].map((id) => store.agents.reserve(agent(id), { maxOpenAgents: 2, maxDepth: 5 })),
+          );
+          expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(2);
+          await expect(store.agents.reserve(agent('E', { task_name: 'A' }), LIMITS)).rejects.toMatchObject({
+            code: 'conflict',
+          });
+        }),
+      );
+
+      it(
+        'news reaches its recipient once: a completion and a message, taken by one of two concurrent consumers',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('P'), LIMITS);
+          await store.agents.reserve(agent('C', { parent_id: 'P', depth: 2, path: '/P/C' }), LIMITS);
+          await store.agents.beginTurn('C', 'work');
+          const ended = await store.agents.endTurn('C', 1, { status: 'completed', final_message: 'done' });
+          expect(ended?.ok).toBe(true);
+          await store.messages.log(msg({ from: 'C', to: 'P', type: 'message', sender_agent_id: 'C' }), 'P');
+          const [one, two] = await Promise.all([
+            store.agents.consumeNews('s1', 'P'),
+            store.agents.consumeNews('s1', 'P'),
+          ]);
+          const taken = [...one, ...two];
+          expect(taken.map((n) => n.kind).sort()).toEqual(['final', 'message']);
+          expect(await store.agents.consumeNews('s1', 'P')).toEqual([]);
+          expect(await store.agents.consumeNews('s1', 'client:')).toEqual([]); // the coordinator had none
+        }),
+      );
+    });
+
+    describe('units of work', () => {
+      it(
+        'commit every write together',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('A1'), LIMITS);
+          const seq = await store.transaction(async (tx) => {
+            const m = await tx.messages.log(msg({ to: 'A1', type: 'message' }), 'A1');
+            await tx.agents.beginTurn('A1', 'go');
+            return Number(m.id.slice(4));
+          });
+          expect(seq).toBe(1);
+          expect(await store.messages.lastSeq('s1')).toBe(1);
+          expect((await store.agents.get('A1'))!.status).toBe('running');
+          expect((await store.agents.consumeNews('s1', 'A1')).map((n) => n.message_seq)).toEqual([1]);
+        }),
+      );
+
+      it(
+        'roll every write back when the work throws, nested units included, and rethrow the error',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('A1'), LIMITS);
+          const failure = new Error('changed my mind');
+          await expect(
+            store.transaction(async (tx) => {
+              await tx.messages.log(msg({ to: 'A1', type: 'message' }), 'A1');
+              await tx.transaction(async (inner) => {
+                await inner.agents.beginTurn('A1', 'go');
+                await inner.messages.log(msg({ type: 'state_update', data: { phase: 'x' } }));
+              });
+              throw failure;
+            }),
+          ).rejects.toBe(failure);
+          expect(await store.messages.lastSeq('s1')).toBe(0);
+          expect(await allIds(store, 's1')).toEqual([]);
+          expect(await store.messages.roleStates('s1')).toEqual([]);
+          expect((await store.agents.get('A1'))!.status).toBe('pending_init');
+          expect(await store.agents.consumeNews('s1', 'A1')).toEqual([]);
+          // and the next write numbers from where the committed ones left off
+          expect((await store.messages.log(msg())).id).toBe('MSG-001');
+        }),
+      );
+
+      it(
+        'are not joined by calls made meanwhile on the store: those see only committed writes',
+        withStore(async (store) => {
+          let during: Promise<number> | null = null;
+          await expect(
+            store.transaction(async (tx) => {
+              await tx.messages.log(msg());
+              during = store.messages.list('s1', {}, { limit: 10 }).then((page) => page.total);
+              await tx.messages.log(msg());
+              throw new Error('rolled back');
+            }),
+          ).rejects.toThrow('rolled back');
+          expect(await during!).toBe(0);
+          expect(await store.messages.lastSeq('s1')).toBe(0);
+        }),
+      );
+    });
+
+    describe('change notices', () => {
+      it(
+        'fire after a committed write made through this store, also one in a unit of work',
+        withStore(async (store) => {
+          const direct = nextChange(store);
+          await store.messages.log(msg());
+          await direct;
+          const unit = nextChange(store);
+          await store.transaction(async (tx) => void (await tx.messages.log(msg())));
+          await unit;
+          const waited = store.changes.next(60_000);
+          await store.messages.log(msg());
+          await waited; // `next` resolves at the change, long before its time-out
+        }),
+      );
+
+      it(
+        'fire after another process writes',
+        { timeout: 120_000 },
+        withStore(async (store) => {
+          await store.messages.log(msg()); // the database exists before the other process opens it
+          const changed = nextChange(store, 60_000);
+          await store.inOtherProcesses([{ mode: 'log', session: 's1', role: 'OTHER', count: 1 }]);
+          await changed;
+          expect(await store.messages.lastSeq('s1')).toBe(2);
+        }),
+      );
+    });
+
+    describe('the event feed', () => {
+      it(
+        'is one sequence that only grows, with no gap, under writers of messages and agents in several processes',
+        { timeout: 120_000 },
+        withStore(async (store) => {
+          await store.messages.log(msg()); // the database exists before the other processes open it
+          await store.inOtherProcesses([
+            { mode: 'log', session: 'race', role: 'W1', count: 120 },
+            { mode: 'log', session: 'race', role: 'W2', count: 120 },
+            { mode: 'agents', session: 'race', role: 'A', count: 15 },
+            { mode: 'agents', session: 'race', role: 'B', count: 15 },
+          ]);
+          const seqs: number[] = [];
+          const mine: string[] = [];
+          for (let since = 0; ;) {
+            const page = await store.feed.read({ since, limit: 100 });
+            for (const e of page.events) {
+              seqs.push(e.seq);
+              if (e.agent_id === 'B-7') mine.push(e.type === 'agent' ? `agent>${e.to}` : e.type);
+            }
+            if (!page.has_more) break;
+            since = seqs.at(-1)!;
+          }
+          // per agent: spawned, running, turn started, completed, turn ended
+          const total = 1 + 2 * 120 + 2 * 15 * 5;
+          expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+          expect(await store.feed.head()).toBe(total);
+          expect(mine).toEqual([
+            'agent>pending_init',
+            'agent>running',
+            'turn_started',
+            'agent>completed',
+            'turn_ended',
+          ]);
+        }),
+      );
+
+      it(
+        'records a change in the unit of work that makes it: rolled back, the event is gone too',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('A1'), LIMITS);
+          const head = await store.feed.head();
+          await expect(
+            store.transaction(async (tx) => {
+              await tx.agents.beginTurn('A1', 'go');
+              await tx.messages.log(msg());
+              throw new Error('no');
+            }),
+          ).rejects.toThrow('no');
+          expect(await store.feed.head()).toBe(head);
+          expect((await store.feed.read({ since: head, limit: 10 })).events).toEqual([]);
+          await store.agents.beginTurn('A1', 'go');
+          expect((await store.feed.read({ since: head, limit: 10 })).events.map((e) => e.type)).toEqual([
+            'agent',
+            'turn_started',
+          ]);
+        }),
+      );
+
+      it(
+        'news cursors are per recipient: peeking takes nothing, a wait on named targets leaves the rest, nothing comes twice',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('P'), LIMITS);
+          for (const c of ['L', 'R']) {
+            await store.agents.reserve(agent(c, { parent_id: 'P', depth: 2, path: `/P/${c}` }), LIMITS);
+            await store.agents.beginTurn(c, 'work');
+          }
+          await store.agents.endTurn('L', 1, { status: 'completed' });
+          await store.agents.endTurn('R', 1, { status: 'errored', error: 'broke' });
+          await store.agents.report('L', { late: true }); // after its ending: not news again
+          expect((await store.agents.pendingNews('s1', 'P')).map((n) => n.agent_id)).toEqual(['L', 'R']);
+          expect((await store.agents.pendingNews('s1', 'P')).map((n) => n.agent_id)).toEqual(['L', 'R']);
+          expect((await store.agents.consumeNews('s1', 'P', ['R'])).map((n) => n.agent_id)).toEqual(['R']);
+          expect((await store.agents.consumeNews('s1', 'P')).map((n) => n.agent_id)).toEqual(['L']);
+          expect(await store.agents.consumeNews('s1', 'P')).toEqual([]);
+          // a follow-up makes the earlier ending stale: no longer news for anyone
+          await store.agents.reserve(agent('Q', { parent_id: 'P', depth: 2, path: '/P/Q' }), LIMITS);
+          await store.agents.beginTurn('Q', 'one');
+          await store.agents.endTurn('Q', 1, { status: 'completed' });
+          await store.agents.beginTurn('Q', 'two');
+          expect(await store.agents.pendingNews('s1', 'P')).toEqual([]);
+          // other recipients are untouched by all of this
+          expect(await store.agents.pendingNews('s1', 'client:someone')).toEqual([]);
+        }),
+      );
+    });
+  });
+}
