@@ -300,8 +300,16 @@ describe('a CLI that never answers', () => {
     const modes = ['silent', 'deaf'];
     for (const backend of BACKENDS) for (const mode of modes) await spawn(p, backend, mode);
     const pidFiles = BACKENDS.flatMap((backend) => modes.map((mode) => path.join(dir, `${backend}-${mode}.pids`)));
-    await until(() => pidFiles.every((f) => existsSync(f)), 15_000);
-    const pids = pidFiles.flatMap((f) => JSON.parse(readFileSync(f, 'utf8')) as number[]);
+    // A file can be seen before the fake has written it: it is read once it holds the whole list.
+    const written = (f: string): number[] | null => {
+      try {
+        return JSON.parse(readFileSync(f, 'utf8')) as number[];
+      } catch {
+        return null;
+      }
+    };
+    await until(() => pidFiles.every((f) => existsSync(f) && written(f) !== null), 15_000);
+    const pids = pidFiles.flatMap((f) => written(f)!);
     // A worker and its child per agent (not checked alive here: on a slow machine the limit may already have passed).
     expect(pids).toHaveLength(8);
     expect(pids.every((pid) => Number.isInteger(pid) && pid > 0)).toBe(true);

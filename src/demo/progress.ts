@@ -23,6 +23,11 @@ const MARK: Record<string, [string, Parameters<typeof paint>[1]]> = {
 export interface LiveView {
   /** Looks for what is new and prints it. */
   poll(): Promise<void>;
+  /**
+   * Resolves at the next change of the database (or after `ms`, or once `signal` aborts); before
+   * the team's first server has made the database, after `ms`.
+   */
+  changed(ms: number, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
   readonly sessions: Set<string>;
 }
@@ -72,6 +77,13 @@ export function liveView(dbFile: string, out: (line: string) => void, color: boo
         }
         if (!page.has_more) break;
       }
+    },
+    async changed(ms, signal) {
+      if (store) return store.changes.next(ms, signal);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
     },
     async close() {
       await store?.close();

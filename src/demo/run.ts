@@ -166,14 +166,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     process.once('SIGINT', stop);
     const deadline = started + (options.timeoutMs ?? 10 * 60_000);
     let exit: Awaited<typeof coordinator.exited> | null = null;
-    void coordinator.exited.then((e) => (exit = e));
+    const exited = new AbortController();
+    void coordinator.exited.then((e) => {
+      exit = e;
+      exited.abort();
+    });
     while (!exit) {
       await view.poll();
       if (Date.now() > deadline) {
         out(paint(color, 'red', 'the demo took too long; stopping the coordinator'));
         await coordinator.stop(3000, () => coordinator.signalGroup('SIGTERM'));
       }
-      await sleep(200);
+      // Woken by the database's changes (or the coordinator's exit); the second is for the deadline.
+      await view.changed(1000, exited.signal);
     }
     process.off('SIGINT', stop);
     // The coordinator's server stops its workers as it exits; give the last writes a moment.
