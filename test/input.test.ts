@@ -83,8 +83,8 @@ describe('a worker whose output tries to forge lines', () => {
     const printed: string[] = [];
     const view = liveView(p.dbFile, (line) => printed.push(line), false, Date.now());
     view.sessions.add('S1');
-    view.poll();
-    view.close();
+    await view.poll();
+    await view.close();
     expect(printed.length).toBeGreaterThan(0);
     for (const line of printed) expect(line).not.toMatch(CONTROL);
     expect(printed.join('\n')).toContain('done\\nMSG-999');

@@ -17,6 +17,7 @@ interface SoakReport {
   server_starts: number;
   agents_spawned: { by_coordinator: number; by_workers: number };
   messages_committed: number;
+  feed_events: number;
   lost: number;
   duplicates: number;
   orphans: number;
@@ -62,6 +63,7 @@ describe('the soak run, short form', () => {
     expect(report.operations_by_kind['wait_agent']).toBeGreaterThanOrEqual(6);
     expect(report.operations_by_kind['cli log']).toBeGreaterThanOrEqual(6);
     expect(report.messages_committed).toBeGreaterThan(0);
+    expect(report.feed_events).toBeGreaterThan(report.messages_committed);
   }, 400_000);
 
   it('rejects options it does not know, naming the allowed ones', async () => {

@@ -61,6 +61,8 @@ interface Live {
   stopReason: string | null;
   /** The end of this process's chain of work: its events, and mail handed to it, in order. */
   chain: Promise<void>;
+  /** Ids of messages handed to this process mid-turn and not yet asked about (see deliverMail). */
+  injected: Set<string>;
 }
 
 export const NO_PROCESS = { pid: null, pid_start: null, owner_pid: null, owner_start: null };
@@ -144,11 +146,15 @@ export class Supervisor {
     return { queued: false, agent: (await this.deps.agents.get(agent.id))! };
   }
 
-  /** Hands unread mail to the running worker if it can take it mid-turn; says which happened. */
-  deliverMail(agent: AgentRecord): Promise<'injected' | 'queued'> {
+  /**
+   * Hands unread mail to the running worker if it can take it mid-turn; says what became of
+   * message `messageId`: injected (now, or already by the mail watcher that saw it commit) or queued.
+   */
+  async deliverMail(agent: AgentRecord, messageId: string): Promise<'injected' | 'queued'> {
     const live = this.live.get(agent.id);
-    if (!live?.turnOpen || !live.backend.capabilities.midTurnInput) return Promise.resolve('queued');
-    return this.enqueue(live, () => this.handMail(live, agent), 'queued' as const);
+    if (!live?.turnOpen || !live.backend.capabilities.midTurnInput) return 'queued';
+    await this.enqueue(live, () => this.handMail(live, agent), 'queued' as const);
+    return live.injected.delete(messageId) ? 'injected' : 'queued';
   }
 
   /** Runs `work` after everything queued for this process; a failure is logged, and gives `fallback`. */
@@ -173,6 +179,7 @@ export class Supervisor {
     const text = mailText(mail);
     live.process.inject(text);
     live.transcript.append('mail', text);
+    for (const m of mail) live.injected.add(m.id);
     return 'injected';
   }
 
@@ -264,6 +271,7 @@ export class Supervisor {
       idleTimer: null,
       stopReason: null,
       chain: Promise.resolve(),
+      injected: new Set(),
     };
     // This server is recorded as the agent's owner before its worker exists: a maestro process
     // started below it can then tell a worker still being recorded from no worker (identity.ts).

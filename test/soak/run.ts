@@ -141,6 +141,27 @@ function audit(dbFile: string, session: string, ledger: Ledger) {
             AND news.seq NOT IN (SELECT seq FROM news_acks WHERE session_id = @s AND recipient LIKE 'client:%')`,
       )
       .get({ s: session })!.n;
+    // The feed: every change has one place, 1..head with no gap (nothing is deleted in a soak) and
+    // none twice; each agent's last status event is the status it has; no cursor is past the head.
+    const places = db
+      .prepare<[], { seq: number }>('SELECT row_id AS seq FROM messages UNION ALL SELECT seq FROM events ORDER BY 1')
+      .all()
+      .map((r) => r.seq);
+    const head =
+      db.prepare<[], { seq: number }>(`SELECT seq FROM sqlite_sequence WHERE name = 'messages'`).get()?.seq ?? 0;
+    const distinct = new Set(places);
+    const feedGaps = head - distinct.size + places.filter((seq) => seq < 1 || seq > head).length;
+    const feedDuplicates = places.length - distinct.size;
+    const statusMismatches = db
+      .prepare<[], { n: number }>(
+        `SELECT count(*) AS n FROM agents a
+          WHERE a.status IS NOT (SELECT json_extract(e.data, '$.to') FROM events e
+                                  WHERE e.agent_id = a.id AND e.type = 'agent' ORDER BY e.seq DESC LIMIT 1)`,
+      )
+      .get()!.n;
+    const cursorsPastHead = db
+      .prepare<[number], { n: number }>('SELECT count(*) AS n FROM news_cursors WHERE delivered_through > ?')
+      .get(head)!.n;
     const integrity = db.pragma('integrity_check', { simple: true }) as string;
     const foreignKeys = (db.pragma('foreign_key_check') as unknown[]).length;
     const spawned = db
@@ -170,6 +191,14 @@ function audit(dbFile: string, session: string, ledger: Ledger) {
       unconsumed,
       byCoordinator: spawned.find((r) => r.depth === 1)?.n ?? 0,
       byWorkers: spawned.filter((r) => r.depth > 1).reduce((sum, r) => sum + r.n, 0),
+      feed: {
+        events: places.length,
+        head,
+        gaps: feedGaps,
+        duplicates: feedDuplicates,
+        statusMismatches,
+        cursorsPastHead,
+      },
       integrity,
       foreignKeys,
       openAgents,
@@ -303,6 +332,11 @@ async function main(): Promise<number> {
   if (strangers) violations.push(`${strangers} deliveries of something never owed`);
   if (result.unconsumed) violations.push(`${result.unconsumed} pieces of news never delivered`);
   if (result.foreignKeys) violations.push(`${result.foreignKeys} foreign key violations`);
+  if (result.feed.gaps || result.feed.duplicates)
+    violations.push(`the event feed is not 1..${result.feed.head} once each (${result.feed.events} events)`);
+  if (result.feed.statusMismatches)
+    violations.push(`${result.feed.statusMismatches} agents whose last status event is not their status`);
+  if (result.feed.cursorsPastHead) violations.push(`${result.feed.cursorsPastHead} news cursors past the feed's head`);
   if (result.openAgents) violations.push(`${result.openAgents} agents still open or holding a process after the end`);
 
   const report = {
@@ -317,6 +351,7 @@ async function main(): Promise<number> {
     agents_spawned: { by_coordinator: result.byCoordinator, by_workers: result.byWorkers },
     messages_committed: result.messages.committed,
     messages_stored: result.messages.stored,
+    feed_events: result.feed.events,
     mailbox_deliveries: ledger.inboxReads.size,
     completions_delivered: ledger.waitFinished.size,
     messages_to_coordinator_delivered: ledger.waitMessages.size,
@@ -367,6 +402,7 @@ async function main(): Promise<number> {
       `agents spawned        ${n(result.byCoordinator)} by the coordinator, ${n(result.byWorkers)} by workers`,
       `faults injected       ${n(faults)}  (${kinds(report.faults_by_kind)})`,
       `messages committed    ${n(report.messages_committed)}  (stored ${n(report.messages_stored)})`,
+      `event feed            ${n(report.feed_events)} events, 1..${n(result.feed.head)} with no gap and none twice`,
       `deliveries checked    mailbox ${n(report.mailbox_deliveries)}, completions ${n(report.completions_delivered)}, messages to coordinator ${n(report.messages_to_coordinator_delivered)}, worker mail ${n(report.worker_mail_delivered)}`,
       `messages lost         ${n(lost)}`,
       `duplicates            ${n(duplicates)}`,

@@ -67,6 +67,6 @@ export async function sendMessage(deps: AgentDeps, caller: Caller, input: SendIn
   );
 
   const target = recipient.agentId ? await deps.agents.get(recipient.agentId) : null;
-  const delivery = target ? await deps.supervisor.deliverMail(target) : 'queued';
+  const delivery = target ? await deps.supervisor.deliverMail(target, message.id) : 'queued';
   return { message_id: message.id, target: recipient.role, delivery };
 }
