@@ -8,35 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/bus/migrations.js';
 import { openSqliteStore } from '../src/bus/sqlite-store.js';
 import { feedEventSchema, type FeedEvent } from '../src/store/feed-events.js';
-import type { NewAgent } from '../src/store/records.js';
 import type { Store } from '../src/store/store.js';
 import { maestro, spawnMaestro } from './helpers/cli.js';
+import { newAgent } from './helpers/new-agent.js';
 import { startProject, until, worker } from './helpers/project.js';
 import { tempDbFile, tempDir } from './helpers/temp.js';
-
-function newAgent(id: string, session = 'S1'): NewAgent {
-  return {
-    id,
-    session_id: session,
-    task_name: id,
-    nickname: null,
-    agent_type: 'implementer',
-    parent_id: null,
-    depth: 1,
-    path: `/${id}`,
-    backend: 'command',
-    command: null,
-    model: null,
-    reasoning_effort: null,
-    cwd: process.cwd(),
-    worktree: null,
-    branch: null,
-    owner_pid: null,
-    owner_start: null,
-    client_id: null,
-    task: 'build the cart',
-  };
-}
 
 const LIMITS = { maxOpenAgents: 100, maxDepth: 3 };
 
@@ -80,7 +56,10 @@ describe('the event feed', () => {
       });
 
     await log('plan ready');
-    await agents.reserve(newAgent('IMPL-001'), LIMITS);
+    await agents.reserve(
+      newAgent('IMPL-001', { session_id: 'S1', agent_type: 'implementer', task: 'build the cart' }),
+      LIMITS,
+    );
     await agents.beginTurn('IMPL-001', 'build the cart');
     await log('core done');
     await agents.noteQueued('IMPL-001', 'then the checkout');

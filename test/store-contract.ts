@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { NewAgent, NewMessage } from '../src/store/records.js';
 import type { Store } from '../src/store/store.js';
 import type { BusJob } from './helpers/bus-processes.js';
+import { newAgent } from './helpers/new-agent.js';
 
 export interface ContractStore extends Store {
   /** Runs each job in its own OS process on this store's database, started together. */
@@ -26,28 +27,7 @@ const msg = (overrides: Partial<NewMessage> = {}): NewMessage => ({
   ...overrides,
 });
 
-const agent = (id: string, overrides: Partial<NewAgent> = {}): NewAgent => ({
-  id,
-  session_id: 's1',
-  task_name: id,
-  nickname: null,
-  agent_type: 'default',
-  parent_id: null,
-  depth: 1,
-  path: `/${id}`,
-  backend: 'command',
-  command: null,
-  model: null,
-  reasoning_effort: null,
-  cwd: '/tmp',
-  worktree: null,
-  branch: null,
-  owner_pid: null,
-  owner_start: null,
-  client_id: null,
-  task: 'do it',
-  ...overrides,
-});
+const agent = (id: string, overrides: Partial<NewAgent> = {}): NewAgent => newAgent(id, { cwd: '/tmp', ...overrides });
 const LIMITS = { maxOpenAgents: 50, maxDepth: 5 };
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `MSG-${String(i + 1).padStart(3, '0')}`);

@@ -12,6 +12,7 @@ import { openSqliteStore } from '../src/bus/sqlite-store.js';
 import { silentLogger } from '../src/log.js';
 import type { AgentRecord } from '../src/store/records.js';
 import { tempDir } from './helpers/temp.js';
+import { newAgent } from './helpers/new-agent.js';
 
 /** A backend whose one-turn worker says, in one burst, everything a real one says over a turn. */
 function burstBackend(): Backend {
@@ -62,27 +63,12 @@ describe('worker events', () => {
     });
     try {
       const reserved = await store.agents.reserve(
-        {
-          id: 'A1',
-          session_id: 's1',
+        newAgent('A1', {
           task_name: 'ONE',
-          nickname: null,
-          agent_type: 'default',
-          parent_id: null,
-          depth: 1,
           path: '/ONE',
-          backend: 'command',
           command: JSON.stringify(['true']),
-          model: null,
-          reasoning_effort: null,
           cwd: path.dirname(dataDir),
-          worktree: null,
-          branch: null,
-          owner_pid: null,
-          owner_start: null,
-          client_id: null,
-          task: 'do it',
-        },
+        }),
         { maxOpenAgents: 5, maxDepth: 3 },
       );
       await supervisor.runTurn(reserved, 'do it');

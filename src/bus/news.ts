@@ -7,18 +7,9 @@
  * acknowledged one by one until the cursor passes it. Consuming happens in one write transaction,
  * so two waits never take the same news; peeking takes nothing, and nor does reading the feed.
  */
+import type { News } from '../store/records.js';
 import type { Db } from './db.js';
 import type { Feed } from './feed.js';
-
-export interface News {
-  /** Its place in the feed. */
-  id: number;
-  kind: 'final' | 'message';
-  agent_id: string;
-  turn: number | null;
-  message_seq: number | null;
-  created_at: string;
-}
 
 const CLIENT = 'client:';
 

@@ -5,28 +5,11 @@
  * (`maestro events --json` prints exactly these objects) and the followers all use them.
  */
 import { z } from 'zod';
+import { usageSchema } from '../agents/records.js';
 import { AGENT_STATUSES } from '../agents/status.js';
+import { messageSchema } from '../bus/message.js';
 
 const status = z.enum(AGENT_STATUSES);
-
-export const usageSchema = z.object({
-  input_tokens: z.number(),
-  cached_input_tokens: z.number(),
-  output_tokens: z.number(),
-  cost_usd: z.number(),
-});
-
-export const messageSchema = z.object({
-  id: z.string(),
-  session_id: z.string(),
-  ts: z.string(),
-  from: z.string(),
-  to: z.string(),
-  type: z.string(),
-  summary: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  sender_agent_id: z.string().nullable(),
-});
 
 const envelope = {
   seq: z.number().int().positive(),
