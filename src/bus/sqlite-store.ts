@@ -24,7 +24,7 @@ import type { Store, Stores } from '../store/store.js';
 import type { FeedStore } from '../store/feed-store.js';
 import { createAgentTables } from './agent-store.js';
 import { createFeed } from './feed.js';
-import { busyRetry } from './busy.js';
+import { busyRetry, isBusy } from './busy.js';
 import { watchDataVersion } from './data-version.js';
 import { openDatabase, type Db, type OpenOptions } from './db.js';
 import { createMessageTables } from './message-store.js';
@@ -97,7 +97,13 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
         if (!lock.tryAcquire()) await lock.acquire();
         let result: unknown;
         try {
-          result = changed ? await busyRetry(() => fn(...args)) : fn(...args);
+          // Synchronous first: a write that is not refused as busy costs no extra turn of the event loop.
+          try {
+            result = fn(...args);
+          } catch (error) {
+            if (!changed || !isBusy(error)) throw error;
+            result = await busyRetry(() => fn(...args));
+          }
         } finally {
           lock.release();
         }
