@@ -19,7 +19,6 @@ import {
 import type { FeedStore } from '../store/feed-store.js';
 import type { Synchronous } from './synchronous.js';
 import { COLUMNS, rowToMessage, type MessageRow } from './message-rows.js';
-import { invalidInput } from '../errors.js';
 
 /** The synchronous statements behind the SQLite FeedStore, and how the other tables append to it. */
 export interface Feed extends Synchronous<FeedStore> {
@@ -42,15 +41,6 @@ interface EventRow {
   agent_id: string | null;
   turn: number | null;
   data: string;
-}
-
-export function checkEventTypes(types: readonly string[]): FeedEventType[] {
-  for (const type of types) {
-    if (!(FEED_EVENT_TYPES as readonly string[]).includes(type)) {
-      throw invalidInput(`'${type}' is not an event type; the types are ${FEED_EVENT_TYPES.join(', ')}`);
-    }
-  }
-  return types as FeedEventType[];
 }
 
 export function createFeed(db: Db): Feed {

@@ -4,17 +4,16 @@
  * line with --json). With --follow it keeps printing as things happen, woken by the database's
  * change notifier rather than a timer of its own; each event is printed once, in feed order.
  */
-import { checkEventTypes } from '../bus/feed.js';
 import { openSqliteStore } from '../bus/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { FEED_EVENT_TYPES, type FeedEvent, type FeedEventType } from '../store/feed-events.js';
+import { FEED_EVENT_TYPES, checkEventTypes, type FeedEvent, type FeedEventType } from '../store/feed-events.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { fromSqliteError } from '../bus/storage-errors.js';
 import { clockTime, formatLine } from '../ops/format.js';
 import { sessionIdField } from '../ops/fields.js';
 import { visible } from '../ops/visible.js';
 import { UsageError, flag, int, parse, str, strs } from './args.js';
-import { paint, useColor } from './output.js';
+import { STATUS_MARKS, paint, useColor } from './output.js';
 
 const HELP = `Usage: maestro events [-s <session>] [--since N | --last N] [--follow] [--type T]... [--json]
 
@@ -143,15 +142,6 @@ async function follow(
   }
 }
 
-const MARKS: Record<string, [string, Parameters<typeof paint>[1]]> = {
-  completed: ['✓', 'green'],
-  errored: ['✗', 'red'],
-  interrupted: ['‖', 'yellow'],
-  shutdown: ['■', 'dim'],
-  running: ['▶', 'blue'],
-  pending_init: ['·', 'dim'],
-};
-
 /** One event as a line: `   42 12:03:04 agent           ✓ IMPL-001 running → completed [session]`. */
 export function eventLine(event: FeedEvent, color: boolean, withSession: boolean): string {
   const head = `${String(event.seq).padStart(5)} ${visible(clockTime(event.ts, false))} ${paint(color, 'dim', event.type.padEnd(15))}`;
@@ -164,7 +154,7 @@ function describe(event: FeedEvent, color: boolean): string {
     case 'message':
       return formatLine(event.message, { utc: false }).replace(/^(\S+) \S+ /, '$1 ');
     case 'agent': {
-      const [mark, style] = MARKS[event.to] ?? ['·', 'dim'];
+      const [mark, style] = STATUS_MARKS[event.to];
       const why = event.reason ? `: ${visible(event.reason)}` : '';
       const from = event.from ? `${event.from} → ` : `spawned (${visible(event.agent_type)}) → `;
       return `${paint(color, style, mark)} ${visible(event.task_name)} ${from}${event.to}${why}`;
@@ -172,7 +162,7 @@ function describe(event: FeedEvent, color: boolean): string {
     case 'turn_started':
       return `${visible(event.task_name)} turn ${event.turn} started: ${visible(firstLine(event.task))}`;
     case 'turn_ended': {
-      const [mark, style] = MARKS[event.status] ?? ['·', 'dim'];
+      const [mark, style] = STATUS_MARKS[event.status];
       const usage = event.usage
         ? ` (${(event.usage.input_tokens + event.usage.output_tokens).toLocaleString('en')} tokens, $${event.usage.cost_usd.toFixed(4)})`
         : '';

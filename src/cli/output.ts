@@ -6,6 +6,7 @@
 import type { Message } from '../bus/message.js';
 import { formatLine, columnWidths, type LineOptions } from '../ops/format.js';
 import { visible } from '../ops/visible.js';
+import type { AgentStatus } from '../agents/status.js';
 
 export function useColor(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
@@ -15,6 +16,16 @@ export function useColor(stream: NodeJS.WriteStream = process.stdout, env: NodeJ
 
 const CODES = { dim: 2, bold: 1, red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36 } as const;
 type Style = keyof typeof CODES;
+
+/** How an agent's status is marked in a line, beside its name: a sign and a colour, never colour alone. */
+export const STATUS_MARKS: Record<AgentStatus, [string, Style]> = {
+  pending_init: ['·', 'dim'],
+  running: ['▶', 'blue'],
+  completed: ['✓', 'green'],
+  errored: ['✗', 'red'],
+  interrupted: ['‖', 'yellow'],
+  shutdown: ['■', 'dim'],
+};
 
 export function paint(enabled: boolean, style: Style, text: string): string {
   return enabled ? `\u001b[${CODES[style]}m${text}\u001b[0m` : text;

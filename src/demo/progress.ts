@@ -9,16 +9,8 @@ import type { Message } from '../bus/message.js';
 import { openSqliteStore } from '../bus/sqlite-store.js';
 import type { FeedEvent } from '../store/feed-events.js';
 import type { Store } from '../store/store.js';
-import { paint } from '../cli/output.js';
+import { STATUS_MARKS, paint } from '../cli/output.js';
 import { visible } from '../ops/visible.js';
-
-const MARK: Record<string, [string, Parameters<typeof paint>[1]]> = {
-  running: ['▶', 'blue'],
-  completed: ['✓', 'green'],
-  errored: ['✗', 'red'],
-  interrupted: ['‖', 'yellow'],
-  shutdown: ['■', 'dim'],
-};
 
 export interface LiveView {
   /** Looks for what is new and prints it. */
@@ -44,7 +36,7 @@ export function liveView(dbFile: string, out: (line: string) => void, color: boo
       out(`${stamp(e.ts)}  ${paint(color, 'blue', '▶')} ${visible(e.task_name).padEnd(12)} turn ${e.turn}`);
       return;
     }
-    const [mark, style] = MARK[e.to] ?? ['·', 'dim'];
+    const [mark, style] = STATUS_MARKS[e.to];
     const what = e.to === 'running' ? `started (${e.agent_type})` : e.to === 'shutdown' ? 'closed' : e.to;
     const why = e.reason && e.to === 'errored' ? `: ${e.reason}` : '';
     out(`${stamp(e.ts)}  ${paint(color, style, mark)} ${visible(e.task_name).padEnd(12)} ${visible(what + why)}`);

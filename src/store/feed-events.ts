@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { usageSchema } from '../agents/records.js';
 import { AGENT_STATUSES } from '../agents/status.js';
 import { messageSchema } from '../bus/message.js';
+import { invalidInput } from '../errors.js';
 
 const status = z.enum(AGENT_STATUSES);
 
@@ -91,4 +92,14 @@ export const TASK_PREVIEW_CHARS = 500;
 
 export function preview(text: string): string {
   return text.length > TASK_PREVIEW_CHARS ? `${text.slice(0, TASK_PREVIEW_CHARS)}…` : text;
+}
+
+/** The types named, checked: an unknown one is refused, naming every type there is. */
+export function checkEventTypes(types: readonly string[]): FeedEventType[] {
+  for (const type of types) {
+    if (!(FEED_EVENT_TYPES as readonly string[]).includes(type)) {
+      throw invalidInput(`'${type}' is not an event type; the types are ${FEED_EVENT_TYPES.join(', ')}`);
+    }
+  }
+  return types as FeedEventType[];
 }
