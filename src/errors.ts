@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'conflict' // the request clashes with the current state (a task name in use, an illegal transition)
   | 'forbidden' // the caller may not do this (another session, not its descendant)
   | 'unavailable' // a backend could not be started or reached
+  | 'timeout' // another process did not do what was asked of it in time
   | 'schema_too_new' // the database was written by a newer maestro
   | 'storage'; // the database could not be opened or written
 

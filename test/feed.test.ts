@@ -62,7 +62,7 @@ describe('the event feed', () => {
     );
     await agents.beginTurn('IMPL-001', 'build the cart');
     await log('core done');
-    await agents.noteQueued('IMPL-001', 'then the checkout');
+    await agents.queueFollowup('IMPL-001', { text: 'then the checkout', task: 'then the checkout' });
     await agents.report('IMPL-001', { status: 'completed' });
     await agents.endTurn('IMPL-001', 1, {
       status: 'completed',

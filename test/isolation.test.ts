@@ -11,7 +11,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSyn
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveCaller } from '../src/agents/identity.js';
-import { SELF, startToken } from '../src/agents/liveness.js';
+import { SELF_OWNER, startToken } from '../src/agents/liveness.js';
 import { workerEnv } from '../src/agents/worker-env.js';
 import { openSqliteStore } from '../src/bus/sqlite-store.js';
 import { createLogger } from '../src/log.js';
@@ -465,8 +465,7 @@ describe('identity holds against a hostile worker', () => {
           cwd: ROOT,
           worktree: null,
           branch: null,
-          owner_pid: SELF.pid, // this process stands in for the supervising server
-          owner_start: SELF.start,
+          ...SELF_OWNER, // this process stands in for the supervising server
           client_id: null,
           task: 'x',
         },
@@ -478,7 +477,7 @@ describe('identity holds against a hostile worker', () => {
     try {
       const pid = child.pid!;
       const record = (id: string, start: string | null) =>
-        agents.setProcess(id, { pid, pid_start: start, owner_pid: SELF.pid, owner_start: SELF.start });
+        agents.setProcess(id, { pid, pid_start: start, ...SELF_OWNER });
       const as =
         (env: NodeJS.ProcessEnv, settleMs = 200) =>
         () =>

@@ -1,7 +1,8 @@
 /**
  * A restarted coordinator finds its team: a fresh server (no MAESTRO_SESSION, no spawn yet) takes
  * up the one session whose top-level agents are still open, after a SIGKILL or a clean stop of
- * the server before it; with several open teams a call that names none fails, listing them.
+ * the server before it; with several open teams a call that names none fails, listing them
+ * (a server the same client restarts keeps the session it had: test/runtime-truth.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { agentRows, alive, startProject, until, worker, type Project } from './helpers/project.js';
@@ -42,14 +43,15 @@ describe('a restarted coordinator server', () => {
   }, 180_000);
 
   it('with two open teams, a call naming no session fails listing both; naming one settles it', async () => {
-    const first = await startProject();
+    // A client that is gone when the next one starts (a restarted window): the next is a new client.
+    const first = await startProject({ ownClient: true });
     await first.ok('spawn_agent', worker('F1', { report: 'a' }, { session_id: 'team-a' }));
     await first.ok('spawn_agent', worker('G1', { report: 'b' }, { session_id: 'team-b' }));
     await first.ok('wait_agent', { session_id: 'team-a', timeout_ms: 30_000 });
     await first.ok('wait_agent', { session_id: 'team-b', timeout_ms: 30_000 });
     await first.client.close();
 
-    const second = await startProject({ dir: first.dir });
+    const second = await startProject({ dir: first.dir, ownClient: true });
     for (const [name, args] of [
       ['list_agents', {}],
       ['wait_agent', { timeout_ms: 1000 }],
@@ -71,7 +73,7 @@ describe('a restarted coordinator server', () => {
   it('does not take up a team another live server is running', async () => {
     const first = await startProject();
     await first.ok('spawn_agent', worker('F1', { sleep_ms: 60_000 }, { session_id: 'busy' }));
-    const second = await startProject({ dir: first.dir });
+    const second = await startProject({ dir: first.dir, ownClient: true });
     const listed = await second.ok('list_agents', {});
     expect(listed.session_id).not.toBe('busy');
     expect(listed.agents).toEqual([]);

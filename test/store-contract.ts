@@ -399,5 +399,105 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         }),
       );
     });
+
+    describe('runtime truth', () => {
+      it(
+        'queued follow-ups run oldest first, each taken once with the turn that runs it, and go with a close',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('W', { task: 'first' }), LIMITS);
+          await store.agents.beginTurn('W', 'first', { timeoutMs: 60_000 });
+          const one = await store.agents.queueFollowup('W', { text: 'framed: second', task: 'second' });
+          await store.agents.queueFollowup('W', { text: 'framed: third', task: 'third' });
+          expect((await store.agents.followups('W')).map((f) => f.task)).toEqual(['second', 'third']);
+          expect((await store.agents.withFollowups()).map((a) => a.id)).toEqual(['W']);
+          await store.agents.endTurn('W', 1, { status: 'completed' });
+          // two servers start the same follow-up at once: one turn starts, the other changes nothing
+          const starts = await Promise.allSettled([
+            store.agents.beginTurn('W', one.task, { followupId: one.id }),
+            store.agents.beginTurn('W', one.task, { followupId: one.id }),
+          ]);
+          expect(starts.filter((s) => s.status === 'fulfilled' && s.value.ok)).toHaveLength(1);
+          const turns = await store.agents.turns('W');
+          expect(turns.map((t) => t.task)).toEqual(['first', 'second']);
+          expect(turns[0]!.deadline_at).not.toBeNull();
+          expect((await store.agents.followups('W')).map((f) => f.task)).toEqual(['third']);
+          // a follow-up taken by another start cannot start a turn again
+          await store.agents.endTurn('W', 2, { status: 'completed' });
+          await expect(store.agents.beginTurn('W', one.task, { followupId: one.id })).rejects.toMatchObject({
+            code: 'conflict',
+          });
+          expect((await store.agents.get('W'))!.turn).toBe(2);
+          await store.agents.transition('W', 'shutdown', 'closed by coordinator');
+          expect(await store.agents.followups('W')).toEqual([]);
+          const dropped = (await store.feed.read({ since: 0, limit: 100, types: ['followup_dropped'] })).events;
+          expect(dropped).toMatchObject([{ type: 'followup_dropped', agent_id: 'W', count: 1 }]);
+        }),
+      );
+
+      it(
+        'a control request is carried out at most once: of a take and an expiry one wins, and an expired one is never taken',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('W'), LIMITS);
+          const ask = () =>
+            store.control.request({
+              session_id: 's1',
+              agent_id: 'W',
+              server: 'host/1/abc',
+              args: { verb: 'followup', message: 'more' },
+              requested_by: 'coordinator',
+              requester_agent_id: null,
+            });
+          const first = await ask();
+          expect(first).toMatchObject({
+            state: 'pending',
+            task_name: 'W',
+            args: { verb: 'followup', message: 'more' },
+          });
+          expect((await store.control.pending('host/1/abc')).map((r) => r.id)).toEqual([first.id]);
+          expect(await store.control.pending('host/2/def')).toEqual([]);
+          const [taken, expired] = await Promise.all([
+            store.control.take(first.id),
+            store.control.expire(first.id, 'late'),
+          ]);
+          expect([taken, expired].filter(Boolean)).toHaveLength(1);
+          if (taken) {
+            expect(await store.control.take(first.id)).toBe(false);
+            await store.control.finish(first.id, { ok: true, result: { queued: true } });
+            expect(await store.control.get(first.id)).toMatchObject({ state: 'done', outcome: { ok: true } });
+          } else {
+            await expect(store.control.finish(first.id, { ok: true, result: {} })).rejects.toMatchObject({
+              code: 'conflict',
+            });
+          }
+          const second = await ask();
+          expect(await store.control.expire(second.id, 'nobody took it')).toBe(true);
+          expect(await store.control.take(second.id)).toBe(false);
+          expect(await store.control.get(second.id)).toMatchObject({
+            state: 'expired',
+            outcome: { ok: false, code: 'timeout', message: 'nobody took it' },
+          });
+          const feed = (await store.feed.read({ since: 0, limit: 100, types: ['control_requested', 'control_done'] }))
+            .events;
+          expect(feed.map((e) => e.type)).toEqual([
+            'control_requested',
+            'control_done',
+            'control_requested',
+            'control_done',
+          ]);
+        }),
+      );
+
+      it(
+        "each top-level client's session is kept, and the last one it settled on wins",
+        withStore(async (store) => {
+          expect(await store.agents.clientSession('100:5')).toBeNull();
+          await store.agents.setClientSession('100:5', 's1');
+          await store.agents.setClientSession('200:7', 's2');
+          await store.agents.setClientSession('100:5', 's3');
+          expect(await store.agents.clientSession('100:5')).toBe('s3');
+          expect(await store.agents.clientSession('200:7')).toBe('s2');
+        }),
+      );
+    });
   });
 }

@@ -101,6 +101,8 @@ const configSchema = z.strictObject({
       stop_grace_ms: z.number().int().min(0).max(60_000).default(3000),
       /** How much of a result wait_agent returns. */
       result_chars: z.number().int().min(100).max(1_000_000).default(8000),
+      /** How long a server waits for the server that runs an agent to take a control request. */
+      control_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
     })
     .default({
       max_open_agents: 8,
@@ -109,6 +111,7 @@ const configSchema = z.strictObject({
       idle_timeout_ms: 10 * 60 * 1000,
       stop_grace_ms: 3000,
       result_chars: 8000,
+      control_timeout_ms: 30_000,
     }),
 });
 export type Config = z.infer<typeof configSchema>;

@@ -3,7 +3,9 @@
  * records each worker's and each server's start token beside its pid and acts on a process
  * (calls it alive, signals it) only when both match: cleanup never reaches a stranger.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isInTurn, type AgentStatus } from './status.js';
 
@@ -46,8 +48,55 @@ export function sameProcess(pid: number, token: string | null): boolean {
   return now === null || now === token;
 }
 
-/** This server's own identity, as recorded for the agents it supervises. */
-export const SELF = { pid: process.pid, start: startToken(process.pid) };
+/**
+ * The machine a server runs on: MAESTRO_HOST when set (two maestro hosts sharing one kernel, in
+ * network namespaces, name themselves), else the host name. A pid is only meaningful on its host.
+ */
+export const HOST = process.env.MAESTRO_HOST || hostname();
+
+/**
+ * This server's own identity, as recorded for the agents it supervises: its process (pid and
+ * start token), its host, and an instance id that names this one run of it wherever it is read.
+ */
+export const SELF = {
+  pid: process.pid,
+  start: startToken(process.pid),
+  host: HOST,
+  server: `${HOST}/${process.pid}/${randomBytes(4).toString('hex')}`,
+};
+
+/** This server as an agent's supervisor, in the columns the store keeps. */
+export const SELF_OWNER = {
+  owner_pid: SELF.pid,
+  owner_start: SELF.start,
+  owner_host: SELF.host,
+  owner_server: SELF.server,
+} as const;
+
+interface Owned {
+  owner_pid: number | null;
+  owner_start: string | null;
+  owner_host: string | null;
+  owner_server: string | null;
+}
+
+/** Whether this very server run supervises the agent. */
+export function ownedHere(agent: Owned): boolean {
+  if (agent.owner_server !== null) return agent.owner_server === SELF.server;
+  // Recorded before servers had instance ids: the process is all there is.
+  return agent.owner_pid === SELF.pid && agent.owner_start === SELF.start;
+}
+
+/**
+ * Whether the agent's recorded supervising server is alive. A server on another host cannot be
+ * looked at from here: it counts as alive (a server never reaps another machine's processes).
+ */
+export function ownerAlive(agent: Owned): boolean {
+  if (agent.owner_pid === null) return false;
+  if (ownedHere(agent)) return true;
+  if (agent.owner_host !== null && agent.owner_host !== HOST) return true;
+  return sameProcess(agent.owner_pid, agent.owner_start);
+}
 
 /** Whether any process is left in process group `pgid`. */
 export function groupAlive(pgid: number): boolean {
@@ -85,12 +134,8 @@ export async function terminateGroup(pgid: number, token: string | null, graceMs
  * must leave them alone unless it closes the agent): its recorded server is alive, or — with no
  * server recorded — it is in a turn whose process another server is starting right now.
  */
-export function runElsewhere(agent: {
-  owner_pid: number | null;
-  owner_start: string | null;
-  status: AgentStatus;
-}): boolean {
-  if (agent.owner_pid === SELF.pid && agent.owner_start === SELF.start) return false;
-  if (agent.owner_pid !== null) return sameProcess(agent.owner_pid, agent.owner_start);
+export function runElsewhere(agent: Owned & { status: AgentStatus }): boolean {
+  if (ownedHere(agent)) return false;
+  if (agent.owner_pid !== null) return ownerAlive(agent);
   return isInTurn(agent.status);
 }

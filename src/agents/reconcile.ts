@@ -9,7 +9,7 @@
 import type { AgentStore } from '../store/agent-store.js';
 import type { Logger } from '../log.js';
 import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
-import { SELF, runElsewhere, terminateGroup } from './liveness.js';
+import { ownedHere, runElsewhere, terminateGroup } from './liveness.js';
 import { isInTurn } from './status.js';
 import { NO_PROCESS } from './supervisor.js';
 
@@ -31,12 +31,16 @@ export async function reconcileOrphans(
   const marked = findAgentProcesses(dbFile);
   const done: Reconciled[] = [];
   for (const agent of await agents.list({})) {
-    if (agent.owner_pid === SELF.pid && agent.owner_start === SELF.start) continue;
+    if (ownedHere(agent)) continue;
     if (runElsewhere(agent)) continue; // its server lives, or is starting its process now
-    const recorded =
-      (agent.owner_pid !== null || agent.pid !== null) && !(agent.status === 'shutdown' && agent.pid === null);
+    // A worker process, or a turn its gone server was running (or starting).
+    const recorded = agent.pid !== null || (agent.owner_pid !== null && isInTurn(agent.status));
     const left = marked.filter((p) => p.agentId === agent.id);
-    if (!recorded && left.length === 0) continue;
+    if (!recorded && left.length === 0) {
+      // Nothing ran: only the record that a gone server ran it goes.
+      if (agent.owner_pid !== null) await agents.setProcess(agent.id, NO_PROCESS);
+      continue;
+    }
     let stopped: number | null = null;
     if (agent.pid !== null && (await terminateGroup(agent.pid, agent.pid_start, graceMs))) stopped = agent.pid;
     const others = await stopAgentProcesses(left, graceMs, () => findAgentProcesses(dbFile, new Set([agent.id])));

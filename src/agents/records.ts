@@ -44,6 +44,10 @@ export const agentRecordSchema = z.object({
   pid_start: z.string().nullable(),
   owner_pid: z.number().nullable(),
   owner_start: z.string().nullable(),
+  /** The host the supervising server runs on (agents/liveness.ts); a pid means nothing elsewhere. */
+  owner_host: z.string().nullable(),
+  /** The supervising server's instance id: one run of one server. */
+  owner_server: z.string().nullable(),
   /** The top-level client whose tree the agent belongs to (bus/news.ts); null: any of the session's. */
   client_id: z.string().nullable(),
   input_tokens: z.number(),
@@ -69,5 +73,59 @@ export const turnRecordSchema = z.object({
   started_at: z.string(),
   ended_at: z.string().nullable(),
   reported_at: z.string().nullable(),
+  /** When limits.turn_timeout_ms cuts the turn short, if it is still open by then. */
+  deadline_at: z.string().nullable(),
 });
 export type TurnRecord = z.infer<typeof turnRecordSchema>;
+
+/** A follow-up that arrived while a turn was running: it becomes a next turn, oldest first. */
+export const followupRecordSchema = z.object({
+  id: z.number(),
+  agent_id: z.string(),
+  /** What the worker is given. */
+  text: z.string(),
+  /** What the turn is recorded as: the task without maestro's framing. */
+  task: z.string(),
+  queued_at: z.string(),
+});
+export type FollowupRecord = z.infer<typeof followupRecordSchema>;
+
+/** The verbs another server can be asked to carry out on an agent it runs, and what each takes. */
+export const controlArgsSchema = z.discriminatedUnion('verb', [
+  z.object({ verb: z.literal('followup'), message: z.string() }),
+  z.object({ verb: z.literal('interrupt') }),
+  z.object({ verb: z.literal('send'), message_id: z.string() }),
+  z.object({ verb: z.literal('close') }),
+]);
+export type ControlArgs = z.infer<typeof controlArgsSchema>;
+export type ControlVerb = ControlArgs['verb'];
+export const CONTROL_VERBS = ['followup', 'interrupt', 'send', 'close'] as const satisfies readonly ControlVerb[];
+
+export const controlStateSchema = z.enum(['pending', 'taken', 'done', 'failed', 'expired']);
+export type ControlState = z.infer<typeof controlStateSchema>;
+
+/** What the executing server recorded: the verb's result, or the error it met. */
+export const controlOutcomeSchema = z.union([
+  z.object({ ok: z.literal(true), result: z.record(z.string(), z.unknown()) }),
+  z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
+]);
+export type ControlOutcome = z.infer<typeof controlOutcomeSchema>;
+
+export const controlRequestSchema = z.object({
+  id: z.number(),
+  session_id: z.string(),
+  agent_id: z.string(),
+  /** The agent's task name, for messages and events. */
+  task_name: z.string(),
+  /** The server instance asked to execute it: the one that runs the agent. */
+  server: z.string(),
+  args: controlArgsSchema,
+  /** Who asked: a task name, or coordinator. */
+  requested_by: z.string(),
+  requester_agent_id: z.string().nullable(),
+  state: controlStateSchema,
+  outcome: controlOutcomeSchema.nullable(),
+  requested_at: z.string(),
+  done_at: z.string().nullable(),
+});
+export type ControlRequest = z.infer<typeof controlRequestSchema>;

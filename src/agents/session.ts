@@ -1,8 +1,8 @@
 /**
  * The current session of a top-level client (a coordinator that is not itself an agent):
- * MAESTRO_SESSION if set, else the session of its latest spawn_agent, else — for a fresh server,
- * one that has not settled on a session yet — the one session whose team is still open, else a
- * new one. A team is open while a top-level agent of it (spawned by the coordinator, no parent)
+ * MAESTRO_SESSION if set, else the session of its latest spawn_agent, else the session the same
+ * client settled on before (kept in the store, so it outlives a server the client restarts), else
+ * — for a fresh client — the one session whose team is still open, else a new one. A team is open while a top-level agent of it (spawned by the coordinator, no parent)
  * is not shut down and no other live maestro server runs it: that is the team a restarted
  * coordinator left behind. With several open teams the call fails, naming them, rather than
  * guess. A worker's session is fixed: the one it was spawned in.
@@ -12,7 +12,7 @@ import type { AgentStore } from '../store/agent-store.js';
 import type { AgentRecord } from '../store/records.js';
 import { MaestroError } from '../errors.js';
 import type { Caller } from '../ops/caller.js';
-import { SELF, sameProcess } from './liveness.js';
+import { ownedHere, ownerAlive } from './liveness.js';
 
 const suffix = customAlphabet('abcdefghijkmnpqrstuvwxyz23456789', 6);
 
@@ -20,8 +20,16 @@ export interface CurrentSession {
   /** The session a call acts in: the one it names, or the caller's current one. */
   resolve(caller: Caller, requested?: string): Promise<string>;
   /** Remembers the session of a top-level spawn. */
-  remember(caller: Caller, sessionId: string): void;
+  remember(caller: Caller, sessionId: string): Promise<void>;
 }
+
+/** Where a top-level client's session is kept between its servers (the store's client_sessions). */
+export interface SessionMemory {
+  get(): Promise<string | null>;
+  set(sessionId: string): Promise<void>;
+}
+
+const FORGETFUL: SessionMemory = { get: async () => null, set: async () => undefined };
 
 /** A session a fresh server may take up: its open top-level agents, by task name. */
 export interface OpenTeam {
@@ -35,8 +43,7 @@ export function newSessionId(date = new Date()): string {
 
 /** Run by another maestro server that is still alive: that coordinator's team, not ours to take. */
 function heldElsewhere(agent: AgentRecord): boolean {
-  if (agent.owner_pid === null || (agent.owner_pid === SELF.pid && agent.owner_start === SELF.start)) return false;
-  return sameProcess(agent.owner_pid, agent.owner_start);
+  return !ownedHere(agent) && ownerAlive(agent);
 }
 
 /** Sessions with an open top-level agent and no agent held by another live server, oldest first. */
@@ -64,8 +71,13 @@ function severalTeams(teams: OpenTeam[]): MaestroError {
 export function createCurrentSession(
   env: NodeJS.ProcessEnv = process.env,
   teams: () => Promise<OpenTeam[]> = async () => [],
+  memory: SessionMemory = FORGETFUL,
 ): CurrentSession {
   let current: string | null = env.MAESTRO_SESSION || null;
+  const settle = async (sessionId: string) => {
+    if (current !== sessionId) return;
+    await memory.set(sessionId);
+  };
   return {
     // After each look at the teams, `current` is set only if no concurrent call has set it meanwhile.
     async resolve(caller, requested) {
@@ -78,20 +90,28 @@ export function createCurrentSession(
         }
         return caller.sessionId;
       }
+      if (current === null) current ??= await memory.get();
       if (requested !== undefined) {
         // A fresh server told which open team is its own keeps to it, as if it had spawned there.
-        if (current === null && (await teams()).some((t) => t.session_id === requested)) current ??= requested;
+        if (current === null && (await teams()).some((t) => t.session_id === requested)) {
+          current ??= requested;
+          await settle(requested);
+        }
         return requested;
       }
       if (current === null) {
         const open = await teams();
         if (current === null && open.length > 1) throw severalTeams(open);
-        current ??= open[0]?.session_id ?? newSessionId();
+        const adopted = open[0]?.session_id;
+        current ??= adopted ?? newSessionId();
+        if (adopted) await settle(adopted);
       }
       return current;
     },
-    remember(caller, sessionId) {
-      if (!caller.sessionId) current = sessionId;
+    async remember(caller, sessionId) {
+      if (caller.sessionId) return;
+      current = sessionId;
+      await settle(sessionId);
     },
   };
 }

@@ -9,6 +9,11 @@
  * them (each waits for the store calls of the one before), and so is mail handed to it; the turns
  * of one agent are started one at a time, so a follow-up that arrives while a start is being
  * recorded finds the turn open and is queued behind it.
+ *
+ * What outlives this process is in the store, not here: which server runs an agent (its instance
+ * id and host beside the pids), the open turn and its deadline, and the queued follow-ups — a
+ * server that dies leaves them to the next (ops/agents/resume.ts). What is kept here is only what
+ * belongs to the live processes: their handles, timers and order of work.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +29,7 @@ import { addSecretsFrom } from '../secrets.js';
 import type { ProjectConfig } from './config.js';
 import { mailText, systemInstructions } from './prompt.js';
 import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
-import { SELF, runElsewhere, startToken } from './liveness.js';
+import { SELF_OWNER, ownedHere, runElsewhere, startToken } from './liveness.js';
 import { IDLE_STOP, statusFromEvent } from './status.js';
 import { agentDir, openTranscript, type Transcript } from './transcript.js';
 import { workerEnv } from './worker-env.js';
@@ -52,8 +57,6 @@ interface Live {
   /** The turn this process is running or last ran. */
   turn: number;
   turnOpen: boolean;
-  /** Follow-up tasks that arrived while a turn was running: each becomes the next turn. */
-  queue: string[];
   transcript: Transcript;
   turnTimer: NodeJS.Timeout | null;
   idleTimer: NodeJS.Timeout | null;
@@ -65,14 +68,23 @@ interface Live {
   injected: Set<string>;
 }
 
-export const NO_PROCESS = { pid: null, pid_start: null, owner_pid: null, owner_start: null };
+export const NO_PROCESS = {
+  pid: null,
+  pid_start: null,
+  owner_pid: null,
+  owner_start: null,
+  owner_host: null,
+  owner_server: null,
+} as const;
 
 export class Supervisor {
   private readonly live = new Map<string, Live>();
   /** Every agent a process was started for here: what they left behind is stopped with the server. */
   private readonly ran = new Set<string>();
-  /** Set while some worker here can take mail mid-turn: only then is the database watched for it. */
-  private unwatchMail: (() => void) | null = null;
+  /** Set once this server has run a worker: only then is the database watched (for mail and control requests). */
+  private unwatch: (() => void) | null = null;
+  /** Called at each change while this server runs a worker (ops/agents/control-requests.ts). */
+  private controlListener: (() => void) | null = null;
   private stopping = false;
   /** Per agent, the last turn start still being recorded: the next one starts after it. */
   private readonly starting = new Map<string, Promise<unknown>>();
@@ -91,13 +103,24 @@ export class Supervisor {
     return this.live.size;
   }
 
+  /** `listener` is called at every change of the database once this server has run a worker. */
+  onChangeWhileLive(listener: () => void): void {
+    this.controlListener = listener;
+  }
+
   /**
-   * Starts `text` as the agent's next turn now, or — when its process is busy with a turn — as
-   * the turn after. `record` is what the turn is recorded as (the task without maestro's framing).
+   * Starts `text` as the agent's next turn now, or — when its process is busy with a turn — queues
+   * it in the store as a turn after. `record` is what the turn is recorded as (the task without
+   * maestro's framing); `followupId` names the queued follow-up this turn runs.
    */
-  runTurn(agent: AgentRecord, text: string, record = text): Promise<{ queued: boolean; agent: AgentRecord }> {
+  runTurn(
+    agent: AgentRecord,
+    text: string,
+    record = text,
+    followupId?: number,
+  ): Promise<{ queued: boolean; agent: AgentRecord }> {
     const prior = this.starting.get(agent.id);
-    const start = () => this.startTurn(agent, text, record);
+    const start = () => this.startTurn(agent, text, record, followupId);
     const run = prior ? prior.then(start, start) : start();
     const settled = run.catch(() => undefined);
     this.starting.set(agent.id, settled);
@@ -111,15 +134,19 @@ export class Supervisor {
     agent: AgentRecord,
     text: string,
     record: string,
+    followupId: number | undefined,
   ): Promise<{ queued: boolean; agent: AgentRecord }> {
     if (this.stopping) throw new MaestroError('unavailable', 'the maestro server is stopping');
     if (this.live.get(agent.id)?.turnOpen) {
-      this.live.get(agent.id)!.queue.push(text);
-      await this.deps.agents.noteQueued(agent.id, record);
+      // A queued follow-up whose turn cannot start yet stays queued where it is.
+      if (followupId === undefined) await this.deps.agents.queueFollowup(agent.id, { text, task: record });
       return { queued: true, agent };
     }
+    const { limits } = this.deps.config.config;
     const began = await this.deps.agents.beginTurn(agent.id, record, {
-      maxOpenAgents: this.deps.config.config.limits.max_open_agents,
+      maxOpenAgents: limits.max_open_agents,
+      timeoutMs: limits.turn_timeout_ms,
+      ...(followupId === undefined ? {} : { followupId }),
     });
     if (!began.ok) {
       throw new MaestroError(
@@ -139,7 +166,6 @@ export class Supervisor {
       live.transcript.append('turn', `${current.turn} ${record}`);
       live.process.nextTurn(text);
       this.armTurnTimer(live);
-      this.syncMailWatch();
     } else {
       await this.launch(current, text);
     }
@@ -183,11 +209,11 @@ export class Supervisor {
     return 'injected';
   }
 
-  /** Ends the running turn; the agent stays open. Returns the status before. */
+  /** Ends the running turn and drops the follow-ups queued behind it; the agent stays open. Returns the status before. */
   async interrupt(agent: AgentRecord): Promise<string> {
+    await this.deps.agents.dropFollowups(agent.id, 'interrupted');
     const live = this.live.get(agent.id);
     if (live?.turnOpen) {
-      live.queue.length = 0;
       live.process.interrupt();
       return 'running';
     }
@@ -204,7 +230,6 @@ export class Supervisor {
     const live = this.live.get(agentId);
     if (live) {
       live.stopReason = reason;
-      live.queue.length = 0;
       await live.process.stop(this.deps.config.config.limits.stop_grace_ms);
       // Its exit is handled (the turn's end and the cleared pid recorded) before the stop returns.
       await live.chain;
@@ -214,12 +239,13 @@ export class Supervisor {
 
   /**
    * Stops every worker this server started, and what the workers it ran left behind (unless
-   * another server runs that agent now); their agents stay open and resume on a follow-up.
+   * another server runs that agent now); their agents stay open and resume on a follow-up, and
+   * follow-ups queued for them stay queued for the next server.
    */
   async shutdown(reason = 'the maestro server stopped'): Promise<void> {
     this.stopping = true;
-    this.unwatchMail?.();
-    this.unwatchMail = null;
+    this.unwatch?.();
+    this.unwatch = null;
     const done = [...this.ran].filter((id) => !this.live.has(id));
     await Promise.all([
       ...[...this.live.keys()].map((id) => this.stop(id, reason)),
@@ -265,7 +291,6 @@ export class Supervisor {
       process: undefined as unknown as WorkerProcess,
       turn: agent.turn,
       turnOpen: true,
-      queue: [],
       transcript,
       turnTimer: null,
       idleTimer: null,
@@ -275,13 +300,8 @@ export class Supervisor {
     };
     // This server is recorded as the agent's owner before its worker exists: a maestro process
     // started below it can then tell a worker still being recorded from no worker (identity.ts).
-    if (agent.owner_pid !== SELF.pid || agent.owner_start !== SELF.start)
-      await this.deps.agents.setProcess(agent.id, {
-        pid: agent.pid,
-        pid_start: agent.pid_start,
-        owner_pid: SELF.pid,
-        owner_start: SELF.start,
-      });
+    if (!ownedHere(agent))
+      await this.deps.agents.setProcess(agent.id, { pid: agent.pid, pid_start: agent.pid_start, ...SELF_OWNER });
     // The process's events are handled only once its pid is recorded (below), as they always were.
     let recordedPid!: () => void;
     live.chain = new Promise<void>((resolve) => (recordedPid = resolve));
@@ -299,12 +319,11 @@ export class Supervisor {
     const recorded = this.deps.agents.setProcess(agent.id, {
       pid: process.pid ?? null,
       pid_start: process.pid === undefined ? null : startToken(process.pid),
-      owner_pid: SELF.pid,
-      owner_start: SELF.start,
+      ...SELF_OWNER,
     });
     recorded.then(recordedPid, recordedPid);
     this.armTurnTimer(live);
-    this.syncMailWatch();
+    this.syncWatch();
     this.deps.logger.info(
       { agent: agent.id, task: agent.task_name, backend: agent.backend, pid: process.pid },
       'worker started',
@@ -386,7 +405,6 @@ export class Supervisor {
           live.turnOpen = false;
           live.transcript.append('end', `${live.turn} ${status}${error ? `: ${error}` : ''}`);
           await this.afterTurn(live);
-          this.syncMailWatch();
           return;
         }
         case 'exit': {
@@ -394,9 +412,10 @@ export class Supervisor {
           this.clearTurnTimer(live);
           this.clearIdle(live);
           // A later turn may already run in a newer process: only the current one's record is cleared.
+          // The agent stays this server's: its next turns run here while this server lives.
           if (this.live.get(live.agentId) === live) {
             this.live.delete(live.agentId);
-            await agents.setProcess(live.agentId, NO_PROCESS);
+            await agents.setProcess(live.agentId, { pid: null, pid_start: null, ...SELF_OWNER });
           }
           const ending = statusFromEvent(event, live);
           if (ending) {
@@ -405,11 +424,7 @@ export class Supervisor {
             live.transcript.append('end', `${live.turn} ${ending.status}: ${ending.error}`);
           }
           live.transcript.append('exit', event.error ?? `${event.signal ?? `code ${event.code}`}`);
-          this.syncMailWatch();
-          const next = live.queue.shift();
-          const agent = await agents.get(live.agentId);
-          if (next !== undefined && agent && agent.status !== 'shutdown' && !this.stopping)
-            await this.runTurn(agent, next);
+          await this.runQueued(live.agentId);
           return;
         }
       }
@@ -418,14 +433,32 @@ export class Supervisor {
     }
   }
 
-  private async afterTurn(live: Live): Promise<void> {
-    const next = live.queue.shift();
-    const agent = await this.deps.agents.get(live.agentId);
-    if (!agent || agent.status === 'shutdown' || this.stopping) return;
-    if (next !== undefined) {
-      await this.runTurn(agent, next);
-      return;
+  /**
+   * Starts the agent's oldest queued follow-up, if it has one and can run it now; says whether
+   * one was there. One that cannot start for good (a limit, a closed agent) is dropped with the
+   * reason, in the feed; one another server started first is that server's.
+   */
+  async runQueued(agentId: string): Promise<boolean> {
+    if (this.stopping) return false;
+    const [next] = await this.deps.agents.followups(agentId);
+    if (!next) return false;
+    const agent = await this.deps.agents.get(agentId);
+    if (!agent) return false;
+    try {
+      await this.runTurn(agent, next.text, next.task, next.id);
+    } catch (error) {
+      // Refused as a conflict: another server started it first, or a turn is open that will
+      // take it when it ends. Either way it is not this server's to drop.
+      if (this.stopping || (error instanceof MaestroError && error.code === 'conflict')) return true;
+      this.deps.logger.warn({ agent: agentId, err: error }, 'a queued follow-up could not start');
+      await this.deps.agents.dropFollowups(agentId, `it could not start: ${errorMessage(error)}`);
     }
+    return true;
+  }
+
+  private async afterTurn(live: Live): Promise<void> {
+    if (await this.runQueued(live.agentId)) return;
+    if (this.stopping || !this.live.has(live.agentId)) return;
     if (live.process.canTakeTurn()) {
       // A persistent worker waits for its next turn, but not for ever.
       live.idleTimer = setTimeout(() => {
@@ -456,14 +489,23 @@ export class Supervisor {
     live.idleTimer = null;
   }
 
-  /** Watches for mail exactly while a turn that can take it mid-turn is running here. */
-  private syncMailWatch(): void {
-    const needed = [...this.live.values()].some((l) => l.turnOpen && l.backend.capabilities.midTurnInput);
-    if (needed && !this.unwatchMail && !this.stopping) {
-      this.unwatchMail = this.deps.changes.subscribe(() => this.deliverPendingMail());
-    } else if (!needed && this.unwatchMail) {
-      this.unwatchMail();
-      this.unwatchMail = null;
+  /**
+   * Watches the database from this server's first worker on (the agents it ran stay its own while
+   * it lives): for mail to hand to a turn that can take it mid-turn, and for control requests
+   * other servers address to this one.
+   */
+  private syncWatch(): void {
+    const needed = this.ran.size > 0 && !this.stopping;
+    if (needed && !this.unwatch) {
+      this.unwatch = this.deps.changes.subscribe(() => {
+        this.deliverPendingMail();
+        this.controlListener?.();
+      });
+      // A request may have been written before this watch began (the agent was already recorded as ours).
+      this.controlListener?.();
+    } else if (!needed && this.unwatch) {
+      this.unwatch();
+      this.unwatch = null;
     }
   }
 

@@ -5,7 +5,7 @@
  * ending is marked there as news for the waiting parent (news.ts), so a wait can never miss one
  * that committed before it looked.
  */
-import type { AgentRecord } from '../agents/records.js';
+import { followupRecordSchema, type AgentRecord } from '../agents/records.js';
 import {
   ALLOWED_FROM,
   HOLDS_SLOT_SQL,
@@ -22,7 +22,7 @@ import { preview } from '../store/feed-events.js';
 import { createNewsBox } from './news.js';
 import type { Synchronous } from './synchronous.js';
 import type { AgentStore } from '../store/agent-store.js';
-import type { Limits, NewAgent, TransitionOutcome, TurnEnd } from '../store/records.js';
+import type { Limits, NewAgent, NewFollowup, TransitionOutcome, TurnEnd, TurnOptions } from '../store/records.js';
 
 /** The synchronous statements behind the SQLite AgentStore (store/agent-store.ts says what each does). */
 export type AgentTables = Synchronous<AgentStore>;
@@ -60,13 +60,14 @@ export function createAgentTables(db: Db): AgentTables {
   );
   const insertAgent = db.prepare(
     `INSERT INTO agents (id, session_id, task_name, nickname, agent_type, parent_id, depth, path, backend, command, model,
-       reasoning_effort, cwd, worktree, branch, status, turn, last_task_message, owner_pid, owner_start, client_id,
-       created_at, updated_at)
+       reasoning_effort, cwd, worktree, branch, status, turn, last_task_message, owner_pid, owner_start, owner_host,
+       owner_server, client_id, created_at, updated_at)
      VALUES (@id, @session_id, @task_name, @nickname, @agent_type, @parent_id, @depth, @path, @backend, @command, @model,
-       @reasoning_effort, @cwd, @worktree, @branch, 'pending_init', 1, @task, @owner_pid, @owner_start, @client_id, @ts, @ts)`,
+       @reasoning_effort, @cwd, @worktree, @branch, 'pending_init', 1, @task, @owner_pid, @owner_start, @owner_host,
+       @owner_server, @client_id, @ts, @ts)`,
   );
-  const insertTurn = db.prepare(
-    `INSERT INTO agent_turns (agent_id, turn, task, status, started_at) VALUES (?, ?, ?, ?, ?)`,
+  const insertTurn = db.prepare<[string, number, string, string, string, string | null]>(
+    `INSERT INTO agent_turns (agent_id, turn, task, status, started_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?)`,
   );
   const allTurns = db.prepare<[string], unknown>(
     `SELECT ${TURN_COLUMNS} FROM agent_turns WHERE agent_id = ? ORDER BY turn`,
@@ -93,12 +94,29 @@ export function createAgentTables(db: Db): AgentTables {
     db,
     `WHERE session_id = ? AND substr(path, 1, length(?)) = ? ORDER BY depth DESC, created_at`,
   );
-  const markFirstTurnRunning = db.prepare<[string]>(
-    `UPDATE agent_turns SET status = 'running' WHERE agent_id = ? AND turn = 1`,
+  const markFirstTurnRunning = db.prepare<[string | null, string]>(
+    `UPDATE agent_turns SET status = 'running', deadline_at = ? WHERE agent_id = ? AND turn = 1`,
+  );
+  const insertFollowup = db.prepare<[string, string, string, string], unknown>(
+    `INSERT INTO followups (agent_id, text, task, queued_at) VALUES (?, ?, ?, ?)
+     RETURNING id, agent_id, text, task, queued_at`,
+  );
+  const followupsOf = db.prepare<[string], unknown>(
+    'SELECT id, agent_id, text, task, queued_at FROM followups WHERE agent_id = ? ORDER BY id',
+  );
+  const takeFollowup = db.prepare<[number, string]>('DELETE FROM followups WHERE id = ? AND agent_id = ?');
+  const dropAll = db.prepare<[string]>('DELETE FROM followups WHERE agent_id = ?');
+  const withQueued = agentQuery<[]>(db, 'WHERE id IN (SELECT DISTINCT agent_id FROM followups) ORDER BY created_at');
+  const clientSessionOf = db.prepare<[string], { session_id: string }>(
+    'SELECT session_id FROM client_sessions WHERE client_id = ?',
+  );
+  const rememberClientSession = db.prepare<[string, string, string]>(
+    `INSERT INTO client_sessions (client_id, session_id, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (client_id) DO UPDATE SET session_id = excluded.session_id, updated_at = excluded.updated_at`,
   );
   const setProcessRow = db.prepare(
     `UPDATE agents SET pid = @pid, pid_start = @pid_start, owner_pid = @owner_pid, owner_start = @owner_start,
-       updated_at = @ts WHERE id = @id`,
+       owner_host = @owner_host, owner_server = @owner_server, updated_at = @ts WHERE id = @id`,
   );
   const byProcess = agentQuery<[number, string | null]>(
     db,
@@ -151,7 +169,23 @@ export function createAgentTables(db: Db): AgentTables {
       },
       ending ? (agent.parent_id ?? '') : null,
     );
+    // A closed agent runs nothing more: what was queued for it goes with it.
+    if (to === 'shutdown') dropQueued(agent, reason ?? 'closed');
     return { ok: true, from: before.status, agent };
+  }
+
+  function dropQueued(agent: AgentRecord, reason: string): number {
+    const dropped = dropAll.run(agent.id).changes;
+    if (dropped > 0) {
+      feed.append({
+        type: 'followup_dropped',
+        session_id: agent.session_id,
+        agent_id: agent.id,
+        turn: agent.turn,
+        data: { task_name: agent.task_name, count: dropped, reason },
+      });
+    }
+    return dropped;
   }
 
   const transitionTx = db.transaction(applyTransition);
@@ -179,7 +213,7 @@ export function createAgentTables(db: Db): AgentTables {
     const ts = now();
     ensureSession.run(agent.session_id, ts);
     insertAgent.run({ ...agent, ts });
-    insertTurn.run(agent.id, 1, agent.task, 'pending_init', ts);
+    insertTurn.run(agent.id, 1, agent.task, 'pending_init', ts, null);
     feed.append({
       type: 'agent',
       session_id: agent.session_id,
@@ -190,15 +224,16 @@ export function createAgentTables(db: Db): AgentTables {
     return getAgent.get(agent.id)!;
   });
 
-  const beginTurnTx = db.transaction((id: string, task: string, limits?: Pick<Limits, 'maxOpenAgents'>) => {
+  const beginTurnTx = db.transaction((id: string, task: string, options: TurnOptions = {}) => {
     const before = getAgent.get(id);
     if (!before) return { ok: false, reason: 'not_found' } as const;
-    if (limits && isOpen(before.status) && !holdsSlot(before)) {
+    const { maxOpenAgents } = options;
+    if (maxOpenAgents !== undefined && isOpen(before.status) && !holdsSlot(before)) {
       const open = openCount.get(before.session_id)!.n;
-      if (open >= limits.maxOpenAgents) {
+      if (open >= maxOpenAgents) {
         throw new MaestroError(
           'limit',
-          `${before.task_name} cannot start a turn: session ${before.session_id} already has ${open} open agents; the limit is ${limits.maxOpenAgents} (limits.max_open_agents). Close finished agents with close_agent`,
+          `${before.task_name} cannot start a turn: session ${before.session_id} already has ${open} open agents; the limit is ${maxOpenAgents} (limits.max_open_agents). Close finished agents with close_agent`,
         );
       }
     }
@@ -211,8 +246,14 @@ export function createAgentTables(db: Db): AgentTables {
       first ? undefined : { sql: ', turn = turn + 1, last_task_message = @task', params: { task } },
     );
     if (!outcome.ok) return outcome;
-    if (first) markFirstTurnRunning.run(id);
-    else insertTurn.run(id, outcome.agent.turn, task, 'running', now());
+    if (options.followupId !== undefined && takeFollowup.run(options.followupId, id).changes === 0) {
+      // Another server started it first: this start is undone with the transaction.
+      throw new MaestroError('conflict', `the follow-up of ${before.task_name} was already started`);
+    }
+    const started = Date.now();
+    const deadline = options.timeoutMs === undefined ? null : new Date(started + options.timeoutMs).toISOString();
+    if (first) markFirstTurnRunning.run(deadline, id);
+    else insertTurn.run(id, outcome.agent.turn, task, 'running', new Date(started).toISOString(), deadline);
     feed.append({
       type: 'turn_started',
       session_id: before.session_id,
@@ -272,16 +313,23 @@ export function createAgentTables(db: Db): AgentTables {
     return { turn: agent.turn, accepted };
   });
 
-  const queuedTx = db.transaction((id: string, task: string) => {
+  const queueTx = db.transaction((id: string, followup: NewFollowup) => {
     const agent = getAgent.get(id);
-    if (!agent) return;
+    if (!agent) throw new MaestroError('not_found', `agent ${id} not found`);
+    const queued = followupRecordSchema.parse(insertFollowup.get(id, followup.text, followup.task, now()));
     feed.append({
       type: 'followup_queued',
       session_id: agent.session_id,
       agent_id: id,
       turn: agent.turn,
-      data: { task_name: agent.task_name, task: preview(task) },
+      data: { task_name: agent.task_name, task: preview(followup.task) },
     });
+    return queued;
+  });
+
+  const dropTx = db.transaction((id: string, reason: string) => {
+    const agent = getAgent.get(id);
+    return agent ? dropQueued(agent, reason) : 0;
   });
 
   return {
@@ -305,7 +353,7 @@ export function createAgentTables(db: Db): AgentTables {
     children: (sessionId, parentId) => childrenOf.all(sessionId, parentId, parentId),
     descendants: (agent) => underPath.all(agent.session_id, `${agent.path}/`, `${agent.path}/`),
     transition: (id, to, reason = null) => transitionTx.immediate(id, to, reason, undefined),
-    beginTurn: (id, task, limits) => beginTurnTx.immediate(id, task, limits),
+    beginTurn: (id, task, options) => beginTurnTx.immediate(id, task, options),
     endTurn: (id, turn, end) => endTurnTx.immediate(id, turn, end),
     report: (id, result) => reportTx.immediate(id, result),
     setProcess: (id, identity) => {
@@ -314,7 +362,14 @@ export function createAgentTables(db: Db): AgentTables {
     setBackendSession: (id, backendSessionId) => {
       setSessionRow.run(backendSessionId, now(), id);
     },
-    noteQueued: (id, task) => queuedTx.immediate(id, task),
+    queueFollowup: (id, followup) => queueTx.immediate(id, followup),
+    followups: (id) => followupsOf.all(id).map((row) => followupRecordSchema.parse(row)),
+    dropFollowups: (id, reason) => dropTx.immediate(id, reason),
+    withFollowups: () => withQueued.all(),
+    clientSession: (clientId) => clientSessionOf.get(clientId)?.session_id ?? null,
+    setClientSession: (clientId, sessionId) => {
+      rememberClientSession.run(clientId, sessionId, now());
+    },
     turns: (id) => allTurns.all(id).map(rowToTurn),
     runningIn: (pid, start) => byProcess.get(pid, start) ?? null,
     supervises: (pid, start) => byOwner.get(pid, start) !== undefined,

@@ -301,6 +301,57 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE news;
     `,
   },
+  {
+    version: 6,
+    description:
+      "runtime truth in the store: ownership by server instance and host, queued follow-ups, turn deadlines, control requests, each client's session",
+    sql: `
+      -- Which server instance, on which host, runs the agent (beside its pid and start token):
+      -- a pid says nothing on another machine, and a server instance id names one server run.
+      ALTER TABLE agents ADD COLUMN owner_host TEXT;
+      ALTER TABLE agents ADD COLUMN owner_server TEXT;
+      -- When the open turn is cut short by limits.turn_timeout_ms.
+      ALTER TABLE agent_turns ADD COLUMN deadline_at TEXT;
+
+      -- Follow-ups that arrived while a turn was running, oldest first: each becomes a next turn,
+      -- taken in the transaction that starts it, so a server that dies leaves them to the next.
+      CREATE TABLE followups (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent_id   TEXT NOT NULL REFERENCES agents(id),
+        -- what the worker is given, and what its turn is recorded as (the task without framing)
+        text       TEXT NOT NULL,
+        task       TEXT NOT NULL,
+        queued_at  TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX followups_by_agent ON followups (agent_id, id);
+
+      -- A verb for an agent that another live server runs: that server executes it and records
+      -- the outcome. pending -> taken -> done | failed; pending -> expired when nobody took it.
+      CREATE TABLE control_requests (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id          TEXT NOT NULL,
+        agent_id            TEXT NOT NULL REFERENCES agents(id),
+        -- the server instance asked to execute it
+        server              TEXT NOT NULL,
+        verb                TEXT NOT NULL CHECK (verb IN ('followup', 'interrupt', 'send', 'close')),
+        args                TEXT NOT NULL CHECK (json_valid(args)),
+        requested_by        TEXT NOT NULL,
+        requester_agent_id  TEXT,
+        state               TEXT NOT NULL CHECK (state IN ('pending', 'taken', 'done', 'failed', 'expired')),
+        outcome             TEXT CHECK (outcome IS NULL OR json_valid(outcome)),
+        requested_at        TEXT NOT NULL,
+        done_at             TEXT
+      ) STRICT;
+      CREATE INDEX control_pending ON control_requests (server, id) WHERE state = 'pending';
+
+      -- The session each top-level client works in, so that a server it restarts finds its team.
+      CREATE TABLE client_sessions (
+        client_id   TEXT PRIMARY KEY,
+        session_id  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -23,6 +23,8 @@ import { createNotifier } from '../store/notifier.js';
 import type { Store, Stores } from '../store/store.js';
 import type { FeedStore } from '../store/feed-store.js';
 import { createAgentTables } from './agent-store.js';
+import { createControlTables } from './control-store.js';
+import type { ControlStore } from '../store/control-store.js';
 import { createFeed } from './feed.js';
 import { busyRetry, isBusy } from './busy.js';
 import { watchDataVersion } from './data-version.js';
@@ -52,7 +54,13 @@ const WRITES: Record<string, (result: unknown) => boolean> = {
   report: (outcome) => (outcome as { accepted: boolean }).accepted,
   setProcess: () => true,
   setBackendSession: () => true,
-  noteQueued: () => true,
+  queueFollowup: () => true,
+  dropFollowups: (dropped) => (dropped as number) > 0,
+  setClientSession: () => false, // remembered for a later server; nobody waits for it
+  request: () => true,
+  take: (taken) => taken === true,
+  finish: () => true,
+  expire: (expired) => expired === true,
   consumeNews: (taken) => (taken as unknown[]).length > 0,
   adoptOrphans: () => false, // hands news over; nothing new happened
 };
@@ -80,6 +88,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
     agents: createAgentTables(db),
     // Readers only: events are appended by the other tables, inside the changes they record.
     feed: { read: feed.read, latest: feed.latest, head: feed.head },
+    control: createControlTables(db, feed),
   };
   const lock = createLock();
   const changes = createNotifier((listening) => watch(listening));
@@ -141,6 +150,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
       messages: within<MessageStore>(unit, tables.messages as unknown as Record<string, AnyFn>),
       agents: within<AgentStore>(unit, tables.agents as unknown as Record<string, AnyFn>),
       feed: within<FeedStore>(unit, tables.feed as unknown as Record<string, AnyFn>),
+      control: within<ControlStore>(unit, tables.control as unknown as Record<string, AnyFn>),
       transaction: (inner) => inner(tx),
     };
     let result: T;
@@ -166,6 +176,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
     messages: direct<MessageStore>(tables.messages as unknown as Record<string, AnyFn>),
     agents: direct<AgentStore>(tables.agents as unknown as Record<string, AnyFn>),
     feed: direct<FeedStore>(tables.feed as unknown as Record<string, AnyFn>),
+    control: direct<ControlStore>(tables.control as unknown as Record<string, AnyFn>),
     transaction,
     changes,
     async close() {

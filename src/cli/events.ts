@@ -173,6 +173,14 @@ function describe(event: FeedEvent, color: boolean): string {
       return `${visible(event.task_name)} reported the result of turn ${event.turn}`;
     case 'followup_queued':
       return `${visible(event.task_name)} follow-up queued after turn ${event.turn}: ${visible(firstLine(event.task))}`;
+    case 'followup_dropped':
+      return `${visible(event.task_name)} ${event.count} queued follow-up${event.count === 1 ? '' : 's'} dropped: ${visible(event.reason)}`;
+    case 'control_requested':
+      return `${visible(event.task_name)} ${event.verb} asked of the server running it, by ${visible(event.requested_by)} (request ${event.request})`;
+    case 'control_done': {
+      const why = event.error ? `: ${visible(event.error)}` : '';
+      return `${visible(event.task_name)} ${event.verb} ${event.state} (request ${event.request})${why}`;
+    }
   }
 }
 

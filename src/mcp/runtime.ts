@@ -7,13 +7,16 @@ import path from 'node:path';
 import { loadConfig } from '../agents/config.js';
 import { thisClient } from '../agents/client.js';
 import { resolveCaller } from '../agents/identity.js';
-import { createCurrentSession, openTeams } from '../agents/session.js';
+import { createCurrentSession, openTeams, type SessionMemory } from '../agents/session.js';
 import { Supervisor } from '../agents/supervisor.js';
 import { openSqliteStore, type OpenOptions } from '../bus/sqlite-store.js';
 import { createBackendRegistry, type BackendRegistry } from '../backends/registry.js';
 import type { Logger } from '../log.js';
 import { serverCommand } from '../package-root.js';
 import { COORDINATOR, type Caller } from '../ops/caller.js';
+import type { AgentStore } from '../store/agent-store.js';
+import { executeControl } from '../ops/agents/control.js';
+import { serveControlRequests } from '../ops/agents/control-requests.js';
 import type { RuntimeDeps } from './deps.js';
 
 export interface RuntimeOptions {
@@ -67,14 +70,26 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     supervisor,
     config,
     logger: options.logger,
-    session: createCurrentSession(env, () => openTeams(agents)),
+    session: createCurrentSession(env, () => openTeams(agents), sessionMemory(agents, caller)),
     dataDir,
   };
+  // Requests other servers address to this one are looked for once it has run a worker.
+  supervisor.onChangeWhileLive(serveControlRequests(agentDeps, executeControl));
   return {
     deps: { bus, caller, logger: options.logger, agents: agentDeps, dbFile: options.dbFile },
     async close() {
       await supervisor.shutdown();
       await store.close();
     },
+  };
+}
+
+/** A top-level client's session, kept in the store under its name; agents and people keep none. */
+function sessionMemory(agents: AgentStore, caller: Caller): SessionMemory | undefined {
+  const { clientId } = caller;
+  if (!clientId || caller.agentId) return undefined;
+  return {
+    get: () => agents.clientSession(clientId),
+    set: (sessionId) => agents.setClientSession(clientId, sessionId),
   };
 }

@@ -8,6 +8,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { resolveDbPath } from '../bus/paths.js';
 import { createLogger, logFilePath } from '../log.js';
 import { reconcileOrphans } from '../agents/reconcile.js';
+import { resumeQueuedFollowups } from '../ops/agents/resume.js';
 import { createRuntime } from './runtime.js';
 import { createServer } from './server.js';
 
@@ -32,6 +33,10 @@ export async function serveStdio(options: { db?: string | undefined }): Promise<
     logger,
     runtime.deps.agents.config.config.limits.stop_grace_ms,
     location.file,
+  );
+  // Then follow-ups such a server left queued, for agents this server's caller is parent to.
+  await resumeQueuedFollowups(runtime.deps.agents, runtime.deps.caller).catch((error: unknown) =>
+    logger.error({ err: error }, 'resuming queued follow-ups failed'),
   );
   const { server, cleanup } = createServer(runtime.deps);
 

@@ -12,12 +12,15 @@
 import type { AgentStatus } from '../agents/status.js';
 import type {
   AgentRecord,
+  FollowupRecord,
   Limits,
   NewAgent,
+  NewFollowup,
   News,
   ProcessIdentity,
   TransitionOutcome,
   TurnEnd,
+  TurnOptions,
   TurnRecord,
 } from './records.js';
 
@@ -34,18 +37,28 @@ export interface AgentStore {
   descendants(agent: AgentRecord): Promise<AgentRecord[]>;
   transition(id: string, to: AgentStatus, reason?: string | null): Promise<TransitionOutcome>;
   /**
-   * Starts the next turn: running, turn + 1, its task recorded. An agent holding no slot (errored,
-   * its process gone) takes one again, refused with a `limit` error when `limits` has none free.
+   * Starts the next turn: running, turn + 1, its task and deadline recorded. An agent holding no
+   * slot (errored, its process gone) takes one again, refused with a `limit` error when the
+   * session has none free. A turn that runs a queued follow-up takes it off the queue with it.
    */
-  beginTurn(id: string, task: string, limits?: Pick<Limits, 'maxOpenAgents'>): Promise<TransitionOutcome>;
+  beginTurn(id: string, task: string, options?: TurnOptions): Promise<TransitionOutcome>;
   /** Ends turn `turn` (a stale turn number changes nothing) and records what it produced. */
   endTurn(id: string, turn: number, end: TurnEnd): Promise<TransitionOutcome | null>;
   /** Records the worker's reported result for its current turn; the parent hears of it at once. */
   report(id: string, result: unknown): Promise<{ turn: number; accepted: boolean }>;
   setProcess(id: string, process: ProcessIdentity): Promise<void>;
   setBackendSession(id: string, backendSessionId: string): Promise<void>;
-  /** Records that a follow-up arrived mid-turn and will be the agent's next turn. */
-  noteQueued(id: string, task: string): Promise<void>;
+  /** Queues a follow-up that arrived mid-turn: it becomes a next turn, after those queued before it. */
+  queueFollowup(id: string, followup: NewFollowup): Promise<FollowupRecord>;
+  /** The agent's queued follow-ups, oldest first. */
+  followups(id: string): Promise<FollowupRecord[]>;
+  /** Drops every queued follow-up of the agent (interrupted, closed); returns how many. */
+  dropFollowups(id: string, reason: string): Promise<number>;
+  /** Agents with queued follow-ups, whichever server queued them. */
+  withFollowups(): Promise<AgentRecord[]>;
+  /** The session a top-level client last worked in, if it is remembered. */
+  clientSession(clientId: string): Promise<string | null>;
+  setClientSession(clientId: string, sessionId: string): Promise<void>;
   turns(id: string): Promise<TurnRecord[]>;
   /** The agent whose recorded worker process is this one (pid and start token), or null. */
   runningIn(pid: number, start: string | null): Promise<AgentRecord | null>;

@@ -5,7 +5,7 @@
  * (`maestro events --json` prints exactly these objects) and the followers all use them.
  */
 import { z } from 'zod';
-import { usageSchema } from '../agents/records.js';
+import { CONTROL_VERBS, usageSchema } from '../agents/records.js';
 import { AGENT_STATUSES } from '../agents/status.js';
 import { messageSchema } from '../bus/message.js';
 import { invalidInput } from '../errors.js';
@@ -42,6 +42,23 @@ export const EVENT_DATA = {
   result: z.object({ task_name: z.string() }),
   /** A follow-up arrived while a turn was running: it becomes the next turn. */
   followup_queued: z.object({ task_name: z.string(), task: z.string() }),
+  /** Queued follow-ups that will not run: the agent was interrupted or closed. */
+  followup_dropped: z.object({ task_name: z.string(), count: z.number().int(), reason: z.string() }),
+  /** A server asked the server that runs the agent to carry out a verb (control-store.ts). */
+  control_requested: z.object({
+    task_name: z.string(),
+    request: z.number().int(),
+    verb: z.enum(CONTROL_VERBS),
+    requested_by: z.string(),
+  }),
+  /** The request's end: carried out (done), refused or failed (failed), or nobody took it (expired). */
+  control_done: z.object({
+    task_name: z.string(),
+    request: z.number().int(),
+    verb: z.enum(CONTROL_VERBS),
+    state: z.enum(['done', 'failed', 'expired']),
+    error: z.string().nullable(),
+  }),
 } as const;
 
 export type StoredEventType = keyof typeof EVENT_DATA;
@@ -57,6 +74,9 @@ export const feedEventSchema = z.discriminatedUnion('type', [
   z.object({ ...envelope, type: z.literal('turn_ended'), ...EVENT_DATA.turn_ended.shape }),
   z.object({ ...envelope, type: z.literal('result'), ...EVENT_DATA.result.shape }),
   z.object({ ...envelope, type: z.literal('followup_queued'), ...EVENT_DATA.followup_queued.shape }),
+  z.object({ ...envelope, type: z.literal('followup_dropped'), ...EVENT_DATA.followup_dropped.shape }),
+  z.object({ ...envelope, type: z.literal('control_requested'), ...EVENT_DATA.control_requested.shape }),
+  z.object({ ...envelope, type: z.literal('control_done'), ...EVENT_DATA.control_done.shape }),
 ]);
 export type FeedEvent = z.infer<typeof feedEventSchema>;
 

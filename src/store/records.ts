@@ -2,12 +2,32 @@
  * The records the stores take and hand out, whatever engine keeps them: a store implementation
  * reads and writes exactly these shapes; nothing above the stores sees a row.
  */
-import type { AgentRecord, TurnRecord, Usage } from '../agents/records.js';
+import type {
+  AgentRecord,
+  ControlArgs,
+  ControlOutcome,
+  ControlRequest,
+  FollowupRecord,
+  TurnRecord,
+  Usage,
+} from '../agents/records.js';
 import type { AgentStatus } from '../agents/status.js';
 import type { MailboxCounts, MemberStatus, Message, RoleState } from '../bus/message.js';
 
 // Shapes defined once as zod schemas beside their rules; the stores hand out exactly these.
-export type { AgentRecord, MailboxCounts, MemberStatus, Message, RoleState, TurnRecord, Usage };
+export type {
+  AgentRecord,
+  ControlArgs,
+  ControlOutcome,
+  ControlRequest,
+  FollowupRecord,
+  MailboxCounts,
+  MemberStatus,
+  Message,
+  RoleState,
+  TurnRecord,
+  Usage,
+};
 
 /** A message as a writer gives it; the store assigns `id` and `ts`. */
 export type NewMessage = Omit<Message, 'id' | 'ts'>;
@@ -56,16 +76,16 @@ export type NewAgent = Pick<
   | 'branch'
   | 'owner_pid'
   | 'owner_start'
+  | 'owner_host'
+  | 'owner_server'
   | 'client_id'
 > & { task: string };
 
-/** Which worker process runs an agent and which server supervises it; nulls when none does. */
-export interface ProcessIdentity {
-  pid: number | null;
-  pid_start: string | null;
-  owner_pid: number | null;
-  owner_start: string | null;
-}
+/** Which worker process runs an agent and which server (on which host) supervises it; nulls when none does. */
+export type ProcessIdentity = Pick<
+  AgentRecord,
+  'pid' | 'pid_start' | 'owner_pid' | 'owner_start' | 'owner_host' | 'owner_server'
+>;
 
 /**
  * A piece of news for a waiter: a child's turn ending (its reported result, or its completion or
@@ -95,4 +115,26 @@ export interface TurnEnd {
 export interface Limits {
   maxOpenAgents: number;
   maxDepth: number;
+}
+
+export interface TurnOptions {
+  /** An agent that holds no slot takes one again only if the session has one free. */
+  maxOpenAgents?: number;
+  /** The turn's deadline, from its start (limits.turn_timeout_ms). */
+  timeoutMs?: number;
+  /** The queued follow-up this turn runs: taken off the queue in the same transaction. */
+  followupId?: number;
+}
+
+/** A follow-up as a caller gives it. */
+export type NewFollowup = Pick<FollowupRecord, 'text' | 'task'>;
+
+/** A control request as the asking server writes it; the store assigns the rest. */
+export interface NewControlRequest {
+  session_id: string;
+  agent_id: string;
+  server: string;
+  args: ControlArgs;
+  requested_by: string;
+  requester_agent_id: string | null;
 }

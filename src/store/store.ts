@@ -14,6 +14,7 @@
  *   other processes, so nobody has to tell it that something changed.
  */
 import type { AgentStore } from './agent-store.js';
+import type { ControlStore } from './control-store.js';
 import type { FeedStore } from './feed-store.js';
 import type { MessageStore } from './message-store.js';
 
@@ -22,6 +23,7 @@ export interface Stores {
   messages: MessageStore;
   agents: AgentStore;
   feed: FeedStore;
+  control: ControlStore;
   /**
    * Runs `work` as one unit of work. Called on a unit's own `tx`, it joins that unit (so code
    * written against `Stores` composes whether it is given the Store or a `tx`).

@@ -20,6 +20,8 @@ export function newAgent(id: string, overrides: Partial<NewAgent> = {}): NewAgen
     branch: null,
     owner_pid: null,
     owner_start: null,
+    owner_host: null,
+    owner_server: null,
     client_id: null,
     task: 'do it',
     ...overrides,

@@ -7,7 +7,9 @@
 import { z } from 'zod';
 import { LIMITS } from '../../bus/message.js';
 import { MaestroError } from '../../errors.js';
+import type { AgentRecord } from '../../store/records.js';
 import type { Caller } from '../caller.js';
+import { viaRunningServer } from './control-requests.js';
 import type { AgentDeps } from './deps.js';
 import { agentMessageField, optionalSession, targetField } from './fields.js';
 import { findAgent } from './targets.js';
@@ -67,6 +69,21 @@ export async function sendMessage(deps: AgentDeps, caller: Caller, input: SendIn
   );
 
   const target = recipient.agentId ? await deps.agents.get(recipient.agentId) : null;
-  const delivery = target ? await deps.supervisor.deliverMail(target, message.id) : 'queued';
-  return { message_id: message.id, target: recipient.role, delivery };
+  return {
+    message_id: message.id,
+    target: recipient.role,
+    delivery: target ? await deliver(deps, caller, target, message.id) : 'queued',
+  };
+}
+
+/** Handed to the worker mid-turn where it can take it: by the server that runs it, wherever that is. */
+async function deliver(
+  deps: AgentDeps,
+  caller: Caller,
+  target: AgentRecord,
+  messageId: string,
+): Promise<SendResult['delivery']> {
+  const remote = await viaRunningServer(deps, caller, target, { verb: 'send', message_id: messageId });
+  if (remote) return sendResultSchema.shape.delivery.parse(remote.delivery);
+  return deps.supervisor.deliverMail(target, messageId);
 }

@@ -9,7 +9,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { nanoid } from 'nanoid';
 import { z } from 'zod';
-import { SELF } from '../../agents/liveness.js';
+import { SELF_OWNER } from '../../agents/liveness.js';
 import { firstTurnText } from '../../agents/prompt.js';
 import { createWorktree, removeWorktree, type Worktree } from '../../agents/worktree.js';
 import type { BackendName } from '../../backends/types.js';
@@ -144,8 +144,7 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
         cwd,
         worktree: worktree?.path ?? null,
         branch: worktree?.branch ?? null,
-        owner_pid: SELF.pid,
-        owner_start: SELF.start,
+        ...SELF_OWNER,
         // the whole tree belongs to the top-level client that started it
         client_id: parent ? parent.client_id : caller.clientId,
         task: input.message,
@@ -158,7 +157,7 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
   }
   const reserved = agent;
   await startReserved(deps, reserved, async () => {
-    deps.session.remember(caller, sessionId);
+    await deps.session.remember(caller, sessionId);
     const parentName = parent?.task_name ?? 'the coordinator';
     await deps.supervisor.runTurn(reserved, firstTurnText(reserved, parentName, input.message), input.message);
   });
