@@ -6,15 +6,28 @@
  * is written) and the first change on disk brings the looks back — an idle follower costs
  * nothing, a busy one at most a look per `pollMs`. A watched database is still looked at once a
  * second in case a change notice is missed; where the log cannot be watched, it is polled.
+ *
+ * A follower listens from one read to the next: it leaves after each wake and comes back when it
+ * has read. So the timer and the watch outlive the last listener by LINGER_MS, looking at nothing
+ * meanwhile (a change nobody heard of must still be news to the next listener), and a listener
+ * that comes back is given a look at once: a follower wakes without a new timer or inotify watch
+ * for every wake.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { Db } from './db.js';
 
 export const POLL_MS = 5;
 const SAFETY_MS = 1000;
+const LINGER_MS = 1000;
 
-/** Returns the switch the notifier calls when its first listener arrives and its last leaves. */
-export function watchDataVersion(db: Db, onChange: () => void, pollMs = POLL_MS): (listening: boolean) => void {
+export interface DataVersionWatch {
+  /** What the notifier calls when its first listener arrives and its last leaves. */
+  listen(on: boolean): void;
+  /** Stops at once, before the connection closes. */
+  close(): void;
+}
+
+export function watchDataVersion(db: Db, onChange: () => void, pollMs = POLL_MS): DataVersionWatch {
   const version = db.prepare('PRAGMA data_version').pluck();
   // Kept while nobody listens: a commit made just before someone subscribes still wakes them.
   let seen = version.get() as number;
@@ -22,9 +35,12 @@ export function watchDataVersion(db: Db, onChange: () => void, pollMs = POLL_MS)
   let watcher: FSWatcher | null = null;
   let timer: NodeJS.Timeout | null = null;
   let mode: 'off' | 'polling' | 'watching' = 'off';
+  let listening = false;
+  let linger: NodeJS.Timeout | null = null;
 
-  /** Whether the database changed since the last look (and says so if it did). */
+  /** Whether the database changed since the last look (and says so if it did); only while someone listens. */
   const look = (): boolean => {
+    if (!listening) return false;
     let current: number;
     try {
       current = version.get() as number;
@@ -74,8 +90,26 @@ export function watchDataVersion(db: Db, onChange: () => void, pollMs = POLL_MS)
     timer.unref();
     if (look()) poll(); // what changed before the watch began
   };
-  return (listening) => {
-    if (listening && mode === 'off') poll();
-    else if (!listening && mode !== 'off') stop();
+  const endLinger = () => {
+    if (linger) clearTimeout(linger);
+    linger = null;
+  };
+  return {
+    listen(on) {
+      listening = on;
+      endLinger();
+      if (on) {
+        if (mode === 'off') poll();
+        else if (look() && mode === 'watching') poll();
+      } else if (mode !== 'off') {
+        linger = setTimeout(stop, LINGER_MS);
+        linger.unref();
+      }
+    },
+    close() {
+      listening = false;
+      endLinger();
+      stop();
+    },
   };
 }

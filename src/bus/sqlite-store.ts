@@ -91,7 +91,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
     control: createControlTables(db, feed),
   };
   const lock = createLock();
-  const changes = createNotifier((listening) => watch(listening));
+  const changes = createNotifier((listening) => watch.listen(listening));
   const watch = watchDataVersion(db, () => changes.fire());
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
@@ -183,6 +183,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
       // Taking the lock first: a unit of work still open ends before the connection does.
       await lock.acquire();
       changes.close();
+      watch.close();
       db.close();
       lock.release(); // later calls fail at once: the connection is closed
     },
