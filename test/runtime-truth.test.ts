@@ -45,6 +45,8 @@ describe('a follow-up queued mid-turn', () => {
     });
     expect(queued).toMatchObject({ queued: true, turn: 2 });
     const [running] = await agentRows(first, 'kept');
+    expect(running).toMatchObject({ status: 'running', turns: 1, queued_followups: 1 });
+    expect(Date.parse((running as unknown as { turn_deadline: string }).turn_deadline)).toBeGreaterThan(Date.now());
     process.kill(first.serverPid, 'SIGKILL');
     await until(() => !alive(first.serverPid), 10_000);
 

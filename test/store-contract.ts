@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewAgent, NewMessage } from '../src/store/records.js';
-import type { Store } from '../src/store/store.js';
+import type { Change, Store } from '../src/store/store.js';
 import type { BusJob } from './helpers/bus-processes.js';
 import { newAgent } from './helpers/new-agent.js';
 
@@ -44,13 +44,13 @@ async function allIds(store: Store, session: string): Promise<string[]> {
 }
 
 /** Resolves at the notifier's next call, or rejects after `ms` (a generous bound, never a measurement). */
-function nextChange(store: Store, ms = 30_000): Promise<void> {
+function nextChange(store: Store, ms = 30_000): Promise<Change> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => (unsubscribe(), reject(new Error(`no change notice within ${ms} ms`))), ms);
-    const unsubscribe = store.changes.subscribe(() => {
+    const unsubscribe = store.changes.subscribe((change) => {
       clearTimeout(timer);
       unsubscribe();
-      resolve();
+      resolve(change);
     });
   });
 }
@@ -290,10 +290,10 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         withStore(async (store) => {
           const direct = nextChange(store);
           await store.messages.log(msg());
-          await direct;
+          expect(await direct).toEqual({ foreign: false });
           const unit = nextChange(store);
           await store.transaction(async (tx) => void (await tx.messages.log(msg())));
-          await unit;
+          expect(await unit).toEqual({ foreign: false });
           const waited = store.changes.next(60_000);
           await store.messages.log(msg());
           await waited; // `next` resolves at the change, long before its time-out
@@ -301,13 +301,13 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       );
 
       it(
-        'fire after another process writes',
+        'fire after another process writes, saying the change is foreign',
         { timeout: 120_000 },
         withStore(async (store) => {
           await store.messages.log(msg()); // the database exists before the other process opens it
           const changed = nextChange(store, 60_000);
           await store.inOtherProcesses([{ mode: 'log', session: 's1', role: 'OTHER', count: 1 }]);
-          await changed;
+          expect(await changed).toEqual({ foreign: true });
           expect(await store.messages.lastSeq('s1')).toBe(2);
         }),
       );

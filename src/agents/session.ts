@@ -74,8 +74,11 @@ export function createCurrentSession(
   memory: SessionMemory = FORGETFUL,
 ): CurrentSession {
   let current: string | null = env.MAESTRO_SESSION || null;
+  /** What the memory holds, as far as this server knows: written only when it changes. */
+  let kept: string | null = null;
   const settle = async (sessionId: string) => {
-    if (current !== sessionId) return;
+    if (current !== sessionId || kept === sessionId) return;
+    kept = sessionId;
     await memory.set(sessionId);
   };
   return {
@@ -90,7 +93,11 @@ export function createCurrentSession(
         }
         return caller.sessionId;
       }
-      if (current === null) current ??= await memory.get();
+      if (current === null) {
+        const remembered = await memory.get();
+        kept ??= remembered;
+        current ??= remembered;
+      }
       if (requested !== undefined) {
         // A fresh server told which open team is its own keeps to it, as if it had spawned there.
         if (current === null && (await teams()).some((t) => t.session_id === requested)) {

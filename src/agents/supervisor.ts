@@ -83,7 +83,7 @@ export class Supervisor {
   private readonly ran = new Set<string>();
   /** Set once this server has run a worker: only then is the database watched (for mail and control requests). */
   private unwatch: (() => void) | null = null;
-  /** Called at each change while this server runs a worker (ops/agents/control-requests.ts). */
+  /** Called at each foreign change once this server has run a worker (ops/agents/control-requests.ts). */
   private controlListener: (() => void) | null = null;
   private stopping = false;
   /** Per agent, the last turn start still being recorded: the next one starts after it. */
@@ -103,8 +103,8 @@ export class Supervisor {
     return this.live.size;
   }
 
-  /** `listener` is called at every change of the database once this server has run a worker. */
-  onChangeWhileLive(listener: () => void): void {
+  /** `listener` is called at every change another process makes, once this server has run a worker. */
+  onChangeWhileOwning(listener: () => void): void {
     this.controlListener = listener;
   }
 
@@ -497,9 +497,10 @@ export class Supervisor {
   private syncWatch(): void {
     const needed = this.ran.size > 0 && !this.stopping;
     if (needed && !this.unwatch) {
-      this.unwatch = this.deps.changes.subscribe(() => {
+      this.unwatch = this.deps.changes.subscribe(({ foreign }) => {
         this.deliverPendingMail();
-        this.controlListener?.();
+        // Requests come only from other processes.
+        if (foreign) this.controlListener?.();
       });
       // A request may have been written before this watch began (the agent was already recorded as ours).
       this.controlListener?.();

@@ -92,7 +92,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
   };
   const lock = createLock();
   const changes = createNotifier((listening) => watch.listen(listening));
-  const watch = watchDataVersion(db, () => changes.fire());
+  const watch = watchDataVersion(db, () => changes.fire({ foreign: true }));
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   const rollback = db.prepare('ROLLBACK');

@@ -74,7 +74,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     dataDir,
   };
   // Requests other servers address to this one are looked for once it has run a worker.
-  supervisor.onChangeWhileLive(serveControlRequests(agentDeps, executeControl));
+  supervisor.onChangeWhileOwning(serveControlRequests(agentDeps, executeControl));
   return {
     deps: { bus, caller, logger: options.logger, agents: agentDeps, dbFile: options.dbFile },
     async close() {

@@ -3,23 +3,24 @@
  * the first listener arrives and the last one leaves (to watch other processes only while
  * someone listens) and calls `fire` after its own commits and when it sees a foreign one.
  */
-import type { Notifier } from './store.js';
+import type { Change, Notifier } from './store.js';
 
 export interface FiringNotifier extends Notifier {
   /** Wakes every listener soon (in a microtask: never inside the write that caused it). */
-  fire(): void;
+  fire(change?: Change): void;
   /** Drops every listener. */
   close(): void;
 }
 
 export function createNotifier(watch: (listening: boolean) => void = () => undefined): FiringNotifier {
-  const listeners = new Set<() => void>();
-  let scheduled = false;
+  const listeners = new Set<(change: Change) => void>();
+  let scheduled: Change | null = null;
   const run = () => {
-    scheduled = false;
-    for (const listener of [...listeners]) listener();
+    const change = scheduled!;
+    scheduled = null;
+    for (const listener of [...listeners]) listener(change);
   };
-  const subscribe = (listener: () => void) => {
+  const subscribe = (listener: (change: Change) => void) => {
     listeners.add(listener);
     if (listeners.size === 1) watch(true);
     return () => {
@@ -41,10 +42,14 @@ export function createNotifier(watch: (listening: boolean) => void = () => undef
         const unsubscribe = subscribe(done);
         signal?.addEventListener('abort', done, { once: true });
       }),
-    fire: () => {
+    fire: (change = { foreign: false }) => {
+      if (listeners.size === 0) return;
       // Many commits in one tick wake each listener once.
-      if (listeners.size === 0 || scheduled) return;
-      scheduled = true;
+      if (scheduled) {
+        if (change.foreign) scheduled = { foreign: true };
+        return;
+      }
+      scheduled = change;
       queueMicrotask(run);
     },
     close: () => {

@@ -31,10 +31,18 @@ export interface Stores {
   transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T>;
 }
 
+/** What a change notice says: whether another process (another connection) made the change. */
+export interface Change {
+  foreign: boolean;
+}
+
 /** Wakes whoever follows the database: after local commits and other processes' commits. */
 export interface Notifier {
-  /** Calls `listener` at every change until the returned function is called. */
-  subscribe(listener: () => void): () => void;
+  /**
+   * Calls `listener` at every change until the returned function is called. Changes close
+   * together may come as one notice, foreign when any of them was.
+   */
+  subscribe(listener: (change: Change) => void): () => void;
   /** Resolves at the next change, after `ms`, or as soon as `signal` aborts (at once if it already has). */
   next(ms: number, signal?: AbortSignal): Promise<void>;
 }

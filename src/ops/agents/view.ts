@@ -35,6 +35,8 @@ export const agentViewSchema = z.object({
     .nullable()
     .describe('The backend’s own session or thread id (what a resumed process continues).'),
   turns: z.number(),
+  turn_deadline: z.string().nullable().describe('When the open turn is cut short by limits.turn_timeout_ms.'),
+  queued_followups: z.number().describe('Follow-ups waiting for the running turn to end.'),
   last_task_message: z.string().nullable(),
   latest_progress: z.string().nullable(),
   result: z.unknown(),
@@ -49,6 +51,7 @@ export const agentViewSchema = z.object({
 export type AgentView = z.infer<typeof agentViewSchema>;
 
 export async function agentView(deps: Pick<AgentDeps, 'agents' | 'bus'>, agent: AgentRecord): Promise<AgentView> {
+  const turn = await latestTurn(deps, agent);
   const parent = agent.parent_id ? ((await deps.agents.get(agent.parent_id))?.task_name ?? agent.parent_id) : null;
   const progress = (await deps.bus.list(agent.session_id, { from: agent.task_name, types: ['progress'] }, { limit: 1 }))
     .messages[0];
@@ -66,9 +69,11 @@ export async function agentView(deps: Pick<AgentDeps, 'agents' | 'bus'>, agent: 
     pid: agent.pid,
     backend_session_id: agent.backend_session_id,
     turns: agent.turn,
+    turn_deadline: turn && turn.ended_at === null ? turn.deadline_at : null,
+    queued_followups: (await deps.agents.followups(agent.id)).length,
     last_task_message: agent.last_task_message,
     latest_progress: progress ? `${progress.id} ${progress.summary}` : null,
-    result: resultPreview(agent, await latestTurn(deps, agent), 500),
+    result: resultPreview(agent, turn, 500),
     usage: {
       input_tokens: agent.input_tokens,
       cached_input_tokens: agent.cached_input_tokens,
