@@ -16,6 +16,7 @@ import {
 } from '../agents/status.js';
 import { MaestroError } from '../errors.js';
 import { AGENT_COLUMNS, TURN_COLUMNS, rowToAgent, rowToTurn } from './agent-rows.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.js';
 import { createFeed } from './feed.js';
 import { preview } from '../store/feed-events.js';
@@ -136,6 +137,22 @@ export function createAgentTables(db: Db): AgentTables {
     return query;
   };
 
+  // One UPDATE per target status and extra columns, prepared on first use (preparing costs more than running).
+  const transitionStatements = new Map<string, Statement<[Record<string, unknown>], unknown>>();
+  function transitionStatement(to: AgentStatus, extra: string) {
+    const key = `${to}\n${extra}`;
+    let statement = transitionStatements.get(key);
+    if (!statement) {
+      const closed = to === 'shutdown' ? ', closed_at = @ts' : '';
+      statement = db.prepare<[Record<string, unknown>], unknown>(
+        `UPDATE agents SET status = @to, status_reason = @reason, updated_at = @ts${closed}${extra}
+          WHERE id = @id AND status IN (${ALLOWED_FROM[to].map((s) => `'${s}'`).join(', ')}) RETURNING ${AGENT_COLUMNS}`,
+      );
+      transitionStatements.set(key, statement);
+    }
+    return statement;
+  }
+
   /** The one way a status changes; `set` adds columns to change in the same UPDATE. */
   function applyTransition(
     id: string,
@@ -148,13 +165,7 @@ export function createAgentTables(db: Db): AgentTables {
     const allowed = ALLOWED_FROM[to];
     if (!allowed.includes(before.status)) return { ok: false, reason: 'illegal', from: before.status };
     const ts = now();
-    const closed = to === 'shutdown' ? ', closed_at = @ts' : '';
-    const row = db
-      .prepare(
-        `UPDATE agents SET status = @to, status_reason = @reason, updated_at = @ts${closed}${set.sql}
-          WHERE id = @id AND status IN (${allowed.map((s) => `'${s}'`).join(', ')}) RETURNING ${AGENT_COLUMNS}`,
-      )
-      .get({ id, to, reason, ts, ...set.params });
+    const row = transitionStatement(to, set.sql).get({ id, to, reason, ts, ...set.params });
     const agent = row === undefined ? undefined : rowToAgent(row);
     if (!agent) return { ok: false, reason: 'illegal', from: before.status };
     // A turn's ending is news for the parent once: a result it reported was news already.

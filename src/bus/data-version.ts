@@ -1,9 +1,10 @@
 /**
  * Seeing other processes' commits: SQLite's `PRAGMA data_version` changes on a connection when
  * another connection commits (never for its own writes, which the store reports itself). Only
- * while someone listens. While the database is busy it is looked at every `pollMs`; once a look
- * finds nothing new, the write-ahead log is watched instead (inotify: nothing runs while nothing
- * is written) and the first change on disk brings the looks back — an idle follower costs
+ * while someone listens. While the database is busy it is looked at every `pollMs`; once the
+ * looks have found nothing new for a while (QUIET_LOOKS), the write-ahead log is watched instead
+ * (inotify: nothing runs while nothing is written) and the first change on disk brings the looks
+ * back — an idle follower costs
  * nothing, a busy one at most a look per `pollMs`. A watched database is still looked at once a
  * second in case a change notice is missed; where the log cannot be watched, it is polled.
  *
@@ -19,6 +20,8 @@ import type { Db } from './db.js';
 export const POLL_MS = 5;
 const SAFETY_MS = 1000;
 const LINGER_MS = 1000;
+/** Empty looks in a row before the log is watched again: writes come in bursts, and a new watch costs more than a look. */
+const QUIET_LOOKS = 40;
 
 export interface DataVersionWatch {
   /** What the notifier calls when its first listener arrives and its last leaves. */
@@ -62,8 +65,10 @@ export function watchDataVersion(db: Db, onChange: () => void, pollMs = POLL_MS)
   const poll = () => {
     stop();
     mode = 'polling';
+    let quiet = 0;
     timer = setInterval(() => {
-      if (!look() && watchable && mode === 'polling') watchLog();
+      if (look()) quiet = 0;
+      else if (++quiet >= QUIET_LOOKS && watchable && mode === 'polling') watchLog();
     }, pollMs);
   };
   const watchLog = () => {
