@@ -74,8 +74,9 @@ export function createCurrentSession(
   memory: SessionMemory = FORGETFUL,
 ): CurrentSession {
   let current: string | null = env.MAESTRO_SESSION || null;
-  /** What the memory holds, as far as this server knows: written only when it changes. */
+  /** What the memory holds, as far as this server knows: read once, written only when it changes. */
   let kept: string | null = null;
+  let recalled = false;
   const settle = async (sessionId: string) => {
     if (current !== sessionId || kept === sessionId) return;
     kept = sessionId;
@@ -93,7 +94,8 @@ export function createCurrentSession(
         }
         return caller.sessionId;
       }
-      if (current === null) {
+      if (current === null && !recalled) {
+        recalled = true;
         const remembered = await memory.get();
         kept ??= remembered;
         current ??= remembered;
