@@ -140,7 +140,6 @@ export async function runAgents(argv: string[]): Promise<number> {
       out(
         `  turn deadline ${v(view.turn_deadline)} · ${view.queued_followups} follow-up${view.queued_followups === 1 ? '' : 's'} queued`,
       );
-    if (agent.owner_server) out(`  run by server ${v(agent.owner_server)}`);
     out(
       `  usage ${agent.input_tokens} in (${agent.cached_input_tokens} cached) / ${agent.output_tokens} out tokens · $${agent.cost_usd.toFixed(4)}`,
     );
