@@ -68,6 +68,9 @@ interface Live {
   injected: Set<string>;
 }
 
+/** How many ids of mail handed over mid-turn a process remembers for send_message to ask about. */
+const INJECTED_KEPT = 1000;
+
 export const NO_PROCESS = {
   pid: null,
   pid_start: null,
@@ -206,6 +209,11 @@ export class Supervisor {
     live.process.inject(text);
     live.transcript.append('mail', text);
     for (const m of mail) live.injected.add(m.id);
+    // Mail logged with team_msg is never asked about: only the newest ids are kept (oldest go first).
+    for (const id of live.injected) {
+      if (live.injected.size <= INJECTED_KEPT) break;
+      live.injected.delete(id);
+    }
     return 'injected';
   }
 
