@@ -144,6 +144,57 @@ describe('control from any server', () => {
     );
   }, 300_000);
 
+  it('a sibling cannot control another worker’s sub-worker: refused by its own server, and a request forged in the store is refused by the running server', async () => {
+    const p = await startProject();
+    await p.ok(
+      'spawn_agent',
+      worker('LEAD', { spawn: worker('SUB', { sleep_ms: 120_000 }), sleep_ms: 180_000 }, { session_id: 'rivals' }),
+    );
+    await until(async () =>
+      (await agentRows(p, 'rivals')).some((a) => a.task_name === 'SUB' && a.status === 'running'),
+    );
+    await p.ok(
+      'spawn_agent',
+      worker('OTHER', { calls: [{ name: 'interrupt_agent', args: { target: 'SUB' } }] }, { session_id: 'rivals' }),
+    );
+    const waited = (await p.ok('wait_agent', {
+      session_id: 'rivals',
+      targets: ['OTHER'],
+      timeout_ms: 60_000,
+    })) as unknown as Waited;
+    expect(JSON.stringify(waited.agents.OTHER)).toMatch(
+      /interrupt_agent error: .*may interrupt only agents it started/,
+    );
+
+    const rows = await agentRows(p, 'rivals');
+    const sub = await agentRecord(p, rows.find((a) => a.task_name === 'SUB')!.agent_id);
+    const other = rows.find((a) => a.task_name === 'OTHER')!;
+    const store = openSqliteStore(p.dbFile, { create: false });
+    try {
+      // What a hostile process could write straight into the database: a request in OTHER's name.
+      const forged = await store.control.request({
+        session_id: 'rivals',
+        agent_id: sub.id,
+        server: sub.owner_server!,
+        args: { verb: 'interrupt' },
+        requested_by: 'OTHER',
+        requester_agent_id: other.agent_id,
+      });
+      await until(async () => (await store.control.get(forged.id))!.state !== 'pending');
+      expect(await store.control.get(forged.id)).toMatchObject({
+        state: 'failed',
+        outcome: {
+          ok: false,
+          code: 'forbidden',
+          message: expect.stringMatching(/OTHER may interrupt only agents it started/),
+        },
+      });
+    } finally {
+      await store.close();
+    }
+    expect((await agentRows(p, 'rivals')).find((a) => a.task_name === 'SUB')!.status).toBe('running');
+  }, 240_000);
+
   it('a request the running server never takes ends in a clear time-out, and is never carried out later', async () => {
     const p = await startProject({ config: { limits: { control_timeout_ms: 500 } } });
     await p.ok('spawn_agent', worker('ANY', { print: 'x' }, { session_id: 'stuck' })); // makes the session
