@@ -18,6 +18,7 @@ import { createLogger } from '../src/log.js';
 import { COORDINATOR } from '../src/ops/caller.js';
 import { addSecret, isSecretName } from '../src/secrets.js';
 import { agentRows, startProject, until, worker, type Project } from './helpers/project.js';
+import { newAgent } from './helpers/new-agent.js';
 import { CLI, FIXTURES, ROOT } from './helpers/paths.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -449,26 +450,14 @@ describe('identity holds against a hostile worker', () => {
     const agents = store.agents;
     const reserve = (id: string, task: string) =>
       agents.reserve(
-        {
-          id,
+        newAgent(id, {
           session_id: 'TC-unit',
           task_name: task,
-          nickname: null,
-          agent_type: 'default',
-          parent_id: null,
-          depth: 1,
           path: `/${task}`,
-          backend: 'command',
-          command: null,
-          model: null,
-          reasoning_effort: null,
           cwd: ROOT,
-          worktree: null,
-          branch: null,
           ...SELF_OWNER, // this process stands in for the supervising server
-          client_id: null,
           task: 'x',
-        },
+        }),
         { maxOpenAgents: 10, maxDepth: 3 },
       );
     await reserve('A1', 'ONE');

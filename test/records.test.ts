@@ -9,6 +9,7 @@ import { rowToAgent, rowToTurn } from '../src/bus/agent-rows.js';
 import { createAgentTables } from '../src/bus/agent-store.js';
 import { openDatabase } from '../src/bus/db.js';
 import { tempDbFile } from './helpers/temp.js';
+import { newAgent } from './helpers/new-agent.js';
 
 const columnsOf = (db: ReturnType<typeof openDatabase>, table: string) =>
   (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((c) => c.name).sort();
@@ -25,29 +26,7 @@ describe('agent records and the tables they are read from', () => {
     const db = openDatabase(tempDbFile());
     const store = createAgentTables(db); // the SQLite statements themselves: this tests their rows
     const agent = store.reserve(
-      {
-        id: 'a1',
-        session_id: 's1',
-        task_name: 'IMPL-001',
-        nickname: null,
-        agent_type: 'default',
-        parent_id: null,
-        depth: 1,
-        path: '/IMPL-001',
-        backend: 'command',
-        command: '["true"]',
-        model: null,
-        reasoning_effort: null,
-        cwd: '/tmp',
-        worktree: null,
-        branch: null,
-        owner_pid: 1,
-        owner_start: null,
-        owner_host: null,
-        owner_server: null,
-        client_id: null,
-        task: 'do it',
-      },
+      newAgent('a1', { task_name: 'IMPL-001', path: '/IMPL-001', command: '["true"]', cwd: '/tmp', owner_pid: 1 }),
       { maxOpenAgents: 8, maxDepth: 2 },
     );
     expect(agent).toMatchObject({ id: 'a1', status: 'pending_init', turn: 1, last_task_message: 'do it', pid: null });
@@ -71,32 +50,10 @@ describe('agent records and the tables they are read from', () => {
   it('refuse a row the schema does not describe, saying which field', () => {
     const db = openDatabase(tempDbFile());
     const store = createAgentTables(db); // the SQLite statements themselves: this tests their rows
-    store.reserve(
-      {
-        id: 'a2',
-        session_id: 's1',
-        task_name: 'T',
-        nickname: null,
-        agent_type: 'default',
-        parent_id: null,
-        depth: 1,
-        path: '/T',
-        backend: 'command',
-        command: null,
-        model: null,
-        reasoning_effort: null,
-        cwd: '/tmp',
-        worktree: null,
-        branch: null,
-        owner_pid: null,
-        owner_start: null,
-        owner_host: null,
-        owner_server: null,
-        client_id: null,
-        task: 'x',
-      },
-      { maxOpenAgents: 8, maxDepth: 2 },
-    );
+    store.reserve(newAgent('a2', { task_name: 'T', path: '/T', cwd: '/tmp', task: 'x' }), {
+      maxOpenAgents: 8,
+      maxDepth: 2,
+    });
     const row = db.prepare('SELECT * FROM agents WHERE id = ?').get('a2') as Record<string, unknown>;
     expect(() => rowToAgent({ ...row, status: 'sleeping' })).toThrow(/status/);
     expect(() => rowToAgent({ ...row, turn: 'one' })).toThrow(/turn/);
