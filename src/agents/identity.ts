@@ -48,6 +48,18 @@ async function nearest(line: ProcessRef[], agents: AgentStore): Promise<Found> {
 
 const forbidden = (message: string) => new MaestroError('forbidden', message);
 
+/** A worker agent as the caller of what its process asks for. */
+export function agentCaller(agent: AgentRecord): Caller {
+  return {
+    role: agent.task_name,
+    agentId: agent.id,
+    sessionId: agent.session_id,
+    path: agent.path,
+    depth: agent.depth,
+    clientId: null,
+  };
+}
+
 export async function resolveCaller(
   env: NodeJS.ProcessEnv,
   agents: AgentStore,
@@ -66,14 +78,7 @@ export async function resolveCaller(
           `MAESTRO_AGENT_ID names agent ${claimed}, but this process runs inside the worker process of ${agent.task_name} (agent ${agent.id}, pid ${found.process.pid}); a process can act only for the worker it runs in`,
         );
       }
-      return {
-        role: agent.task_name,
-        agentId: agent.id,
-        sessionId: agent.session_id,
-        path: agent.path,
-        depth: agent.depth,
-        clientId: null,
-      };
+      return agentCaller(agent);
     }
     if (found.kind === 'none') {
       if (!claimed) return fallback;

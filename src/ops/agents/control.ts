@@ -6,6 +6,7 @@
  * `executeControl` is how a server carries out what another asked of it.
  */
 import { z } from 'zod';
+import { agentCaller } from '../../agents/identity.js';
 import { ownedHere, ownerAlive, terminateGroup } from '../../agents/liveness.js';
 import { NO_PROCESS } from '../../agents/supervisor.js';
 import { nextTurnText } from '../../agents/prompt.js';
@@ -121,19 +122,7 @@ export async function executeControl(
   if (request.requester_agent_id !== null) {
     if (!requester || requester.session_id !== agent.session_id)
       throw new MaestroError('forbidden', `the requesting agent ${request.requester_agent_id} is not in this session`);
-    if (request.args.verb !== 'send')
-      checkControl(
-        {
-          role: requester.task_name,
-          agentId: requester.id,
-          sessionId: requester.session_id,
-          path: requester.path,
-          depth: requester.depth,
-          clientId: null,
-        },
-        agent,
-        request.args.verb,
-      );
+    if (request.args.verb !== 'send') checkControl(agentCaller(requester), agent, request.args.verb);
   }
   switch (request.args.verb) {
     case 'followup':
