@@ -116,11 +116,16 @@ const configSchema = z.strictObject({
 });
 export type Config = z.infer<typeof configSchema>;
 
-/** Role defaults that work with no file: the skills pass default, team_worker and team_supervisor. */
+/** Role defaults that work with no file: the skills pass default, team_worker and team_supervisor; `maestro team` runs a lead. */
 const BUILT_IN_TYPES: Record<string, AgentTypeConfig> = {
   default: { description: 'A general worker', backend: 'claude' },
   team_worker: { description: 'A team worker: does one task, reports progress and its result', backend: 'claude' },
   team_supervisor: { description: 'A resident reviewer woken for checkpoints', backend: 'claude' },
+  lead: {
+    description: "The lead of a team that 'maestro team' runs: the coordinator, as an agent",
+    backend: 'claude',
+    allowed_tools: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'Bash'],
+  },
 };
 
 export interface ProjectConfig {

@@ -30,7 +30,7 @@ import type { ProjectConfig } from './config.js';
 import { mailText, systemInstructions } from './prompt.js';
 import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
 import { SELF_OWNER, ownedHere, runElsewhere, startToken } from './liveness.js';
-import { IDLE_STOP, statusFromEvent } from './status.js';
+import { IDLE_STOP, isInTurn, statusFromEvent } from './status.js';
 import { agentDir, openTranscript, type Transcript } from './transcript.js';
 import { workerEnv } from './worker-env.js';
 
@@ -68,6 +68,18 @@ interface Live {
   injected: Set<string>;
 }
 
+/** Input for a running turn: whether there is some, and taking it (marked delivered as it is taken). */
+export interface Inbox {
+  has(agent: AgentRecord): Promise<boolean>;
+  take(agent: AgentRecord): Promise<Delivery | null>;
+}
+
+/** Text handed to a worker, and the bus messages in it (for send_message's `injected`). */
+export interface Delivery {
+  text: string;
+  messageIds: string[];
+}
+
 /** How many ids of mail handed over mid-turn a process remembers for send_message to ask about. */
 const INJECTED_KEPT = 1000;
 
@@ -91,6 +103,7 @@ export class Supervisor {
   private stopping = false;
   /** Per agent, the last turn start still being recorded: the next one starts after it. */
   private readonly starting = new Map<string, Promise<unknown>>();
+  private readonly inboxes = new Map<string, Inbox>();
 
   constructor(private readonly deps: SupervisorDeps) {}
 
@@ -196,19 +209,35 @@ export class Supervisor {
     return run;
   }
 
+  /**
+   * Where the agent's mid-turn input comes from: its mailbox, unless another inbox was set for
+   * it (the lead of `maestro team` also takes its news there: ops/team/inbox.ts).
+   */
+  setInbox(agentId: string, inbox: Inbox | null): void {
+    if (inbox) this.inboxes.set(agentId, inbox);
+    else this.inboxes.delete(agentId);
+  }
+
+  private readonly mailbox: Inbox = {
+    has: async (agent) => ((await this.deps.bus.mailboxStatus(agent.session_id, agent.task_name))[0]?.unread ?? 0) > 0,
+    take: async (agent) => {
+      const mail = await this.deps.bus.readMailbox(agent.session_id, agent.task_name, 100);
+      return mail.length ? { text: mailText(mail), messageIds: mail.map((m) => m.id) } : null;
+    },
+  };
+
   /** On the process's chain: the worker's state cannot change while this runs. */
   private async handMail(live: Live, agent: AgentRecord): Promise<'injected' | 'queued'> {
     if (!live.turnOpen || !live.backend.capabilities.midTurnInput) return 'queued';
-    const unread = (await this.deps.bus.mailboxStatus(agent.session_id, agent.task_name))[0]?.unread ?? 0;
-    if (unread === 0) return 'queued';
-    // Reading the mailbox marks the mail delivered: only take it when the worker can receive it now.
+    const inbox = this.inboxes.get(agent.id) ?? this.mailbox;
+    if (!(await inbox.has(agent))) return 'queued';
+    // Taking marks it delivered: only take it when the worker can receive it now.
     if (!live.turnOpen || !live.process.canInject()) return 'queued';
-    const mail = await this.deps.bus.readMailbox(agent.session_id, agent.task_name, 100);
-    if (mail.length === 0) return 'queued';
-    const text = mailText(mail);
-    live.process.inject(text);
-    live.transcript.append('mail', text);
-    for (const m of mail) live.injected.add(m.id);
+    const delivery = await inbox.take(agent);
+    if (!delivery) return 'queued';
+    live.process.inject(delivery.text);
+    live.transcript.append('mail', delivery.text);
+    for (const id of delivery.messageIds) live.injected.add(id);
     // Mail logged with team_msg is never asked about: only the newest ids are kept (oldest go first).
     for (const id of live.injected) {
       if (live.injected.size <= INJECTED_KEPT) break;
@@ -467,14 +496,28 @@ export class Supervisor {
   private async afterTurn(live: Live): Promise<void> {
     if (await this.runQueued(live.agentId)) return;
     if (this.stopping || !this.live.has(live.agentId)) return;
-    if (live.process.canTakeTurn()) {
-      // A persistent worker waits for its next turn, but not for ever.
-      live.idleTimer = setTimeout(() => {
-        live.stopReason = IDLE_STOP;
-        void live.process.stop(this.deps.config.config.limits.stop_grace_ms);
-      }, this.deps.config.config.limits.idle_timeout_ms);
-      live.idleTimer.unref();
+    // A persistent worker waits for its next turn, but not for ever.
+    if (live.process.canTakeTurn()) this.armIdle(live);
+  }
+
+  private armIdle(live: Live): void {
+    live.idleTimer = setTimeout(() => void this.idleStop(live), this.deps.config.config.limits.idle_timeout_ms);
+    live.idleTimer.unref();
+  }
+
+  /** Lets an idle process go, unless its own workers are still at work: their server lives in it. */
+  private async idleStop(live: Live): Promise<void> {
+    live.idleTimer = null;
+    if (live.turnOpen || this.live.get(live.agentId) !== live) return;
+    const agent = await this.deps.agents.get(live.agentId);
+    const children = agent ? await this.deps.agents.children(agent.session_id, agent.id) : [];
+    if (live.turnOpen || this.live.get(live.agentId) !== live) return;
+    if (children.some((child) => isInTurn(child.status))) {
+      this.armIdle(live);
+      return;
     }
+    live.stopReason = IDLE_STOP;
+    void live.process.stop(this.deps.config.config.limits.stop_grace_ms);
   }
 
   private armTurnTimer(live: Live): void {

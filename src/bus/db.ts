@@ -13,7 +13,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MaestroError } from '../errors.js';
 import { guardFile } from './file-guard.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.js';
 import { noDatabase, recoveryHint, storageError } from './storage-errors.js';
 
 export type Db = Database.Database;
@@ -195,7 +195,30 @@ function migrate(db: Db, file: string, readonly: boolean): void {
     for (const migration of MIGRATIONS) {
       if (migration.version <= version) continue;
       db.exec(migration.sql);
+      if (migration.loosen) loosenConstraints(db, migration.loosen);
       db.pragma(`user_version = ${migration.version}`);
     }
   }).immediate();
+}
+
+/** Rewrites stored table definitions (see Migration.loosen), inside the migration's transaction. */
+function loosenConstraints(db: Db, edits: NonNullable<Migration['loosen']>): void {
+  const version = db.pragma('schema_version', { simple: true }) as number;
+  // better-sqlite3 opens connections in defensive mode, which forbids writing the schema table.
+  db.unsafeMode(true);
+  db.pragma('writable_schema = ON');
+  try {
+    const edit = db.prepare(
+      `UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ? AND instr(sql, ?) > 0`,
+    );
+    for (const { table, from, to } of edits) {
+      if (edit.run(from, to, table, from).changes !== 1)
+        throw new Error(`migration: the definition of table ${table} does not hold '${from}'`);
+    }
+    // Other connections see the new definition at their next statement.
+    db.pragma(`schema_version = ${version + 1}`);
+  } finally {
+    db.pragma('writable_schema = OFF');
+    db.unsafeMode(false);
+  }
 }

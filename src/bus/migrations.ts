@@ -10,6 +10,12 @@ export interface Migration {
   version: number;
   description: string;
   sql: string;
+  /**
+   * Constraints made looser in a table's stored definition, `from` replaced by `to`: SQLite's
+   * documented way to change a CHECK that every stored row already meets, without rebuilding the
+   * table (https://sqlite.org/lang_altertable.html, "other kinds of table schema changes").
+   */
+  loosen?: Array<{ table: string; from: string; to: string }>;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -351,6 +357,26 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at  TEXT NOT NULL
       ) STRICT, WITHOUT ROWID;
     `,
+  },
+  {
+    version: 7,
+    description: "a team's lead is an agent of depth 0; the operator's steering directives",
+    sql: `
+      -- Directives a person gives a session's team (maestro steer): each is injected into the lead
+      -- and the running workers, and re-applied to later lead turns and new workers while active.
+      CREATE TABLE steering (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id  TEXT NOT NULL,
+        text        TEXT NOT NULL,
+        given_by    TEXT NOT NULL,
+        -- the bus message that announced it
+        message_seq INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        cleared_at  TEXT
+      ) STRICT;
+      CREATE INDEX steering_active ON steering (session_id, id) WHERE cleared_at IS NULL;
+    `,
+    loosen: [{ table: 'agents', from: 'CHECK (depth >= 1)', to: 'CHECK (depth >= 0)' }],
   },
 ];
 

@@ -3,15 +3,16 @@ import { runDemo } from '../demo/run.js';
 import { DEMO_REQUIREMENT } from '../demo/sample-project.js';
 import { flag, parse, str } from './args.js';
 import { useColor } from './output.js';
+import { teamExitCode } from './team.js';
 
 const HELP = `Usage: maestro demo [--live] [--keep] [--requirement TEXT]
 
-Runs the whole thing once, in a temporary copy of a small project with maestro
-installed: a real Claude Code coordinator receives /team-coordinate and runs a team
-of real Claude Code workers (planner, implementer, tester) and a supervisor through
-the maestro-tools server. Offline, a scripted model plays every agent; no key and no
-network are needed. The terminal follows the team, then prints the message bus
-timeline and a summary.
+Runs 'maestro team' once, in a temporary copy of a small project: maestro starts a
+real Claude Code lead with the team-coordinate skill, and the lead runs a team of
+real Claude Code workers (planner, implementer, tester) and a supervisor; their
+news is pushed into the lead as it arrives. Offline, a scripted model plays every
+agent; no key and no network are needed. The terminal follows the team, then
+prints the lead's report, the message bus timeline and a summary.
 
 Options:
       --live               Use the real model (needs ANTHROPIC_API_KEY)
@@ -44,9 +45,5 @@ export async function runDemoCommand(argv: string[]): Promise<number> {
     out: (line) => process.stdout.write(`${line}\n`),
     color: useColor(),
   });
-  const ok =
-    summary.coordinator.exitCode === 0 &&
-    summary.leftover.length === 0 &&
-    summary.agents.every((a) => a.status === 'shutdown');
-  return ok ? 0 : 1;
+  return teamExitCode(summary.team);
 }

@@ -14,7 +14,8 @@ maestro runs a team of real coding agents from one coordinating agent, over MCP,
 with a shared SQLite message bus.
 
 Commands:
-  demo       Watch a coordinator run a team of real Claude Code workers (offline)
+  team       Run a team in this project from the shell ('maestro team --help')
+  demo       Watch 'maestro team' run real Claude Code agents (offline)
   mcp        Serve the maestro-tools MCP server over stdio (what clients start)
   msg        Read and write the team message bus ('maestro msg --help')
   events     The event feed: messages, status changes, turns ('maestro events --help')
@@ -96,6 +97,10 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': {
       const { runDoctor } = await import('./doctor.js');
       return runDoctor(rest);
+    }
+    case 'team': {
+      const { runTeamCommand } = await import('./team.js');
+      return runTeamCommand(rest);
     }
     case 'demo': {
       const { runDemoCommand } = await import('./demo.js');

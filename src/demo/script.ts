@@ -124,101 +124,147 @@ export function demoScript(options: { session: string; requirement: string }): S
       },
     ],
   };
-  const wait = (targets: string[]) => call('wait_agent', { targets, timeout_ms: 300_000 });
+  /** What the lead's conversation holds so far: the news pushed to it and the calls it made. */
+  const history = (ctx: StepContext) => {
+    const finished: Array<{ task_name: string; turn: number }> = [];
+    for (const text of ctx.request.userTexts) {
+      // A push: its first line says what happened, the JSON block below it is what wait_agent would return.
+      const at = text.indexOf('[maestro] News: ');
+      if (at < 0) continue;
+      const body = text.slice(text.indexOf('\n', at) + 1);
+      const end = body.indexOf('\n\n[maestro]');
+      try {
+        finished.push(
+          ...(
+            JSON.parse(end < 0 ? body : body.slice(0, end)) as { finished: Array<{ task_name: string; turn: number }> }
+          ).finished,
+        );
+      } catch {
+        // not news
+      }
+    }
+    const calls: Array<{ name: string; input: Record<string, unknown> }> = [];
+    for (const message of ctx.request.body.messages ?? []) {
+      if (message.role !== 'assistant' || !Array.isArray(message.content)) continue;
+      for (const block of message.content)
+        if (block.type === 'tool_use') calls.push({ name: String(block.name), input: block.input ?? {} });
+    }
+    const did = (tool: string, field: string, value: string) =>
+      calls.some((c) => c.name.endsWith(tool) && c.input[field] === value);
+    const done = (task: string, turn = 1) => finished.some((f) => f.task_name === task && f.turn >= turn);
+    return { did, done, calls };
+  };
+  const skillRoot = (ctx: StepContext) =>
+    /installed for you at (\S+?):/.exec(ctx.request.firstUser)?.[1] ??
+    path.join(root(ctx), '.claude', 'skills', 'team-coordinate');
+  const waiting = (what: string): Step => ({ text: `Waiting for ${what}; maestro pushes their news to me.` });
 
-  const coordinator: Array<(ctx: StepContext) => Step> = [
-    (ctx) => ({
-      text: 'I will coordinate a team for this requirement. First, the coordinator’s rules.',
-      calls: [
-        call('Read', {
-          file_path: path.join(root(ctx), '.claude', 'skills', 'team-coordinate', 'roles', 'coordinator', 'role.md'),
-        }),
-      ],
-    }),
-    (ctx) => ({
-      text: `Analysis: three tasks and a checkpoint. Session ${session}.`,
-      calls: [
-        call('Write', {
-          file_path: path.join(state(ctx), 'tasks.json'),
-          content: `${JSON.stringify(tasks, null, 2)}\n`,
-        }),
-      ],
-    }),
-    () => ({
-      text: 'Spawning the resident supervisor and the planner.',
-      calls: [
-        call('spawn_agent', {
-          agent_type: 'team_supervisor',
-          task_name: 'SUPERVISOR',
-          session_id: session,
-          message: assignment('SUPERVISOR', 'supervisor', 'Stand by until a checkpoint request arrives.'),
-        }),
-        call('spawn_agent', {
-          agent_type: 'team_worker',
-          task_name: 'PLAN-001',
-          session_id: session,
-          message: assignment('PLAN-001', 'planner', 'Write the plan for cartTotal: signature, rounding, errors.'),
-        }),
-      ],
-    }),
-    () => ({ calls: [wait(['PLAN-001'])] }),
-    () => ({
-      text: 'The plan is in. Closing the planner; implementer and tester run in parallel.',
-      calls: [
-        call('close_agent', { target: 'PLAN-001' }),
-        call('spawn_agent', {
-          agent_type: 'team_worker',
-          task_name: 'IMPL-001',
-          session_id: session,
-          message: assignment(
-            'IMPL-001',
-            'implementer',
-            'Upstream: artifacts/PLAN-001.md. Implement cartTotal in src/cart.js.',
-          ),
-        }),
-        call('spawn_agent', {
-          agent_type: 'team_worker',
-          task_name: 'TEST-001',
-          session_id: session,
-          message: assignment(
-            'TEST-001',
-            'tester',
-            'Upstream: artifacts/PLAN-001.md. Write tests for cartTotal in test/cart.test.js.',
-          ),
-        }),
-      ],
-    }),
-    () => ({
-      calls: [
-        call('send_message', {
-          target: 'TEST-001',
-          message:
-            'From PLAN-001: cartTotal(cart) returns a number of currency units rounded to cents; unknown ids throw.',
-        }),
-      ],
-    }),
-    () => ({ calls: [wait(['IMPL-001', 'TEST-001'])] }),
-    () => ({ calls: [wait(['IMPL-001', 'TEST-001'])] }),
-    () => ({
-      text: 'Both done. Waking the supervisor for CHECKPOINT-001.',
-      calls: [
-        call('followup_task', {
-          target: 'SUPERVISOR',
-          message: `CHECKPOINT-001: check that PLAN-001, IMPL-001 and TEST-001 agree (artifacts in .workflow/.team/${session}/artifacts).`,
-        }),
-      ],
-    }),
-    () => ({ calls: [wait(['SUPERVISOR'])] }),
-    () => ({ calls: [call('team_msg', { operation: 'list', session_id: session, type: 'progress', last: 50 })] }),
-    () => ({
-      text: 'Checkpoint passed. Closing the team.',
-      calls: [
-        call('close_agent', { target: 'IMPL-001' }),
-        call('close_agent', { target: 'TEST-001' }),
-        call('close_agent', { target: 'SUPERVISOR' }),
-      ],
-    }),
-    () => ({
+  /**
+   * The lead decides each reply from its whole conversation (what news it was pushed, what it has
+   * done), not from a step count: how many pushes arrive, and when, depends on the workers' pace.
+   */
+  const lead = (ctx: StepContext): Step => {
+    const { did, done, calls } = history(ctx);
+    const assign = (task: string, role: string, extra: string) =>
+      assignment(task, role, extra).replace(
+        /^role_spec: .*$/m,
+        `role_spec: ${path.join(skillRoot(ctx), 'roles', role === 'supervisor' ? 'supervisor' : 'worker', 'role.md')}`,
+      );
+    if (!calls.some((c) => c.name === 'Read'))
+      return {
+        text: 'I will lead a team for this requirement. First, the coordinator’s rules.',
+        calls: [call('Read', { file_path: path.join(skillRoot(ctx), 'roles', 'coordinator', 'role.md') })],
+      };
+    if (!calls.some((c) => c.name === 'Write'))
+      return {
+        text: `Analysis: three tasks and a checkpoint. Session ${session}.`,
+        calls: [
+          call('Write', {
+            file_path: path.join(state(ctx), 'tasks.json'),
+            content: `${JSON.stringify(tasks, null, 2)}\n`,
+          }),
+        ],
+      };
+    if (!did('spawn_agent', 'task_name', 'PLAN-001'))
+      return {
+        text: 'Spawning the resident supervisor and the planner.',
+        calls: [
+          call('spawn_agent', {
+            agent_type: 'team_supervisor',
+            task_name: 'SUPERVISOR',
+            session_id: session,
+            message: assign('SUPERVISOR', 'supervisor', 'Stand by until a checkpoint request arrives.'),
+          }),
+          call('spawn_agent', {
+            agent_type: 'team_worker',
+            task_name: 'PLAN-001',
+            session_id: session,
+            message: assign('PLAN-001', 'planner', 'Write the plan for cartTotal: signature, rounding, errors.'),
+          }),
+        ],
+      };
+    if (!done('PLAN-001')) return waiting('PLAN-001');
+    if (!did('spawn_agent', 'task_name', 'IMPL-001'))
+      return {
+        text: 'The plan is in. Closing the planner; implementer and tester run in parallel.',
+        calls: [
+          call('close_agent', { target: 'PLAN-001' }),
+          call('spawn_agent', {
+            agent_type: 'team_worker',
+            task_name: 'IMPL-001',
+            session_id: session,
+            message: assign(
+              'IMPL-001',
+              'implementer',
+              'Upstream: artifacts/PLAN-001.md. Implement cartTotal in src/cart.js.',
+            ),
+          }),
+          call('spawn_agent', {
+            agent_type: 'team_worker',
+            task_name: 'TEST-001',
+            session_id: session,
+            message: assign(
+              'TEST-001',
+              'tester',
+              'Upstream: artifacts/PLAN-001.md. Write tests for cartTotal in test/cart.test.js.',
+            ),
+          }),
+        ],
+      };
+    if (!did('send_message', 'target', 'TEST-001'))
+      return {
+        calls: [
+          call('send_message', {
+            target: 'TEST-001',
+            message:
+              'From PLAN-001: cartTotal(cart) returns a number of currency units rounded to cents; unknown ids throw.',
+          }),
+        ],
+      };
+    if (!done('IMPL-001') || !done('TEST-001')) return waiting('IMPL-001 and TEST-001');
+    if (!did('followup_task', 'target', 'SUPERVISOR'))
+      return {
+        text: 'Both done. Waking the supervisor for CHECKPOINT-001.',
+        calls: [
+          call('followup_task', {
+            target: 'SUPERVISOR',
+            message: `CHECKPOINT-001: check that PLAN-001, IMPL-001 and TEST-001 agree (artifacts in .workflow/.team/${session}/artifacts).`,
+          }),
+        ],
+      };
+    if (!done('SUPERVISOR', 2)) return waiting('the supervisor’s checkpoint');
+    if (!calls.some((c) => c.name.endsWith('team_msg')))
+      return { calls: [call('team_msg', { operation: 'list', session_id: session, type: 'progress', last: 50 })] };
+    if (!did('close_agent', 'target', 'SUPERVISOR'))
+      return {
+        text: 'Checkpoint passed. Closing the team.',
+        calls: [
+          call('close_agent', { target: 'IMPL-001' }),
+          call('close_agent', { target: 'TEST-001' }),
+          call('close_agent', { target: 'SUPERVISOR' }),
+        ],
+      };
+    return {
       text: [
         `## Team report — ${session}`,
         '',
@@ -233,8 +279,8 @@ export function demoScript(options: { session: string; requirement: string }): S
         '',
         `Timeline: maestro msg list -s ${session}`,
       ].join('\n'),
-    }),
-  ];
+    };
+  };
 
   return {
     conversations: [
@@ -348,7 +394,13 @@ export function demoScript(options: { session: string; requirement: string }): S
         ],
         'Checkpoint done.',
       ),
-      { name: 'coordinator', match: { user: /team-coordinate/i }, steps: coordinator, final: 'The team is done.' },
+      // Every request of the lead is decided afresh; the steps never run out before the team is done.
+      {
+        name: 'lead',
+        match: { system: /task name lead, agent type lead/ },
+        steps: Array.from({ length: 200 }, () => lead),
+        final: 'The team is done.',
+      },
     ],
     fallback: 'OK.',
   };
