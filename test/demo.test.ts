@@ -8,7 +8,7 @@ import { openSqliteStore } from '../src/bus/sqlite-store.js';
 import { findClaude, runDemo } from '../src/demo/run.js';
 
 describe('maestro demo', () => {
-  it('a coordinator runs three workers and a supervisor from /team-coordinate to the final report, leaving nothing behind', async () => {
+  it('maestro team runs a Claude Code lead that runs three workers and a supervisor to its report, its news pushed to it, leaving nothing behind', async () => {
     const lines: string[] = [];
     const summary = await runDemo({
       live: false,
@@ -17,18 +17,37 @@ describe('maestro demo', () => {
       color: false,
       timeoutMs: 240_000,
     });
+    const { team } = summary;
     try {
-      expect(summary.coordinator.exitCode).toBe(0);
+      expect(team.end.outcome).toBe('completed');
       const model = summary.model!;
 
-      // The coordinator got the slash command with the requirement, the skill's instructions, and
-      // (having read it) the coordinator role.
-      const coordinator = model.modelRequests('coordinator');
-      const asked = coordinator[0]!.view!.userTexts.join('\n');
-      expect(asked).toContain('<command-name>/team-coordinate</command-name>');
-      expect(asked).toContain('<command-args>Add a cartTotal(cart) function to src/cart.js with tests</command-args>');
-      expect(asked).toContain('## Tool-call convention');
-      expect(JSON.stringify(coordinator[1]!.body.messages)).toContain('# Role: coordinator');
+      // The lead was told who it is, where its skill is and what the roster and requirement are;
+      // it read the coordinator's role from its own copy of the skill.
+      const lead = model.modelRequests('lead');
+      expect(lead[0]!.view!.system).toContain('You are the lead of a team of worker agents');
+      const asked = lead[0]!.view!.firstUser;
+      expect(asked).toMatch(
+        /The team-coordinate skill is installed for you at \S+\/\.maestro\/agents\/\S+\/skills\/team-coordinate/,
+      );
+      expect(asked).toContain(
+        'Roster: the team has exactly these workers, by role: planner ×1, developer ×1, tester ×1.',
+      );
+      expect(asked).toContain('Requirement: Add a cartTotal(cart) function to src/cart.js with tests');
+      expect(JSON.stringify(lead[1]!.body.messages)).toContain('# Role: coordinator');
+
+      // The lead never waited: every worker's completion reached it as a pushed turn, each once.
+      const calls = lead.flatMap((r) =>
+        r.body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : [])),
+      );
+      expect(calls.filter((b: any) => b.type === 'tool_use' && String(b.name).endsWith('wait_agent'))).toEqual([]);
+      const pushed = lead.at(-1)!.view!.userTexts.filter((t) => t.includes('[maestro] News: '));
+      const finished = pushed.flatMap(
+        (t) => JSON.parse(t.slice(t.indexOf('\n') + 1).split('\n\n[maestro]')[0]!).finished,
+      );
+      const told = finished.map((f: { task_name: string; turn: number }) => `${f.task_name}#${f.turn}`);
+      expect(new Set(told).size).toBe(told.length);
+      expect(told.sort()).toEqual(['IMPL-001#1', 'PLAN-001#1', 'SUPERVISOR#1', 'SUPERVISOR#2', 'TEST-001#1']);
 
       // Each worker was told who it is and got its assignment.
       for (const task of ['PLAN-001', 'IMPL-001', 'TEST-001', 'SUPERVISOR']) {
@@ -41,18 +60,19 @@ describe('maestro demo', () => {
       const store = openSqliteStore(`${summary.project}/.maestro/maestro.db`);
       const bus = store.messages;
       for (const task of ['PLAN-001', 'IMPL-001', 'TEST-001', 'SUPERVISOR']) {
-        const types = (await bus.list(summary.session!, { from: task }, { limit: 100 })).messages.map((m) => m.type);
+        const types = (await bus.list(team.session, { from: task }, { limit: 100 })).messages.map((m) => m.type);
         expect(types, task).toContain('progress');
         expect(types, task).toContain('task_complete');
       }
       await store.close();
-      expect(summary.agents.map((a) => [a.task_name, a.status])).toEqual([
-        ['SUPERVISOR', 'shutdown'],
-        ['PLAN-001', 'shutdown'],
-        ['IMPL-001', 'shutdown'],
-        ['TEST-001', 'shutdown'],
+      expect(team.agents.map((a) => [a.task_name, a.depth, a.status])).toEqual([
+        ['lead', 0, 'shutdown'],
+        ['SUPERVISOR', 1, 'shutdown'],
+        ['PLAN-001', 1, 'shutdown'],
+        ['IMPL-001', 1, 'shutdown'],
+        ['TEST-001', 1, 'shutdown'],
       ]);
-      expect(summary.leftover).toEqual([]);
+      expect(team.leftover).toEqual([]);
       const stray = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
         .split('\n')
         .filter((l) => l.includes(summary.project));
@@ -63,12 +83,17 @@ describe('maestro demo', () => {
         /# pass 3/,
       );
 
-      // The terminal showed the team live, then the timeline and the summary.
+      // The terminal showed the team live, the pushes into the lead, then the report, the timeline and the summary.
       const text = lines.join('\n');
       expect(text).toMatch(/▶ PLAN-001 +started \(team_worker\)/);
       expect(text).toMatch(/! TEST-001 +\(blocker\)/);
+      expect(text).toMatch(/↳ news pushed to the lead: turn 2/);
+      expect(text).toMatch(/The lead’s report\n  ## Team report — TC-tiny-shop-\d{8}/);
       expect(text).toMatch(/The bus — maestro msg list -s TC-tiny-shop-\d{8}/);
-      expect(text).toMatch(/agents +4: SUPERVISOR shutdown, PLAN-001 shutdown, IMPL-001 shutdown, TEST-001 shutdown/);
+      expect(text).toMatch(/team +completed/);
+      expect(text).toMatch(
+        /agents +5: lead shutdown, SUPERVISOR shutdown, PLAN-001 shutdown, IMPL-001 shutdown, TEST-001 shutdown/,
+      );
       expect(text).toContain('processes left behind: 0');
     } finally {
       const { rmSync } = await import('node:fs');

@@ -6,7 +6,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { liveView } from '../src/demo/progress.js';
+import { openSqliteStore } from '../src/bus/sqlite-store.js';
+import { teamView } from '../src/cli/team-view.js';
 import { visible, visibleLines } from '../src/ops/visible.js';
 import { maestro } from './helpers/cli.js';
 import { text } from './helpers/mcp.js';
@@ -81,10 +82,17 @@ describe('a worker whose output tries to forge lines', () => {
 
     await p.ok('team_msg', { operation: 'log', session_id: 'S1', summary: FORGED });
     const printed: string[] = [];
-    const view = liveView(p.dbFile, (line) => printed.push(line), false, Date.now());
-    view.sessions.add('S1');
+    const store = openSqliteStore(p.dbFile);
+    const view = teamView({
+      store,
+      sessionId: 'S1',
+      out: (line) => printed.push(line),
+      color: false,
+      json: false,
+      started: Date.now(),
+    });
     await view.poll();
-    await view.close();
+    await store.close();
     expect(printed.length).toBeGreaterThan(0);
     for (const line of printed) expect(line).not.toMatch(CONTROL);
     expect(printed.join('\n')).toContain('done\\nMSG-999');
