@@ -1,6 +1,7 @@
 /** The words maestro puts in front of a worker: who it is, where it reports, and mail it received. */
 import type { Message } from '../bus/message.js';
 import type { AgentRecord } from '../store/records.js';
+import { STEERING_TYPE } from '../store/steering-store.js';
 
 const BUILT_IN_INSTRUCTIONS = `You are a worker agent in a team run by maestro. Do the task you are given and nothing else.
 Report milestones on the team message bus with the maestro-tools team_msg tool (operation "log", type "progress"; type "blocker" at once if you are stuck).
@@ -26,21 +27,35 @@ export function systemInstructions(agent: AgentRecord, roleInstructions: string 
   ].join('\n');
 }
 
-/** The first turn: identity in a line, then the task as the spawner wrote it. */
-export function firstTurnText(agent: AgentRecord, parentName: string, task: string): string {
+/** The first turn: identity in a line, the operator's directives in force, then the task as the spawner wrote it. */
+export function firstTurnText(
+  agent: AgentRecord,
+  parentName: string,
+  task: string,
+  steering: readonly string[] = [],
+): string {
   return [
     `[maestro] You are ${agent.task_name} (${agent.agent_type}) in team session ${agent.session_id}, started by ${parentName}.`,
+    ...steering,
     '',
     task,
   ].join('\n');
 }
 
+/** How the operator's directives read wherever they are handed over (ops/steering.ts). */
+export const STEERING_PREFIX = '[OPERATOR STEERING]';
+
 export function mailText(messages: readonly Message[]): string {
-  const lines = messages.map((m) => {
-    const data = Object.keys(m.data).length ? ` ${JSON.stringify(m.data)}` : '';
-    return `- ${m.id} from ${m.from}: ${m.summary}${data}`;
-  });
-  return [`[maestro] Message${messages.length > 1 ? 's' : ''} for you:`, ...lines].join('\n');
+  // The operator's directives stand on their own lines, as the prefix the lead and workers are told to obey.
+  const steering = messages.filter((m) => m.type === STEERING_TYPE).map((m) => `${STEERING_PREFIX} ${m.summary}`);
+  const lines = messages
+    .filter((m) => m.type !== STEERING_TYPE)
+    .map((m) => {
+      const data = Object.keys(m.data).length ? ` ${JSON.stringify(m.data)}` : '';
+      return `- ${m.id} from ${m.from}: ${m.summary}${data}`;
+    });
+  const mail = lines.length ? [`[maestro] Message${lines.length > 1 ? 's' : ''} for you:`, ...lines] : [];
+  return [...steering, ...mail].join('\n');
 }
 
 /** A follow-up turn: mail that arrived while the agent was idle, then the new task. */

@@ -30,6 +30,8 @@ import { busyRetry, isBusy } from './busy.js';
 import { watchDataVersion } from './data-version.js';
 import { openDatabase, type Db, type OpenOptions } from './db.js';
 import { createMessageTables } from './message-store.js';
+import { createSteeringTables } from './steering-store.js';
+import type { SteeringStore } from '../store/steering-store.js';
 
 export type { OpenOptions };
 
@@ -62,6 +64,8 @@ const WRITES: Record<string, (result: unknown) => boolean> = {
   finish: () => true,
   expire: (expired) => expired === true,
   consumeNews: (taken) => (taken as unknown[]).length > 0,
+  give: () => true,
+  withdraw: (withdrawn) => (withdrawn as unknown[]).length > 0,
   adoptOrphans: () => false, // hands news over; nothing new happened
 };
 
@@ -83,12 +87,14 @@ export function openSqliteStore(file: string, options: OpenOptions = {}): Sqlite
 
 function createSqliteStore(db: Db, file: string): SqliteStore {
   const feed = createFeed(db);
+  const messages = createMessageTables(db);
   const tables = {
-    messages: createMessageTables(db),
+    messages,
     agents: createAgentTables(db),
     // Readers only: events are appended by the other tables, inside the changes they record.
     feed: { read: feed.read, latest: feed.latest, head: feed.head },
     control: createControlTables(db, feed),
+    steering: createSteeringTables(db, messages),
   };
   const lock = createLock();
   const changes = createNotifier((listening) => watch.listen(listening));
@@ -151,6 +157,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
       agents: within<AgentStore>(unit, tables.agents as unknown as Record<string, AnyFn>),
       feed: within<FeedStore>(unit, tables.feed as unknown as Record<string, AnyFn>),
       control: within<ControlStore>(unit, tables.control as unknown as Record<string, AnyFn>),
+      steering: within<SteeringStore>(unit, tables.steering as unknown as Record<string, AnyFn>),
       transaction: (inner) => inner(tx),
     };
     let result: T;
@@ -177,6 +184,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
     agents: direct<AgentStore>(tables.agents as unknown as Record<string, AnyFn>),
     feed: direct<FeedStore>(tables.feed as unknown as Record<string, AnyFn>),
     control: direct<ControlStore>(tables.control as unknown as Record<string, AnyFn>),
+    steering: direct<SteeringStore>(tables.steering as unknown as Record<string, AnyFn>),
     transaction,
     changes,
     async close() {

@@ -15,6 +15,7 @@ with a shared SQLite message bus.
 
 Commands:
   team       Run a team in this project from the shell ('maestro team --help')
+  steer      Steer a running team as its operator ('maestro steer --help')
   demo       Watch 'maestro team' run real Claude Code agents (offline)
   mcp        Serve the maestro-tools MCP server over stdio (what clients start)
   msg        Read and write the team message bus ('maestro msg --help')
@@ -101,6 +102,10 @@ async function main(argv: string[]): Promise<number> {
     case 'team': {
       const { runTeamCommand } = await import('./team.js');
       return runTeamCommand(rest);
+    }
+    case 'steer': {
+      const { runSteer } = await import('./steer.js');
+      return runSteer(rest);
     }
     case 'demo': {
       const { runDemoCommand } = await import('./demo.js');

@@ -4,7 +4,11 @@
  * view, stops the whole team on Ctrl-C, and ends with the lead's report, the bus timeline and a
  * summary. Nothing it started is left running when it returns.
  */
+import { createInterface, type Interface } from 'node:readline';
 import { reconcileOrphans } from '../agents/reconcile.js';
+import { MaestroError, errorMessage } from '../errors.js';
+import { clearSteering, giveSteering } from '../ops/steering.js';
+import type { Store } from '../store/store.js';
 import { processAlive } from '../agents/liveness.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { createLogger, logFilePath } from '../log.js';
@@ -28,6 +32,8 @@ export interface TerminalTeam {
   json: boolean;
   /** Stops the team when aborted, as Ctrl-C does. */
   signal?: AbortSignal | undefined;
+  /** Lines typed here steer the team (`/clear [ID]` withdraws, `/list` shows what is in force). */
+  input?: NodeJS.ReadableStream | undefined;
 }
 
 export interface TeamSummary {
@@ -59,6 +65,7 @@ export async function runTeamInTerminal(team: TerminalTeam): Promise<TeamSummary
   team.signal?.addEventListener('abort', onAbort, { once: true });
   process.on('SIGINT', onSigint);
   let view = null as TeamView | null;
+  let typing = null as Interface | null;
   const following = new AbortController();
   let follower: Promise<void> = Promise.resolve();
   try {
@@ -68,6 +75,7 @@ export async function runTeamInTerminal(team: TerminalTeam): Promise<TeamSummary
       signal: stop.signal,
       onLead: (lead) => {
         view = teamView({ store: deps.store, sessionId: lead.session_id, out, color, json, started });
+        if (team.input) typing = steerFrom(team.input, deps.store, lead.session_id, view);
         if (!json) {
           out(`${paint(color, 'bold', 'maestro team')} — session ${lead.session_id}, lead ${lead.backend}`);
           out(`project  ${team.project}`);
@@ -91,12 +99,39 @@ export async function runTeamInTerminal(team: TerminalTeam): Promise<TeamSummary
     await view?.poll();
     return await summarise(team, deps, end, started);
   } finally {
+    typing?.close();
     following.abort();
     await follower.catch(() => undefined);
     process.off('SIGINT', onSigint);
     team.signal?.removeEventListener('abort', onAbort);
     await runtime.close();
   }
+}
+
+/** Each line typed into the view is a steering directive for the team, or a command about them. */
+function steerFrom(input: NodeJS.ReadableStream, store: Store, sessionId: string, view: TeamView): Interface {
+  const lines = createInterface({ input, terminal: false });
+  lines.on('line', (line) => {
+    const text = line.trim();
+    if (!text) return;
+    const act = async () => {
+      const command = /^\/(clear|list)\b\s*(.*)$/.exec(text);
+      if (command?.[1] === 'list') {
+        const active = await store.steering.active(sessionId);
+        view.note(active.length ? active.map((d) => `#${d.id} ${d.text}`).join(' · ') : 'no steering in force');
+      } else if (command?.[1] === 'clear') {
+        const id = command[2] ? Number(command[2].replace(/^#/, '')) : undefined;
+        if (id !== undefined && !Number.isSafeInteger(id))
+          throw new MaestroError('invalid_input', `/clear takes a directive id (like /clear 2), not '${command[2]}'`);
+        const cleared = await clearSteering(store, SHELL_USER, sessionId, id);
+        view.note(cleared.length ? `cleared ${cleared.map((d) => `#${d.id}`).join(', ')}` : 'no steering was in force');
+      } else {
+        await giveSteering(store, SHELL_USER, sessionId, text);
+      }
+    };
+    act().catch((error: unknown) => view.note(`not steered: ${errorMessage(error)}`));
+  });
+  return lines;
 }
 
 async function summarise(

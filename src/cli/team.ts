@@ -33,7 +33,8 @@ Options:
 Exit status: 0 when the lead completed, 1 when it failed or the team was
 stopped, 2 for a usage error.
 
-Steer a running team from another shell: maestro steer -s <session> "<directive>"`;
+While it runs, a line typed here steers the team (as 'maestro steer' does from
+another shell); '/list' shows the steering in force, '/clear [ID]' withdraws it.`;
 
 const LEADS = ['claude', 'codex'] as const;
 
@@ -127,6 +128,9 @@ export async function runTeamCommand(argv: string[]): Promise<number> {
     out: (line) => process.stdout.write(`${line}\n`),
     color: useColor() && !request.json,
     json: request.json,
+    input: process.stdin,
   });
+  // Typed lines steer while the team runs; afterwards nothing more is read.
+  process.stdin.destroy();
   return teamExitCode(summary);
 }

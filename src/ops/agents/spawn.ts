@@ -15,6 +15,7 @@ import { createWorktree, removeWorktree, type Worktree } from '../../agents/work
 import type { BackendName } from '../../backends/types.js';
 import { MaestroError } from '../../errors.js';
 import { RESERVED_ROLES, type Caller } from '../caller.js';
+import { steeringLines } from '../steering.js';
 import type { AgentDeps } from './deps.js';
 import { startReserved } from './reservation.js';
 
@@ -159,7 +160,13 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
   await startReserved(deps, reserved, async () => {
     await deps.session.remember(caller, sessionId);
     const parentName = parent?.task_name ?? 'the coordinator';
-    await deps.supervisor.runTurn(reserved, firstTurnText(reserved, parentName, input.message), input.message);
+    // The operator's directives in force apply to a worker spawned after them.
+    const steering = steeringLines(await deps.store.steering.active(sessionId));
+    await deps.supervisor.runTurn(
+      reserved,
+      firstTurnText(reserved, parentName, input.message, steering),
+      input.message,
+    );
   });
   const after = (await deps.agents.get(id))!;
   deps.logger.info(

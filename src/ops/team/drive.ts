@@ -9,7 +9,7 @@ import { isInTurn } from '../../agents/status.js';
 import type { AgentRecord } from '../../store/records.js';
 import type { AgentDeps } from '../agents/deps.js';
 import { latestTurn } from '../agents/view.js';
-import { hasInbox, leadInbox, takeInbox } from './inbox.js';
+import { hasInbox, leadInbox, leadTurnText, takeInbox } from './inbox.js';
 
 export type TeamOutcome = 'completed' | 'errored' | 'stopped';
 
@@ -72,7 +72,8 @@ export async function driveTeam(deps: AgentDeps, start: AgentRecord, options: Dr
         if (await hasInbox(deps, lead)) {
           const delivery = await takeInbox(deps, lead);
           if (delivery) {
-            await deps.supervisor.runTurn(lead, delivery.text, 'news from the team');
+            const text = await leadTurnText(deps, lead, delivery.text, delivery.messageIds);
+            await deps.supervisor.runTurn(lead, text, 'news from the team');
             options.onPush?.(lead, delivery.text);
             continue;
           }
@@ -82,7 +83,7 @@ export async function driveTeam(deps: AgentDeps, start: AgentRecord, options: Dr
           // came before. It is asked once to finish; a lead that ends that turn too is done.
           const asked = (await latestTurn(deps, lead))?.task === QUIET;
           if (!asked && (await othersOpen(deps, lead))) {
-            await deps.supervisor.runTurn(lead, QUIET_TEXT, QUIET);
+            await deps.supervisor.runTurn(lead, await leadTurnText(deps, lead, QUIET_TEXT), QUIET);
             options.onPush?.(lead, QUIET_TEXT);
             continue;
           }

@@ -11,6 +11,7 @@ import type { Delivery, Inbox } from '../../agents/supervisor.js';
 import type { AgentRecord } from '../../store/records.js';
 import type { AgentDeps } from '../agents/deps.js';
 import { waitAgent } from '../agents/wait.js';
+import { steeringLines } from '../steering.js';
 
 /** The lead's inbox, for its turns started by maestro and for what joins a running one. */
 export function leadInbox(deps: AgentDeps): Inbox {
@@ -44,4 +45,19 @@ export async function takeInbox(deps: AgentDeps, lead: AgentRecord): Promise<Del
     ids.push(...mail.map((m) => m.id));
   }
   return parts.length ? { text: parts.join('\n\n'), messageIds: ids } : null;
+}
+
+/**
+ * The text of a lead turn maestro starts: `body`, then every steering directive in force that
+ * it does not already announce — the operator's directives are re-applied to each lead turn.
+ */
+export async function leadTurnText(
+  deps: AgentDeps,
+  lead: AgentRecord,
+  body: string,
+  told: readonly string[] = [],
+): Promise<string> {
+  const inForce = (await deps.store.steering.active(lead.session_id)).filter((d) => !told.includes(d.message_id));
+  if (inForce.length === 0) return body;
+  return [body, '', "[maestro] The operator's steering in force:", ...steeringLines(inForce)].join('\n');
 }

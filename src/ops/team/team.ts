@@ -15,7 +15,7 @@ import { SHELL_USER } from '../caller.js';
 import { closeAgent } from '../agents/control.js';
 import type { AgentDeps } from '../agents/deps.js';
 import { driveTeam, type DriveOptions, type TeamEnd } from './drive.js';
-import { takeInbox } from './inbox.js';
+import { leadTurnText, takeInbox } from './inbox.js';
 import { findLead, startLead, type LeadOptions } from './lead.js';
 
 export type TeamStart = { kind: 'new'; lead: LeadOptions } | { kind: 'resume'; sessionId: string };
@@ -47,7 +47,8 @@ async function resumeLead(deps: AgentDeps, sessionId: string): Promise<AgentReco
     await deps.agents.endTurn(lead.id, lead.turn, { status: 'interrupted', error: 'the team was stopped' });
   const now = (await deps.agents.get(lead.id))!;
   const missed = await takeInbox(deps, now);
-  await deps.supervisor.runTurn(now, missed ? `${RESUMED}\n\n${missed.text}` : RESUMED, 'resume the team');
+  const body = missed ? `${RESUMED}\n\n${missed.text}` : RESUMED;
+  await deps.supervisor.runTurn(now, await leadTurnText(deps, now, body, missed?.messageIds), 'resume the team');
   return (await deps.agents.get(lead.id))!;
 }
 
