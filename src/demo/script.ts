@@ -1,11 +1,12 @@
 /**
- * What the scripted model says in the offline demo, for each agent: the coordinator follows the
- * team-coordinate skill (reads its role, writes the task graph, spawns, waits, passes findings on,
- * wakes the supervisor for a checkpoint, closes everyone, reports); three workers and the
- * supervisor log milestones, write their deliverables and report. Conversations are matched by
- * the identity maestro puts in each worker's system prompt; the coordinator is everyone else.
+ * What the scripted model says in the offline demo, for each agent: the lead follows the
+ * team-coordinate skill (reads its role, writes the task graph, spawns, passes findings on, wakes
+ * the supervisor for a checkpoint, closes everyone, reports), deciding each reply from the news
+ * maestro pushed to it; three workers and the supervisor log milestones, write their deliverables
+ * and report. Conversations are matched by the identity maestro puts in each agent's system prompt.
  */
 import path from 'node:path';
+import { parsePushedNews } from '../ops/team/inbox.js';
 import type { RequestView, Script, Step, StepContext, ToolCall } from '../scripted/script.js';
 
 const IDENTITY =
@@ -127,22 +128,7 @@ export function demoScript(options: { session: string; requirement: string }): S
   /** What the lead's conversation holds so far: the news pushed to it and the calls it made. */
   const history = (ctx: StepContext) => {
     const finished: Array<{ task_name: string; turn: number }> = [];
-    for (const text of ctx.request.userTexts) {
-      // A push: its first line says what happened, the JSON block below it is what wait_agent would return.
-      const at = text.indexOf('[maestro] News: ');
-      if (at < 0) continue;
-      const body = text.slice(text.indexOf('\n', at) + 1);
-      const end = body.indexOf('\n\n[maestro]');
-      try {
-        finished.push(
-          ...(
-            JSON.parse(end < 0 ? body : body.slice(0, end)) as { finished: Array<{ task_name: string; turn: number }> }
-          ).finished,
-        );
-      } catch {
-        // not news
-      }
-    }
+    for (const text of ctx.request.userTexts) finished.push(...(parsePushedNews(text)?.finished ?? []));
     const calls: Array<{ name: string; input: Record<string, unknown> }> = [];
     for (const message of ctx.request.body.messages ?? []) {
       if (message.role !== 'assistant' || !Array.isArray(message.content)) continue;

@@ -10,8 +10,24 @@ import { mailText } from '../../agents/prompt.js';
 import type { Delivery, Inbox } from '../../agents/supervisor.js';
 import type { AgentRecord } from '../../store/records.js';
 import type { AgentDeps } from '../agents/deps.js';
-import { waitAgent } from '../agents/wait.js';
+import { waitAgent, type WaitResult } from '../agents/wait.js';
 import { steeringLines } from '../steering.js';
+
+/** How a push of news starts: its first line says what happened, the JSON below it is the news. */
+export const NEWS_HEADER = '[maestro] News: ';
+
+/** The news in a text maestro pushed (what a scripted lead or a test reads back); null when it holds none. */
+export function parsePushedNews(text: string): Pick<WaitResult, 'agents' | 'messages' | 'finished'> | null {
+  const at = text.indexOf(NEWS_HEADER);
+  if (at < 0) return null;
+  const body = text.slice(text.indexOf('\n', at) + 1);
+  const end = body.indexOf('\n\n[');
+  try {
+    return JSON.parse(end < 0 ? body : body.slice(0, end)) as Pick<WaitResult, 'agents' | 'messages' | 'finished'>;
+  } catch {
+    return null;
+  }
+}
 
 /** The lead's inbox, for its turns started by maestro and for what joins a running one. */
 export function leadInbox(deps: AgentDeps): Inbox {
@@ -32,7 +48,7 @@ export async function takeInbox(deps: AgentDeps, lead: AgentRecord): Promise<Del
     const news = await waitAgent(deps, agentCaller(lead), { timeout_ms: 0, session_id: lead.session_id });
     if (news.finished.length > 0 || news.messages.length > 0) {
       parts.push(
-        `[maestro] News: ${news.message}. What wait_agent would have returned (it will not return it again):`,
+        `${NEWS_HEADER}${news.message}. What wait_agent would have returned (it will not return it again):`,
         JSON.stringify({ agents: news.agents, messages: news.messages, finished: news.finished }, null, 1),
       );
       ids.push(...news.messages.map((m) => m.id));
