@@ -249,7 +249,7 @@ describe('rules and limits', () => {
   it('rejects what it cannot do with errors that say what is allowed', async () => {
     const p = await startProject({ config: { limits: { max_open_agents: 2 } } });
     expect(await p.fails('spawn_agent', { message: 'x', agent_type: 'wizard' })).toMatch(
-      /unknown agent_type 'wizard'; known types: default, team_supervisor, team_worker/,
+      /unknown agent_type 'wizard'; known types: default, lead, team_supervisor, team_worker/,
     );
     expect(
       await p.fails('spawn_agent', { message: 'x', fork_turns: 'all', backend: 'command', command: ['true'] }),

@@ -16,7 +16,7 @@ function dataDirWith(config: unknown): string {
 describe('project configuration', () => {
   it('works with no file: the skills’ agent types run on Claude Code, with the documented limits', () => {
     const config = loadConfig({ dataDir: path.join(tempDir(), '.maestro'), env: {} });
-    expect(Object.keys(config.agentTypes()).sort()).toEqual(['default', 'team_supervisor', 'team_worker']);
+    expect(Object.keys(config.agentTypes()).sort()).toEqual(['default', 'lead', 'team_supervisor', 'team_worker']);
     expect(config.agentType('team_worker').backend).toBe('claude');
     expect(config.config.limits).toMatchObject({ max_open_agents: 8, max_depth: 2 });
     expect(config.executable('codex')).toEqual(['codex']);
@@ -55,7 +55,7 @@ describe('project configuration', () => {
     );
     expect(() => loadConfig({ dataDir: dataDirWith('{ not json'), env: {} })).toThrow(/is not valid JSON/);
     expect(() => loadConfig({ dataDir: dataDirWith({}), env: {} }).agentType('wizard')).toThrow(
-      /unknown agent_type 'wizard'; known types: default, team_supervisor, team_worker/,
+      /unknown agent_type 'wizard'; known types: default, lead, team_supervisor, team_worker/,
     );
   });
 

@@ -68,7 +68,7 @@ describe('the npm package', () => {
 
     const help = await execa(process.execPath, [bin, '--help'], { env, extendEnv: false, reject: false });
     expect(help.exitCode).toBe(0);
-    expect(help.stdout).toMatch(/^  demo +Watch a coordinator/m);
+    expect(help.stdout).toMatch(/^  demo +Watch 'maestro team' run/m);
 
     const demo = await execa(process.execPath, [bin, 'demo'], {
       env: { ...env, NO_COLOR: '1' },
@@ -78,7 +78,7 @@ describe('the npm package', () => {
     });
     expect(demo.exitCode, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(
-      /agents +4: SUPERVISOR shutdown, PLAN-001 shutdown, IMPL-001 shutdown, TEST-001 shutdown/,
+      /agents +5: lead shutdown, SUPERVISOR shutdown, PLAN-001 shutdown, IMPL-001 shutdown, TEST-001 shutdown/,
     );
     expect(demo.stdout).toContain('processes left behind: 0');
   }, 300_000);
