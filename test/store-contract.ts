@@ -499,5 +499,46 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         }),
       );
     });
+
+    describe('steering and budgets', () => {
+      it(
+        'a directive is announced on the bus to everyone in the same write, in force until withdrawn',
+        withStore(async (store) => {
+          const { directive, message } = await store.steering.give('s1', 'Use tabs', 'user');
+          expect(message).toMatchObject({ from: 'user', to: 'all', type: 'steering', summary: 'Use tabs' });
+          expect(directive).toMatchObject({ id: 1, text: 'Use tabs', given_by: 'user', message_id: message.id });
+          await store.steering.give('s1', 'Ship by five', 'user');
+          await store.steering.give('s2', 'Elsewhere', 'user');
+          expect((await store.steering.active('s1')).map((d) => d.text)).toEqual(['Use tabs', 'Ship by five']);
+          expect((await store.steering.withdraw('s1', 'user', 1)).map((d) => d.id)).toEqual([1]);
+          expect(await store.steering.withdraw('s1', 'user', 1)).toEqual([]);
+          expect((await store.steering.active('s1')).map((d) => d.text)).toEqual(['Ship by five']);
+          expect((await store.steering.withdraw('s1', 'user')).map((d) => d.text)).toEqual(['Ship by five']);
+          expect(await store.steering.active('s1')).toEqual([]);
+          expect((await store.steering.active('s2')).map((d) => d.text)).toEqual(['Elsewhere']);
+        }),
+      );
+
+      it(
+        "a session's budget replaces the one set before, keeps its clock unless restarted, and each notice is given once",
+        withStore(async (store) => {
+          expect(await store.budgets.get('s1')).toBeNull();
+          const first = await store.budgets.set('s1', { usd: 0.5, max_agents: 3 });
+          expect(first.limits).toEqual({ usd: 0.5, max_agents: 3 });
+          const raised = await store.budgets.set('s1', { usd: 2 });
+          expect(raised).toEqual({ session_id: 's1', limits: { usd: 2 }, started_at: first.started_at });
+          const restarted = await store.budgets.set('s1', { usd: 2 }, '2030-01-01T00:00:00.000Z');
+          expect(restarted.started_at).toBe('2030-01-01T00:00:00.000Z');
+
+          const warns = await Promise.all([1, 2, 3].map(() => store.budgets.warn('s1', 'usd:80:2', first.started_at)));
+          expect(warns.filter(Boolean)).toHaveLength(1);
+          expect(await store.budgets.warn('s1', 'usd:100:2', first.started_at)).toBe(true);
+          // A session without a budget of its own (the configuration's) keeps its notices too, and no limits.
+          expect(await store.budgets.warn('s2', 'tokens:80:100', first.started_at)).toBe(true);
+          expect(await store.budgets.warn('s2', 'tokens:80:100', first.started_at)).toBe(false);
+          expect((await store.budgets.get('s2'))!.limits).toEqual({});
+        }),
+      );
+    });
   });
 }

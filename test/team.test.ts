@@ -313,6 +313,92 @@ describe('maestro team', () => {
     expect(leftovers(await agentsOf(team, session))).toEqual([]);
   }, 300_000);
 
+  it('a budget of a few cents: once it is spent the lead’s next spawn is refused with the budget error, the running worker turn is interrupted, and the lead reports', async () => {
+    const session = 'TC-budget';
+    const budgetLead = (ctx: StepContext): Step => {
+      const { did, calls } = history(ctx.request);
+      const pushed = ctx.request.userTexts.some((t) => t.startsWith('[maestro]') && t !== ctx.request.userTexts[0]);
+      if (!did('spawn_agent', 'DEV-1'))
+        return {
+          text: 'Starting the team.',
+          calls: ['DEV-1', 'TEST-1'].map((w) => ({
+            tool: 'spawn_agent',
+            input: { agent_type: 'team_worker', task_name: w, session_id: session, message: `Do ${w}'s part.` },
+          })),
+        };
+      if (!pushed) return { text: 'Waiting for news.' };
+      if (!did('spawn_agent', 'EXTRA-1'))
+        return {
+          calls: [
+            {
+              tool: 'spawn_agent',
+              input: { agent_type: 'team_worker', task_name: 'EXTRA-1', session_id: session, message: 'More.' },
+            },
+          ],
+        };
+      const open = ['DEV-1', 'TEST-1'].filter((w) => !did('close_agent', w));
+      if (open.length) return { calls: open.map((w) => ({ tool: 'close_agent', input: { target: w } })) };
+      return { text: `REPORT: stopped by the budget after ${calls.length} calls.` };
+    };
+    const team = await teamProject((dir) => ({
+      conversations: [
+        {
+          name: 'lead',
+          match: { system: /task name lead, agent type lead/ },
+          steps: Array.from({ length: 100 }, () => budgetLead),
+          final: 'REPORT: done.',
+        },
+        heldWorker('DEV-1', dir),
+        quickWorker('TEST-1'),
+      ],
+    }));
+    const result = await runTeam(team, [
+      '--dev',
+      '1',
+      '--test',
+      '1',
+      '--session',
+      session,
+      '--budget-usd',
+      '0.02',
+      'Go',
+    ]).exited;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+
+    // The refused spawn: the lead was told why, what was used and how to raise it; nothing was recorded.
+    const leadRequests = team.model.modelRequests('lead');
+    const refusal = leadRequests
+      .map((r) => JSON.stringify(r.body.messages))
+      .find((m) => m.includes('spawn_agent refused'));
+    expect(refusal).toMatch(
+      /spawn_agent refused: session TC-budget's budget is spent \(usd \$\d\.\d{4} of \$0\.0200 used\)\. Raise it with: maestro budget -s TC-budget --usd <more>/,
+    );
+    const agents = await agentsOf(team, session);
+    expect(agents.map((a) => a.task_name)).toEqual(['lead', 'DEV-1', 'TEST-1']);
+    // DEV-1 was in its held shell command when the budget ran out: that turn was interrupted.
+    const store = openSqliteStore(path.join(team.dir, '.maestro', 'maestro.db'), { create: false });
+    try {
+      const dev = agents.find((a) => a.task_name === 'DEV-1')!;
+      expect((await store.agents.turns(dev.id)).map((t) => t.status)).toEqual(['interrupted']);
+      const notices = (await store.messages.list(session, { type: 'budget' }, { limit: 10 })).messages;
+      expect(notices.at(-1)).toMatchObject({ from: 'maestro', to: 'lead' });
+      expect(notices.at(-1)!.summary).toMatch(/^Budget 100%: usd \$\d\.\d{4} of \$0\.0200 used; /);
+    } finally {
+      await store.close();
+    }
+    expect(holding(team.dir)).toEqual([]);
+
+    // The terminal shows the budget, its use as turns end, the notice, and the summary against it.
+    const out = result.stdout;
+    expect(out).toMatch(/budget +usd \$0\.0000 of \$0\.0200 \(0%\) +raise +maestro budget -s TC-budget --usd N/);
+    expect(out).toMatch(/\$ budget +usd \$\d\.\d{4} of \$0\.0200 \(\d+%, spent\)/);
+    expect(out).toMatch(/! maestro → lead \(budget\) Budget 100%: usd/);
+    expect(out).toMatch(/REPORT: stopped by the budget/);
+    expect(out).toMatch(/ {2}budget +usd \$\d\.\d{4} of \$0\.0200 \(\d+%, spent\)/);
+    expect(leftovers(agents)).toEqual([]);
+  }, 300_000);
+
   it('runs a Codex lead the same way: its workers’ completions are pushed into it as new turns', async () => {
     const session = 'TC-codex';
     const team = await teamProject(() => ({ conversations: [quickWorker('DEV-1'), quickWorker('TEST-1')] }), {

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MaestroError } from '../errors.js';
 import { BACKEND_NAMES, CODEX_TRANSPORTS, type BackendName } from '../backends/types.js';
+import { budgetLimitsSchema } from '../store/budget-store.js';
+import { DEFAULT_PRICING, priceOf, priceSchema, type Price } from './pricing.js';
 import { ENV_NAME, ENV_PATTERN, reservedReason } from './worker-env.js';
 
 export const CONFIG_FILE = 'config.json';
@@ -81,6 +83,8 @@ const configSchema = z.strictObject({
     .array(z.string().min(1, { error: 'expected a directory path' }))
     .max(100)
     .default([]),
+  /** Dollars per million tokens by model, for Codex (which reports no cost): added to the defaults (agents/pricing.ts). */
+  pricing: z.record(z.string().min(1), priceSchema).default({}),
   limits: z
     .strictObject({
       max_open_agents: z.number().int().min(1).max(1000).default(8),
@@ -103,6 +107,8 @@ const configSchema = z.strictObject({
       result_chars: z.number().int().min(100).max(1_000_000).default(8000),
       /** How long a server waits for the server that runs an agent to take a control request. */
       control_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+      /** Every session's budget (a session's own, set by maestro team or maestro budget, wins field by field). */
+      budget: budgetLimitsSchema.optional(),
     })
     .default({
       max_open_agents: 8,
@@ -137,6 +143,8 @@ export interface ProjectConfig {
   /** The agent type's settings, or an error listing the known types. */
   agentType(name: string): AgentTypeConfig;
   executable(backend: BackendName): string[];
+  /** What a model's tokens cost (agents/pricing.ts). */
+  price(model: string | null): Price;
 }
 
 export function loadConfig(options: { dataDir: string; env?: NodeJS.ProcessEnv }): ProjectConfig {
@@ -158,6 +166,7 @@ export function loadConfig(options: { dataDir: string; env?: NodeJS.ProcessEnv }
   }
   const config = parsed.data;
   const types = { ...BUILT_IN_TYPES, ...config.agent_types };
+  const pricing = { ...DEFAULT_PRICING, ...config.pricing };
   return {
     config,
     projectRoot: path.dirname(options.dataDir),
@@ -173,6 +182,7 @@ export function loadConfig(options: { dataDir: string; env?: NodeJS.ProcessEnv }
       }
       return found;
     },
+    price: (model) => priceOf(pricing, model),
     executable(backend) {
       if (backend === 'command') return [];
       return config.backends[backend]?.command ?? [backend];

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AGENT_STATUSES } from './status.js';
 
 export const usageSchema = z.object({
+  /** Every input token, the cached ones included. */
   input_tokens: z.number(),
   cached_input_tokens: z.number(),
   output_tokens: z.number(),

@@ -22,11 +22,12 @@ import type { MessageStore } from '../store/message-store.js';
 import type { AgentRecord } from '../store/records.js';
 import type { Notifier } from '../store/store.js';
 import type { BackendRegistry } from '../backends/registry.js';
-import type { Backend, BackendEvent, LaunchSpec, WorkerProcess } from '../backends/types.js';
+import type { Backend, BackendEvent, LaunchSpec, Usage, WorkerProcess } from '../backends/types.js';
 import { MaestroError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { addSecretsFrom } from '../secrets.js';
 import type { ProjectConfig } from './config.js';
+import { priced } from './pricing.js';
 import { mailText, systemInstructions } from './prompt.js';
 import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
 import { SELF_OWNER, ownedHere, runElsewhere, startToken } from './liveness.js';
@@ -100,6 +101,7 @@ export class Supervisor {
   private unwatch: (() => void) | null = null;
   /** Called at each foreign change once this server has run a worker (ops/agents/control-requests.ts). */
   private controlListener: (() => void) | null = null;
+  private turnListener: ((agentId: string) => void) | null = null;
   private stopping = false;
   /** Per agent, the last turn start still being recorded: the next one starts after it. */
   private readonly starting = new Map<string, Promise<unknown>>();
@@ -119,9 +121,19 @@ export class Supervisor {
     return this.live.size;
   }
 
+  /** The agents whose processes this server runs now. */
+  liveAgentIds(): string[] {
+    return [...this.live.keys()];
+  }
+
   /** `listener` is called at every change another process makes, once this server has run a worker. */
   onChangeWhileOwning(listener: () => void): void {
     this.controlListener = listener;
+  }
+
+  /** `listener` is called once the end of each turn of an agent this server runs is recorded. */
+  onTurnEnded(listener: (agentId: string) => void): void {
+    this.turnListener = listener;
   }
 
   /**
@@ -406,6 +418,14 @@ export class Supervisor {
     };
   }
 
+  /** Usage with its cost: Codex reports only tokens, which the configuration's pricing turns into dollars. */
+  private async costed(agentId: string, usage: Usage | null, model: string | null): Promise<Usage | null> {
+    if (!usage || usage.cost_usd > 0) return usage;
+    const agent = await this.deps.agents.get(agentId);
+    if (agent?.backend !== 'codex') return usage;
+    return priced(usage, this.deps.config.price(model ?? agent.model));
+  }
+
   /** Called by the backend; handled in order on the process's chain. */
   private onEvent(live: Live, event: BackendEvent): void {
     void this.enqueue(live, () => this.handle(live, event), undefined);
@@ -436,11 +456,12 @@ export class Supervisor {
             status,
             final_message: event.final_message,
             error,
-            usage: event.usage,
+            usage: await this.costed(live.agentId, event.usage, event.model ?? null),
           });
           // Only once the ending is recorded: if writing it failed, the exit below still ends the turn.
           live.turnOpen = false;
           live.transcript.append('end', `${live.turn} ${status}${error ? `: ${error}` : ''}`);
+          this.turnListener?.(live.agentId);
           await this.afterTurn(live);
           return;
         }
@@ -459,6 +480,7 @@ export class Supervisor {
             live.turnOpen = false;
             await agents.endTurn(live.agentId, live.turn, ending);
             live.transcript.append('end', `${live.turn} ${ending.status}: ${ending.error}`);
+            this.turnListener?.(live.agentId);
           }
           live.transcript.append('exit', event.error ?? `${event.signal ?? `code ${event.code}`}`);
           await this.runQueued(live.agentId);

@@ -120,9 +120,12 @@ export const claudeBackend: Backend = {
           const cost = totalCost !== undefined ? Math.max(0, totalCost - costSoFar) : 0;
           costSoFar = totalCost ?? costSoFar;
           const tokens = asObject(line.usage) ?? {};
+          // As Codex counts them: the cached input is part of the input.
+          const cached = asNumber(tokens.cache_read_input_tokens) ?? 0;
           const usage: Usage = {
-            input_tokens: (asNumber(tokens.input_tokens) ?? 0) + (asNumber(tokens.cache_creation_input_tokens) ?? 0),
-            cached_input_tokens: asNumber(tokens.cache_read_input_tokens) ?? 0,
+            input_tokens:
+              (asNumber(tokens.input_tokens) ?? 0) + (asNumber(tokens.cache_creation_input_tokens) ?? 0) + cached,
+            cached_input_tokens: cached,
             output_tokens: asNumber(tokens.output_tokens) ?? 0,
             cost_usd: cost,
           };

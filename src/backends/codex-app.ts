@@ -106,7 +106,7 @@ export const codexAppServerBackend: Backend = {
         const id = asText(asObject(asObject(opened)?.thread)?.id);
         if (!id) throw new Error('no thread id in the answer');
         threadId = id;
-        reader.thread(id);
+        reader.thread(id, asText(asObject(opened)?.model));
       } catch (error) {
         failTurn(
           turn.resumeSessionId ? `codex could not resume thread ${turn.resumeSessionId}` : 'codex could not start',

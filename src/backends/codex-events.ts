@@ -14,8 +14,8 @@ type Params = Record<string, unknown>;
 export interface CodexTurnReader {
   /** A notification from the app-server. */
   notification(method: string, params: Params): void;
-  /** The thread is known (from `thread/start` or `thread/resume`). */
-  thread(id: string): void;
+  /** The thread is known (from `thread/start` or `thread/resume`), and the model it runs when codex says. */
+  thread(id: string, model?: string): void;
   /** We asked for a turn: it is open from now on, its id still unknown. */
   open(): void;
   /** The id of the open turn (from `turn/start`'s response). */
@@ -78,7 +78,9 @@ export function createCodexTurnReader(emit: (event: BackendEvent) => void): Code
   let usage: Usage | null = null;
   let failure: string | null = null;
 
-  const thread = (id: string) => {
+  let model: string | null = null;
+  const thread = (id: string, named?: string) => {
+    if (named) model = named;
     if (id === threadId) return;
     threadId = id;
     emit({ kind: 'session', id });
@@ -92,7 +94,7 @@ export function createCodexTurnReader(emit: (event: BackendEvent) => void): Code
 
   const end = (outcome: 'completed' | 'errored' | 'interrupted', error: string | null) => {
     if (!open) return;
-    const event: BackendEvent = { kind: 'turn_end', outcome, final_message: lastMessage, error, usage };
+    const event: BackendEvent = { kind: 'turn_end', outcome, final_message: lastMessage, error, usage, model };
     open = false;
     currentTurn = null;
     interruptAsked = false;

@@ -40,6 +40,8 @@ export type BackendEvent =
       final_message: string | null;
       error: string | null;
       usage: Usage | null;
+      /** The model that answered, when the backend names it (to price tokens a backend reports no cost for). */
+      model?: string | null;
       /** A structured result the process produced itself (the command backend's final JSON line). */
       result?: Record<string, unknown>;
     }

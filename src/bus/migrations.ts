@@ -360,7 +360,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    description: "a team's lead is an agent of depth 0; the operator's steering directives",
+    description: "a team's lead is an agent of depth 0; the operator's steering directives; session budgets",
     sql: `
       -- Directives a person gives a session's team (maestro steer): each is injected into the lead
       -- and the running workers, and re-applied to later lead turns and new workers while active.
@@ -375,6 +375,18 @@ export const MIGRATIONS: readonly Migration[] = [
         cleared_at  TEXT
       ) STRICT;
       CREATE INDEX steering_active ON steering (session_id, id) WHERE cleared_at IS NULL;
+
+      -- A session's own budget (maestro team --budget-usd …): it replaces limits.budget of the
+      -- configuration for that session. warned: the budget notices already given, as a JSON list.
+      CREATE TABLE session_budgets (
+        session_id   TEXT PRIMARY KEY,
+        usd          REAL,
+        tokens       INTEGER,
+        max_agents   INTEGER,
+        max_minutes  REAL,
+        started_at   TEXT NOT NULL,
+        warned       TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(warned))
+      ) STRICT, WITHOUT ROWID;
     `,
     loosen: [{ table: 'agents', from: 'CHECK (depth >= 1)', to: 'CHECK (depth >= 0)' }],
   },

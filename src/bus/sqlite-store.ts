@@ -31,6 +31,8 @@ import { watchDataVersion } from './data-version.js';
 import { openDatabase, type Db, type OpenOptions } from './db.js';
 import { createMessageTables } from './message-store.js';
 import { createSteeringTables } from './steering-store.js';
+import { createBudgetTables } from './budget-store.js';
+import type { BudgetStore } from '../store/budget-store.js';
 import type { SteeringStore } from '../store/steering-store.js';
 
 export type { OpenOptions };
@@ -65,6 +67,8 @@ const WRITES: Record<string, (result: unknown) => boolean> = {
   expire: (expired) => expired === true,
   consumeNews: (taken) => (taken as unknown[]).length > 0,
   give: () => true,
+  set: () => true,
+  warn: (recorded) => recorded === true,
   withdraw: (withdrawn) => (withdrawn as unknown[]).length > 0,
   adoptOrphans: () => false, // hands news over; nothing new happened
 };
@@ -95,6 +99,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
     feed: { read: feed.read, latest: feed.latest, head: feed.head },
     control: createControlTables(db, feed),
     steering: createSteeringTables(db, messages),
+    budgets: createBudgetTables(db),
   };
   const lock = createLock();
   const changes = createNotifier((listening) => watch.listen(listening));
@@ -158,6 +163,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
       feed: within<FeedStore>(unit, tables.feed as unknown as Record<string, AnyFn>),
       control: within<ControlStore>(unit, tables.control as unknown as Record<string, AnyFn>),
       steering: within<SteeringStore>(unit, tables.steering as unknown as Record<string, AnyFn>),
+      budgets: within<BudgetStore>(unit, tables.budgets as unknown as Record<string, AnyFn>),
       transaction: (inner) => inner(tx),
     };
     let result: T;
@@ -185,6 +191,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
     feed: direct<FeedStore>(tables.feed as unknown as Record<string, AnyFn>),
     control: direct<ControlStore>(tables.control as unknown as Record<string, AnyFn>),
     steering: direct<SteeringStore>(tables.steering as unknown as Record<string, AnyFn>),
+    budgets: direct<BudgetStore>(tables.budgets as unknown as Record<string, AnyFn>),
     transaction,
     changes,
     async close() {

@@ -10,6 +10,7 @@ import { createRuntime } from '../mcp/runtime.js';
 import { closeAgent } from '../ops/agents/control.js';
 import { findAgent } from '../ops/agents/targets.js';
 import { agentView, latestTurn, resultPreview } from '../ops/agents/view.js';
+import { budgetLine, sessionBudget, type BudgetView } from '../ops/budget.js';
 import { SHELL_USER } from '../ops/caller.js';
 import { MaestroError } from '../errors.js';
 import { fromSqliteError } from '../bus/storage-errors.js';
@@ -80,7 +81,12 @@ export async function runAgents(argv: string[]): Promise<number> {
           session_id: a.session_id,
         })),
       );
-      if (flag(parsed, 'json')) return (out(JSON.stringify({ agents: views }, null, 2)), 0);
+      const budgets: Record<string, BudgetView> = {};
+      for (const id of new Set(views.map((v) => v.session_id))) {
+        const budget = await sessionBudget(deps, id);
+        if (budget) budgets[id] = budget;
+      }
+      if (flag(parsed, 'json')) return (out(JSON.stringify({ agents: views, budgets }, null, 2)), 0);
       if (views.length === 0) {
         process.stderr.write(`no agents${session ? ` in session ${session}` : ''}\n`);
         return 0;
@@ -96,6 +102,7 @@ export async function runAgents(argv: string[]): Promise<number> {
       ]);
       for (const line of table(['SESSION', 'TASK', 'STATUS', 'TYPE', 'TURNS', 'PID', 'LATEST PROGRESS'], rows, color))
         out(line);
+      for (const [id, budget] of Object.entries(budgets)) out(`budget ${id}: ${budgetLine(budget)}`);
       return 0;
     }
 

@@ -16,6 +16,7 @@ with a shared SQLite message bus.
 Commands:
   team       Run a team in this project from the shell ('maestro team --help')
   steer      Steer a running team as its operator ('maestro steer --help')
+  budget     A session's budget: what it used, raise its limits ('maestro budget --help')
   demo       Watch 'maestro team' run real Claude Code agents (offline)
   mcp        Serve the maestro-tools MCP server over stdio (what clients start)
   msg        Read and write the team message bus ('maestro msg --help')
@@ -106,6 +107,10 @@ async function main(argv: string[]): Promise<number> {
     case 'steer': {
       const { runSteer } = await import('./steer.js');
       return runSteer(rest);
+    }
+    case 'budget': {
+      const { runBudget } = await import('./budget.js');
+      return runBudget(rest);
     }
     case 'demo': {
       const { runDemoCommand } = await import('./demo.js');

@@ -2,10 +2,8 @@
 import { clearSteering, giveSteering } from '../ops/steering.js';
 import { sessionIdField } from '../ops/fields.js';
 import { visible } from '../ops/visible.js';
-import { MaestroError } from '../errors.js';
-import type { Stores } from '../store/store.js';
 import { UsageError, flag, parse, str } from './args.js';
-import { openStore } from './context.js';
+import { knownSession, openStore } from './context.js';
 import { table, useColor } from './output.js';
 
 const HELP = `Usage: maestro steer -s <session> "<directive>"
@@ -25,20 +23,6 @@ Options:
       --json         With --list: JSON
       --db FILE      Database (default: $MAESTRO_DB, else <git top-level>/.maestro/maestro.db)
   -h, --help         Show this help`;
-
-/** The session must exist: steering a mistyped one would reach nobody. */
-async function knownSession(stores: Stores, sessionId: string): Promise<void> {
-  const sessions = await stores.messages.sessions();
-  const agents = await stores.agents.list({ sessionId });
-  if (agents.length > 0 || sessions.some((s) => s.session_id === sessionId)) return;
-  const names = [
-    ...new Set([...sessions.map((s) => s.session_id), ...(await stores.agents.list({})).map((a) => a.session_id)]),
-  ];
-  throw new MaestroError(
-    'not_found',
-    `no session ${sessionId} in this project${names.length ? `; sessions: ${names.slice(-10).join(', ')}` : ''}`,
-  );
-}
 
 export async function runSteer(argv: string[]): Promise<number> {
   const cmd = 'maestro steer';

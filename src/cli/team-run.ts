@@ -13,6 +13,7 @@ import { processAlive } from '../agents/liveness.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { createLogger, logFilePath } from '../log.js';
 import { createRuntime } from '../mcp/runtime.js';
+import { budgetLine, sessionBudget } from '../ops/budget.js';
 import { SHELL_USER } from '../ops/caller.js';
 import type { TeamEnd } from '../ops/team/drive.js';
 import { runTeam, type TeamStart } from '../ops/team/team.js';
@@ -73,8 +74,12 @@ export async function runTeamInTerminal(team: TerminalTeam): Promise<TeamSummary
     const end = await runTeam(deps, team.start, {
       dbFile,
       signal: stop.signal,
-      onLead: (lead) => {
-        view = teamView({ store: deps.store, sessionId: lead.session_id, out, color, json, started });
+      onLead: async (lead) => {
+        const budget = async () => {
+          const use = await sessionBudget(deps, lead.session_id);
+          return use && budgetLine(use);
+        };
+        view = teamView({ store: deps.store, sessionId: lead.session_id, out, color, json, started, budget });
         if (team.input) typing = steerFrom(team.input, deps.store, lead.session_id, view);
         if (!json) {
           out(`${paint(color, 'bold', 'maestro team')} — session ${lead.session_id}, lead ${lead.backend}`);
@@ -82,6 +87,8 @@ export async function runTeamInTerminal(team: TerminalTeam): Promise<TeamSummary
           out(
             `watch    maestro msg list -s ${lead.session_id}    steer  maestro steer -s ${lead.session_id} "<directive>"`,
           );
+          const limits = await budget();
+          if (limits) out(`budget   ${limits}    raise  maestro budget -s ${lead.session_id} --usd N …`);
           out('');
         }
         const v = view;
@@ -146,6 +153,7 @@ async function summarise(
   const timeline = await deps.store.messages.list(session, {}, { limit: 100 });
   const leftover = agents.flatMap((a) => (a.pid !== null && processAlive(a.pid) ? [a.pid] : []));
   const sum = (pick: (a: AgentRecord) => number) => agents.reduce((total, a) => total + pick(a), 0);
+  const budget = await sessionBudget(deps, session);
   const summary: TeamSummary = {
     session,
     end,
@@ -174,6 +182,7 @@ async function summarise(
         messages: summary.messages,
         tokens: summary.tokens,
         cost_usd: summary.cost_usd,
+        budget,
         seconds: summary.seconds,
         leftover,
       }),
@@ -198,10 +207,9 @@ async function summarise(
   out(`  agents    ${agents.length}: ${agents.map((a) => `${a.task_name} ${a.status}`).join(', ')}`);
   out(`  turns     ${summary.turns}`);
   out(`  messages  ${summary.messages}`);
-  out(
-    `  tokens    ${summary.tokens.input + summary.tokens.cached} in (${summary.tokens.cached} cached), ${summary.tokens.output} out`,
-  );
+  out(`  tokens    ${summary.tokens.input} in (${summary.tokens.cached} cached), ${summary.tokens.output} out`);
   out(`  cost      $${summary.cost_usd.toFixed(4)}`);
+  if (budget) out(`  budget    ${budgetLine(budget)}`);
   out(`  time      ${summary.seconds.toFixed(1)} s`);
   out(`  processes left behind: ${leftover.length}`);
   if (end.outcome !== 'completed') out(`  resume    maestro team resume ${session}`);

@@ -1,7 +1,7 @@
 /**
  * The live team view of `maestro team` (and so of `maestro demo`): follows the session's event
  * feed and prints each agent's status changes, each message on the bus (milestones, blockers,
- * completions, steering, budget notices) and each push of news into the lead as one line, with
+ * completions, steering, budget notices), the use of the budget as turns end, and each push of news into the lead as one line, with
  * the time since the start; with --json, each feed event as it is (the shape `maestro events
  * --json` prints). What agents wrote is shown through `visible`, so a worker's summary cannot
  * forge a line of the view or drive the terminal.
@@ -26,6 +26,8 @@ export interface TeamViewOptions {
   color: boolean;
   json: boolean;
   started: number;
+  /** The session's budget use as one line, or null when it has none (ops/budget.ts budgetLine). */
+  budget?: () => Promise<string | null>;
 }
 
 const NAME_WIDTH = 12;
@@ -33,6 +35,7 @@ const NAME_WIDTH = 12;
 export function teamView(options: TeamViewOptions): TeamView {
   const { store, sessionId, out, color, json, started } = options;
   let cursor = 0;
+  let lastBudget: string | null = null;
   const clock = (ms: number) => paint(color, 'dim', `+${((ms - started) / 1000).toFixed(1).padStart(5)}s`);
   const stamp = (ts: string) => clock(Date.parse(ts));
 
@@ -81,6 +84,13 @@ export function teamView(options: TeamViewOptions): TeamView {
           if (json) out(JSON.stringify(event));
           else if (event.type === 'agent') printAgent(event);
           else if (event.type === 'message') printMessage(event.message);
+          // Spending changes when a turn ends: the use against the budget, when it moved.
+          else if (event.type === 'turn_ended' && options.budget) {
+            const line = await options.budget();
+            if (line && line !== lastBudget)
+              out(`${stamp(event.ts)}  ${paint(color, 'yellow', '$')} ${'budget'.padEnd(NAME_WIDTH)} ${line}`);
+            lastBudget = line;
+          }
         }
         if (!page.has_more) break;
       }

@@ -7,11 +7,12 @@ import { parseRoster } from '../ops/team/roster.js';
 import type { TeamStart } from '../ops/team/team.js';
 import { MaestroError } from '../errors.js';
 import { UsageError, flag, parse, str, strs } from './args.js';
+import { budgetFromArgs, budgetOptions } from './budget-options.js';
 import { useColor } from './output.js';
 import { runTeamInTerminal, type TeamSummary } from './team-run.js';
 
 const HELP = `Usage: maestro team [options] <requirement…>
-       maestro team resume <session> [--json]
+       maestro team resume <session> [budget options] [--json]
 
 Runs a team in this project: maestro starts the lead (Claude Code, or Codex with
 --lead codex) with the team-coordinate skill, the lead runs the workers, and this
@@ -28,6 +29,14 @@ Options:
       --test N         Testers in the roster
       --role NAME=N    Any other role (repeatable)
       --json           Print the event feed as JSON lines instead of the view
+
+Budget options (also on resume, to raise them; 'maestro budget' from any shell):
+      --budget-usd N     Dollars the team may spend
+      --budget-tokens N  Tokens it may use
+      --max-agents N     Workers it may spawn
+      --max-minutes N    Minutes this run may take
+  At 80% of a limit the lead is told; at 100% spawn_agent and followup_task are
+  refused and running worker turns are interrupted.
   -h, --help           Show this help
 
 Exit status: 0 when the lead completed, 1 when it failed or the team was
@@ -65,6 +74,7 @@ export function teamStartFromArgs(argv: string[]): { start: TeamStart; json: boo
       review: { type: 'string' },
       test: { type: 'string' },
       role: { type: 'string', multiple: true },
+      ...budgetOptions('budget-'),
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -73,6 +83,7 @@ export function teamStartFromArgs(argv: string[]): { start: TeamStart; json: boo
   if (flag(parsed, 'help')) return 'help';
   const json = flag(parsed, 'json');
   const [first, ...rest] = parsed.positionals;
+  const budget = budgetFromArgs(first === 'resume' ? 'maestro team resume' : 'maestro team', parsed, 'budget-');
   if (first === 'resume') {
     if (rest.length !== 1)
       throw new UsageError("maestro team resume: give the session to resume (see 'maestro team --help')");
@@ -81,7 +92,7 @@ export function teamStartFromArgs(argv: string[]): { start: TeamStart; json: boo
     );
     if (given.length)
       throw new UsageError(`maestro team resume: --${given[0]} applies to a new team; a resumed one keeps its own`);
-    return { start: { kind: 'resume', sessionId: sessionOption(rest[0])! }, json };
+    return { start: { kind: 'resume', sessionId: sessionOption(rest[0])!, budget }, json };
   }
   const requirement = parsed.positionals.join(' ').trim();
   if (!requirement) throw new UsageError("maestro team: say what the team should do (see 'maestro team --help')");
@@ -105,6 +116,7 @@ export function teamStartFromArgs(argv: string[]): { start: TeamStart; json: boo
         backend: leadOption(str(parsed, 'lead')),
         model: str(parsed, 'model'),
       },
+      budget,
     },
     json,
   };

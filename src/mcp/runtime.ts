@@ -17,6 +17,7 @@ import { COORDINATOR, type Caller } from '../ops/caller.js';
 import type { AgentStore } from '../store/agent-store.js';
 import { executeControl } from '../ops/agents/control.js';
 import { serveControlRequests } from '../ops/agents/control-requests.js';
+import { keepBudgets } from '../ops/budget.js';
 import type { RuntimeDeps } from './deps.js';
 
 export interface RuntimeOptions {
@@ -75,9 +76,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
   // Requests other servers address to this one are looked for once it has run a worker.
   supervisor.onChangeWhileOwning(serveControlRequests(agentDeps, executeControl));
+  const budgets = keepBudgets(agentDeps);
+  supervisor.onTurnEnded((agentId) => budgets.turnEnded(agentId));
   return {
     deps: { bus, caller, logger: options.logger, agents: agentDeps, dbFile: options.dbFile },
     async close() {
+      budgets.stop();
       await supervisor.shutdown();
       await store.close();
     },

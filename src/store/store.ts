@@ -18,6 +18,7 @@ import type { ControlStore } from './control-store.js';
 import type { FeedStore } from './feed-store.js';
 import type { MessageStore } from './message-store.js';
 import type { SteeringStore } from './steering-store.js';
+import type { BudgetStore } from './budget-store.js';
 
 /** The stores, and how to make several calls on them one unit of work. */
 export interface Stores {
@@ -26,6 +27,7 @@ export interface Stores {
   feed: FeedStore;
   control: ControlStore;
   steering: SteeringStore;
+  budgets: BudgetStore;
   /**
    * Runs `work` as one unit of work. Called on a unit's own `tx`, it joins that unit (so code
    * written against `Stores` composes whether it is given the Store or a `tx`).

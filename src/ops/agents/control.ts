@@ -15,6 +15,7 @@ import { removeWorktree, worktreeOutcomeSchema, type WorktreeOutcome } from '../
 import type { AgentRecord } from '../../store/records.js';
 import { MaestroError } from '../../errors.js';
 import type { ControlRequest } from '../../store/records.js';
+import { checkBudget } from '../budget.js';
 import type { Caller } from '../caller.js';
 import { viaRunningServer } from './control-requests.js';
 import type { AgentDeps } from './deps.js';
@@ -71,6 +72,7 @@ export async function followupTask(deps: AgentDeps, caller: Caller, input: Follo
   checkControl(caller, agent, 'give work to');
   if (agent.status === 'shutdown')
     throw new MaestroError('conflict', `${agent.task_name} is closed; spawn a new agent`);
+  await checkBudget(deps, sessionId, 'followup_task');
   const remote = await viaRunningServer(deps, caller, agent, { verb: 'followup', message: input.message });
   if (remote) return followupResultSchema.parse(remote);
   return followupHere(deps, (await deps.agents.get(agent.id)) ?? agent, input.message);

@@ -1,5 +1,6 @@
 /** list_agents: the agents of a session (or all a person can see), with what each is doing. */
 import { z } from 'zod';
+import { budgetViewSchema, sessionBudget } from '../budget.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
 import { optionalSession, statusField } from './fields.js';
@@ -12,7 +13,11 @@ export const listInputSchema = z.strictObject({
 });
 export type ListInput = z.infer<typeof listInputSchema>;
 
-export const listResultSchema = z.object({ session_id: z.string(), agents: z.array(agentViewSchema) });
+export const listResultSchema = z.object({
+  session_id: z.string(),
+  agents: z.array(agentViewSchema),
+  budget: budgetViewSchema.optional().describe("The session's budget and what is used of it, when it has one."),
+});
 export type ListResult = z.infer<typeof listResultSchema>;
 
 export async function listAgents(deps: AgentDeps, caller: Caller, input: ListInput): Promise<ListResult> {
@@ -24,5 +29,10 @@ export async function listAgents(deps: AgentDeps, caller: Caller, input: ListInp
         ? input.path_prefix
         : `/${input.path_prefix}`;
   const agents = await deps.agents.list({ sessionId, status: input.status, pathPrefix: prefix });
-  return { session_id: sessionId, agents: await Promise.all(agents.map((a) => agentView(deps, a))) };
+  const budget = await sessionBudget(deps, sessionId);
+  return {
+    session_id: sessionId,
+    agents: await Promise.all(agents.map((a) => agentView(deps, a))),
+    ...(budget ? { budget } : {}),
+  };
 }

@@ -14,6 +14,7 @@ import { firstTurnText } from '../../agents/prompt.js';
 import { createWorktree, removeWorktree, type Worktree } from '../../agents/worktree.js';
 import type { BackendName } from '../../backends/types.js';
 import { MaestroError } from '../../errors.js';
+import { checkBudget } from '../budget.js';
 import { RESERVED_ROLES, type Caller } from '../caller.js';
 import { steeringLines } from '../steering.js';
 import type { AgentDeps } from './deps.js';
@@ -88,6 +89,7 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
   const sessionId = await deps.session.resolve(caller, input.session_id);
   const agentType = input.agent_type ?? 'default';
   const type = deps.config.agentType(agentType);
+  await checkBudget(deps, sessionId, 'spawn_agent');
   const backendName = input.backend ?? type.backend ?? 'claude';
   const backend = deps.supervisor.backend(backendName);
   if (input.fork_turns !== undefined && input.fork_turns !== 'none' && !backend.capabilities.forkTurns) {

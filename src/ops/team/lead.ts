@@ -12,7 +12,9 @@ import { agentDir } from '../../agents/transcript.js';
 import type { BackendName } from '../../backends/types.js';
 import { MaestroError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
+import type { BudgetLimits } from '../../store/budget-store.js';
 import type { AgentRecord } from '../../store/records.js';
+import { startBudget } from '../budget.js';
 import type { AgentDeps } from '../agents/deps.js';
 import { startReserved } from '../agents/reservation.js';
 import { rosterText, type Roster } from './roster.js';
@@ -51,14 +53,19 @@ export function leadFirstTurn(lead: AgentRecord, skillRoot: string, options: Lea
   ].join('\n');
 }
 
-/** Records the lead and starts its first turn; the session must not have a lead already. */
-export async function startLead(deps: AgentDeps, options: LeadOptions): Promise<AgentRecord> {
+/** Records the lead (with the session's budget, before it can spend) and starts its first turn; the session must not have a lead already. */
+export async function startLead(
+  deps: AgentDeps,
+  options: LeadOptions,
+  budget: BudgetLimits = {},
+): Promise<AgentRecord> {
   if (await findLead(deps, options.sessionId)) {
     throw new MaestroError(
       'conflict',
       `session ${options.sessionId} already has a lead; pick it up with: maestro team resume ${options.sessionId}`,
     );
   }
+  await startBudget(deps, options.sessionId, budget);
   const id = nanoid();
   const skillRoot = leadSkillRoot(deps.dataDir, { id });
   cpSync(path.join(PACKAGE_ROOT, 'skills', 'team-coordinate'), skillRoot, { recursive: true });

@@ -10,7 +10,9 @@ import { reconcileOrphans } from '../../agents/reconcile.js';
 import { isInTurn } from '../../agents/status.js';
 import { ownedHere, ownerAlive } from '../../agents/liveness.js';
 import { MaestroError } from '../../errors.js';
+import type { BudgetLimits } from '../../store/budget-store.js';
 import type { AgentRecord } from '../../store/records.js';
+import { startBudget } from '../budget.js';
 import { SHELL_USER } from '../caller.js';
 import { closeAgent } from '../agents/control.js';
 import type { AgentDeps } from '../agents/deps.js';
@@ -18,18 +20,21 @@ import { driveTeam, type DriveOptions, type TeamEnd } from './drive.js';
 import { leadTurnText, takeInbox } from './inbox.js';
 import { findLead, startLead, type LeadOptions } from './lead.js';
 
-export type TeamStart = { kind: 'new'; lead: LeadOptions } | { kind: 'resume'; sessionId: string };
+/** `budget`: limits for the session (over those it had); the budget's clock starts again with each run. */
+export type TeamStart =
+  | { kind: 'new'; lead: LeadOptions; budget?: BudgetLimits }
+  | { kind: 'resume'; sessionId: string; budget?: BudgetLimits };
 
 export interface TeamRunOptions extends DriveOptions {
   dbFile: string;
   /** Told once the lead is recorded and its turn started. */
-  onLead?: (lead: AgentRecord) => void;
+  onLead?: (lead: AgentRecord) => void | Promise<void>;
 }
 
 const RESUMED = `[maestro] This team was stopped and is picked up again now (maestro team resume). Check where each task stands (the skill's resume: list_agents, the session's tasks.json, the bus), then carry on to the end.`;
 
 /** The stopped session's lead with its next turn started: what it missed, and the word to carry on. */
-async function resumeLead(deps: AgentDeps, sessionId: string): Promise<AgentRecord> {
+async function resumeLead(deps: AgentDeps, sessionId: string, budget: BudgetLimits = {}): Promise<AgentRecord> {
   const lead = await findLead(deps, sessionId);
   if (!lead) {
     const teams = (await deps.agents.list({})).filter((a) => a.depth === 0).map((a) => a.session_id);
@@ -42,6 +47,7 @@ async function resumeLead(deps: AgentDeps, sessionId: string): Promise<AgentReco
     throw new MaestroError('conflict', `session ${sessionId} is finished (its lead is closed); start a new team`);
   if (!ownedHere(lead) && ownerAlive(lead) && lead.owner_pid !== null)
     throw new MaestroError('conflict', `session ${sessionId} is running (maestro team pid ${lead.owner_pid})`);
+  await startBudget(deps, sessionId, budget);
   // A turn its gone process was in is over.
   if (isInTurn(lead.status))
     await deps.agents.endTurn(lead.id, lead.turn, { status: 'interrupted', error: 'the team was stopped' });
@@ -63,8 +69,11 @@ async function stopTeam(deps: AgentDeps, dbFile: string, lead: AgentRecord, reas
 }
 
 export async function runTeam(deps: AgentDeps, start: TeamStart, options: TeamRunOptions): Promise<TeamEnd> {
-  const lead = start.kind === 'new' ? await startLead(deps, start.lead) : await resumeLead(deps, start.sessionId);
-  options.onLead?.(lead);
+  const lead =
+    start.kind === 'new'
+      ? await startLead(deps, start.lead, start.budget)
+      : await resumeLead(deps, start.sessionId, start.budget);
+  await options.onLead?.(lead);
   let end: TeamEnd;
   try {
     end = await driveTeam(deps, lead, options);
