@@ -82,7 +82,8 @@ describe('budgets', () => {
     }, 120_000);
     expect(heard.some((m) => m.from === 'maestro' && /^Budget (80|100)%: max_minutes/.test(m.summary))).toBe(true);
 
-    const given = await notices(p, session);
+    await until(async () => (await notices(p, session)).at(-1)?.summary === "Budget spent: interrupted LONG's turn 1.");
+    const given = (await notices(p, session)).slice(0, -1);
     expect(given.at(-1)!.summary).toMatch(
       /^Budget 100%: max_minutes [\d.]+ min of 0\.05 min used; spawn_agent and followup_task are refused and the running worker turns are interrupted; close the agents and report\.$/,
     );

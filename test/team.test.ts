@@ -313,45 +313,62 @@ describe('maestro team', () => {
     expect(leftovers(await agentsOf(team, session))).toEqual([]);
   }, 300_000);
 
-  it('a budget of a few cents: once it is spent the lead’s next spawn is refused with the budget error, the running worker turn is interrupted, and the lead reports', async () => {
+  it('a budget of a few cents: once it is spent the running worker turn is interrupted, the lead’s next spawn is refused with the budget error, and the lead reports', async () => {
     const session = 'TC-budget';
-    const budgetLead = (ctx: StepContext): Step => {
-      const { did, calls } = history(ctx.request);
-      const pushed = ctx.request.userTexts.some((t) => t.startsWith('[maestro]') && t !== ctx.request.userTexts[0]);
-      if (!did('spawn_agent', 'DEV-1'))
-        return {
-          text: 'Starting the team.',
-          calls: ['DEV-1', 'TEST-1'].map((w) => ({
-            tool: 'spawn_agent',
-            input: { agent_type: 'team_worker', task_name: w, session_id: session, message: `Do ${w}'s part.` },
-          })),
-        };
-      if (!pushed) return { text: 'Waiting for news.' };
-      if (!did('spawn_agent', 'EXTRA-1'))
-        return {
-          calls: [
-            {
-              tool: 'spawn_agent',
-              input: { agent_type: 'team_worker', task_name: 'EXTRA-1', session_id: session, message: 'More.' },
-            },
-          ],
-        };
-      const open = ['DEV-1', 'TEST-1'].filter((w) => !did('close_agent', w));
-      if (open.length) return { calls: open.map((w) => ({ tool: 'close_agent', input: { target: w } })) };
-      return { text: `REPORT: stopped by the budget after ${calls.length} calls.` };
+    const holdingMark = (dir: string) => path.join(dir, '.holding');
+    const waitHolding = (dir: string) => `until [ -f ${holdingMark(dir)} ]; do sleep 0.1; done`;
+    const script = (dir: string): Script => {
+      // The lead starts both workers and ends its turn once DEV-1 is in its held shell command.
+      const lead = (ctx: StepContext): Step => {
+        const { did, calls } = history(ctx.request);
+        if (!did('spawn_agent', 'DEV-1'))
+          return {
+            text: 'Starting the team.',
+            calls: [
+              ...['DEV-1', 'TEST-1'].map((w) => ({
+                tool: 'spawn_agent',
+                input: { agent_type: 'team_worker', task_name: w, session_id: session, message: `Do ${w}'s part.` },
+              })),
+              { tool: 'Bash', input: { command: waitHolding(dir), timeout: 600_000 } },
+            ],
+          };
+        const pushed = ctx.request.userTexts.slice(1).some((t) => t.startsWith('[maestro]'));
+        if (!pushed) return { text: 'Waiting for news.' };
+        if (!did('spawn_agent', 'EXTRA-1'))
+          return {
+            calls: [
+              {
+                tool: 'spawn_agent',
+                input: { agent_type: 'team_worker', task_name: 'EXTRA-1', session_id: session, message: 'More.' },
+              },
+            ],
+          };
+        const told = ctx.request.userTexts.some((t) => t.includes("Budget spent: interrupted DEV-1's turn 1"));
+        if (!told) return { text: 'Waiting for DEV-1.' };
+        const open = ['DEV-1', 'TEST-1'].filter((w) => !did('close_agent', w));
+        if (open.length) return { calls: open.map((w) => ({ tool: 'close_agent', input: { target: w } })) };
+        return { text: `REPORT: stopped by the budget after ${calls.length} calls.` };
+      };
+      const dev = heldWorker('DEV-1', dir);
+      const held = dev.steps[0]!.calls[0]!.input as { command: string };
+      held.command = `touch ${holdingMark(dir)}; ${held.command}`;
+      const test = quickWorker('TEST-1');
+      return {
+        conversations: [
+          {
+            name: 'lead',
+            match: { system: /task name lead, agent type lead/ },
+            steps: Array.from({ length: 100 }, () => lead),
+            final: 'REPORT: done.',
+          },
+          dev,
+          // TEST-1 finishes (and spends) only once DEV-1 is at work.
+          { ...test, steps: [{ calls: [{ tool: 'Bash', input: { command: waitHolding(dir) } }] }, ...test.steps] },
+        ],
+      };
     };
-    const team = await teamProject((dir) => ({
-      conversations: [
-        {
-          name: 'lead',
-          match: { system: /task name lead, agent type lead/ },
-          steps: Array.from({ length: 100 }, () => budgetLead),
-          final: 'REPORT: done.',
-        },
-        heldWorker('DEV-1', dir),
-        quickWorker('TEST-1'),
-      ],
-    }));
+    const team = await teamProject(script);
+    writeFileSync(path.join(team.dir, '.gitignore'), '.maestro/\n.release\n.holding\n');
     const result = await runTeam(team, [
       '--dev',
       '1',
@@ -367,8 +384,8 @@ describe('maestro team', () => {
     expect(result.code).toBe(0);
 
     // The refused spawn: the lead was told why, what was used and how to raise it; nothing was recorded.
-    const leadRequests = team.model.modelRequests('lead');
-    const refusal = leadRequests
+    const refusal = team.model
+      .modelRequests('lead')
       .map((r) => JSON.stringify(r.body.messages))
       .find((m) => m.includes('spawn_agent refused'));
     expect(refusal).toMatch(
@@ -382,8 +399,11 @@ describe('maestro team', () => {
       const dev = agents.find((a) => a.task_name === 'DEV-1')!;
       expect((await store.agents.turns(dev.id)).map((t) => t.status)).toEqual(['interrupted']);
       const notices = (await store.messages.list(session, { type: 'budget' }, { limit: 10 })).messages;
-      expect(notices.at(-1)).toMatchObject({ from: 'maestro', to: 'lead' });
-      expect(notices.at(-1)!.summary).toMatch(/^Budget 100%: usd \$\d\.\d{4} of \$0\.0200 used; /);
+      expect(notices.every((m) => m.from === 'maestro' && m.to === 'lead')).toBe(true);
+      expect(notices.map((m) => m.summary)).toContainEqual(
+        expect.stringMatching(/^Budget 100%: usd \$\d\.\d{4} of \$0\.0200 used; /),
+      );
+      expect(notices.map((m) => m.summary)).toContain("Budget spent: interrupted DEV-1's turn 1.");
     } finally {
       await store.close();
     }

@@ -157,11 +157,39 @@ export async function enforceBudget(deps: AgentDeps, sessionId: string, interrup
     );
   }
   if (!view.spent.some((kind) => kind !== 'max_agents')) return;
+  const stopped: AgentRecord[] = [];
   for (const agent of agents) {
     const key = `${agent.id}:${agent.turn}`;
     if (agent.depth < 1 || !isInTurn(agent.status) || !deps.supervisor.owns(agent.id) || interrupted.has(key)) continue;
     interrupted.add(key);
     await deps.supervisor.interrupt(agent);
+    stopped.push(agent);
+  }
+  if (stopped.length === 0) return;
+  // An interrupt is no news to the parent that asks for it; one the budget asked for is, once the turns are over.
+  await turnsOver(deps, stopped);
+  await deps.bus.log(
+    {
+      session_id: sessionId,
+      from: BUDGET_SENDER,
+      to: lead?.task_name ?? 'coordinator',
+      type: BUDGET_TYPE,
+      summary: `Budget spent: interrupted ${stopped.map((a) => `${a.task_name}'s turn ${a.turn}`).join(', ')}.`,
+      data: { interrupted: stopped.map((a) => ({ task_name: a.task_name, turn: a.turn })) },
+      sender_agent_id: null,
+    },
+    lead?.id ?? '',
+  );
+}
+
+/** Waits (a bounded time: the stop grace, and a little) until none of `agents` is still in the turn it was in. */
+async function turnsOver(deps: AgentDeps, agents: readonly AgentRecord[]): Promise<void> {
+  const deadline = Date.now() + deps.config.config.limits.stop_grace_ms + 5000;
+  for (;;) {
+    const current = await Promise.all(agents.map((a) => deps.agents.get(a.id)));
+    const running = current.some((a, i) => a && a.turn === agents[i]!.turn && isInTurn(a.status));
+    if (!running || Date.now() > deadline) return;
+    await deps.store.changes.next(Math.max(1, deadline - Date.now()));
   }
 }
 
@@ -198,11 +226,14 @@ export function keepBudgets(deps: AgentDeps): BudgetKeeper {
         deps.logger.warn({ err: error }, 'checking the budget failed');
       }
     }
-    running = null;
   };
   const check = (agentIds: readonly string[]) => {
     for (const id of agentIds) due.add(id);
-    running ??= run();
+    if (running || due.size === 0) return;
+    running = run().finally(() => {
+      running = null;
+      if (due.size > 0) check([]);
+    });
   };
   const timer = setInterval(() => check(deps.supervisor.liveAgentIds()), CHECK_MS);
   timer.unref();

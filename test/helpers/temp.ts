@@ -7,6 +7,8 @@ import { afterEach } from 'vitest';
 const created: string[] = [];
 
 afterEach(() => {
+  // MAESTRO_KEEP_TEMP=1 keeps them, to look at what a failing test left.
+  if (process.env.MAESTRO_KEEP_TEMP) return void created.splice(0);
   while (created.length) rmSync(created.pop()!, { recursive: true, force: true });
 });
 
