@@ -435,6 +435,8 @@ describe('maestro team', () => {
       '1',
       '--session',
       session,
+      '--budget-usd',
+      '50',
       'Check',
       'it',
     ]).exited;
@@ -442,7 +444,10 @@ describe('maestro team', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/maestro team — session TC-codex, lead codex/);
     expect(result.stdout).toMatch(/REPORT: DEV-1 and TEST-1 finished\./);
+    // The Codex lead's tokens are priced (codex reports no cost) and count against the budget.
+    expect(result.stdout).toMatch(/ {2}budget +usd \$\d+\.\d{2,4} of \$50\.00 \(\d+%\)/);
     const agents = await agentsOf(team, session);
+    expect(agents.find((a) => a.task_name === 'lead')!.cost_usd).toBeGreaterThan(0);
     expect(agents.map((a) => [a.task_name, a.backend, a.status])).toEqual([
       ['lead', 'codex', 'shutdown'],
       ['DEV-1', 'claude', 'shutdown'],
