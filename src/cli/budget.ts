@@ -4,10 +4,9 @@ import { silentLogger } from '../log.js';
 import { createRuntime } from '../mcp/runtime.js';
 import { budgetLine, sessionBudget, setBudget } from '../ops/budget.js';
 import { SHELL_USER } from '../ops/caller.js';
-import { sessionIdField } from '../ops/fields.js';
-import { UsageError, flag, parse, str } from './args.js';
+import { flag, parse, str } from './args.js';
 import { budgetFromArgs, budgetOptions } from './budget-options.js';
-import { knownSession } from './context.js';
+import { knownSession, teamSession } from './context.js';
 
 const HELP = `Usage: maestro budget -s <session> [--json]
        maestro budget -s <session> [--usd N] [--tokens N] [--max-agents N] [--max-minutes N]
@@ -46,10 +45,7 @@ export async function runBudget(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const session = str(parsed, 'session') ?? process.env.MAESTRO_SESSION;
-  if (!session) throw new UsageError(`${cmd}: say which team with -s <session> (or set MAESTRO_SESSION)`);
-  const checked = sessionIdField.safeParse(session);
-  if (!checked.success) throw new UsageError(`${cmd}: --session ${checked.error.issues[0]!.message}`);
+  const session = teamSession(cmd, parsed);
   const limits = budgetFromArgs(cmd, parsed, '');
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const runtime = await createRuntime({

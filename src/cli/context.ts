@@ -10,6 +10,8 @@ import { openSqliteStore } from '../bus/sqlite-store.js';
 import { MaestroError } from '../errors.js';
 import type { Store, Stores } from '../store/store.js';
 import { SHELL_USER, type Caller } from '../ops/caller.js';
+import { sessionIdField } from '../ops/fields.js';
+import { UsageError, str, type Parsed } from './args.js';
 
 export interface StoreHandle {
   store: Store;
@@ -46,4 +48,13 @@ export async function knownSession(stores: Stores, sessionId: string): Promise<v
     'not_found',
     `no session ${sessionId} in this project${names.length ? `; sessions: ${names.slice(-10).join(', ')}` : ''}`,
   );
+}
+
+/** The team a command acts on: -s, else $MAESTRO_SESSION; a missing or malformed one is a usage error. */
+export function teamSession(cmd: string, parsed: Parsed): string {
+  const session = str(parsed, 'session') ?? process.env.MAESTRO_SESSION;
+  if (!session) throw new UsageError(`${cmd}: say which team with -s <session> (or set MAESTRO_SESSION)`);
+  const checked = sessionIdField.safeParse(session);
+  if (!checked.success) throw new UsageError(`${cmd}: --session ${checked.error.issues[0]!.message}`);
+  return session;
 }

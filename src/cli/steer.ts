@@ -1,9 +1,8 @@
 /** `maestro steer`: give a session's team a directive, list those in force, or clear them. */
 import { clearSteering, giveSteering } from '../ops/steering.js';
-import { sessionIdField } from '../ops/fields.js';
 import { visible } from '../ops/visible.js';
 import { UsageError, flag, parse, str } from './args.js';
-import { knownSession, openStore } from './context.js';
+import { knownSession, openStore, teamSession } from './context.js';
 import { table, useColor } from './output.js';
 
 const HELP = `Usage: maestro steer -s <session> "<directive>"
@@ -43,10 +42,7 @@ export async function runSteer(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const session = str(parsed, 'session') ?? process.env.MAESTRO_SESSION;
-  if (!session) throw new UsageError(`${cmd}: say which team with -s <session> (or set MAESTRO_SESSION)`);
-  const checked = sessionIdField.safeParse(session);
-  if (!checked.success) throw new UsageError(`${cmd}: --session ${checked.error.issues[0]!.message}`);
+  const session = teamSession(cmd, parsed);
   const list = flag(parsed, 'list');
   const clear = flag(parsed, 'clear');
   const words = parsed.positionals;
