@@ -398,7 +398,7 @@ describe('maestro team', () => {
     try {
       const dev = agents.find((a) => a.task_name === 'DEV-1')!;
       expect((await store.agents.turns(dev.id)).map((t) => t.status)).toEqual(['interrupted']);
-      const notices = (await store.messages.list(session, { type: 'budget' }, { limit: 10 })).messages;
+      const notices = (await store.messages.list(session, { types: ['budget'] }, { limit: 10 })).messages;
       expect(notices.every((m) => m.from === 'maestro' && m.to === 'lead')).toBe(true);
       expect(notices.map((m) => m.summary)).toContainEqual(
         expect.stringMatching(/^Budget 100%: usd \$\d\.\d{4} of \$0\.0200 used; /),
