@@ -9,8 +9,11 @@
  * stamped just before the write. Each sample waits until the lead's turn has ended, then a gap
  * (20 ms to ~1 s, spread across samples) so that both a busy and a quiet database watcher are
  * measured. A report that starts no lead turn, or is told in two, is a correctness failure.
+ * The floor: a bare Claude Code (no MCP server, no maestro prompt) from a stdin line to its
+ * model request, the same way.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nanoid } from 'nanoid';
@@ -147,6 +150,77 @@ function timedClaude(wrote: () => void): Backend {
   };
 }
 
+const gapOf = (i: number) => 20 + ((i * 389) % 1000);
+
+export interface CliFloor {
+  runs: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** A bare Claude Code with stream-json input: from each next user line written to its model request. */
+export async function cliFloor(runs: number): Promise<CliFloor> {
+  const tmp = tempDir('push-floor');
+  const model = await startAnthropicServer({
+    conversations: [{ name: 'bare', match: () => true, steps: [], final: 'Noted.', toolless: true }],
+  });
+  const claude = claudeOfflineEnv({ baseUrl: model.url, extra: { PATH: `${BIN}:${process.env.PATH}` } });
+  const child = spawn(
+    path.join(BIN, 'claude'),
+    ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose'],
+    { cwd: tmp.dir, env: claude.env, stdio: ['pipe', 'pipe', 'ignore'] },
+  );
+  let ended = 0;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.includes('"type":"result"')) return;
+    ended++;
+  });
+  const turnEnd = (count: number) =>
+    until('bare Claude Code ended its turn', async () => ended >= count || child.exitCode !== null);
+  const say = (text: string) =>
+    child.stdin!.write(
+      `${JSON.stringify({ type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null, session_id: 'default' })}\n`,
+    );
+  try {
+    say('Hello.');
+    await turnEnd(1);
+    const latencies: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      await sleep(gapOf(i));
+      let arrived = 0;
+      const after = model.requests.length;
+      const request = model.waitForRequest((r) => {
+        if (r.index < after || !r.plan?.conversation) return false;
+        arrived = now();
+        return true;
+      }, PATIENCE_MS);
+      const t0 = now();
+      say(`News ${i}.`);
+      await request;
+      latencies.push(arrived - t0);
+      await turnEnd(i + 2);
+      if (child.exitCode !== null) throw new Error(`bare Claude Code exited (code ${child.exitCode})`);
+    }
+    return {
+      runs,
+      p50_ms: percentile(latencies, 50),
+      p99_ms: percentile(latencies, 99),
+      max_ms: Math.max(...latencies),
+    };
+  } finally {
+    child.stdin!.end();
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await model.close();
+    claude.cleanup();
+    tmp.cleanup();
+  }
+}
+
 /** The text the lead was sent after its last answer: what its new turn began with. */
 const newTurnText = (r: RecordedRequest) => r.view!.latest;
 
@@ -156,7 +230,7 @@ export async function pushLatency(runs: number, log: (line: string) => void): Pr
   let model: ScriptedServer | null = null;
   let team: Runtime | null = null;
   let workers: Runtime | null = null;
-  const offline = { cleanup: () => undefined as void };
+  let cleanupHome = () => undefined as void;
   const stop = new AbortController();
   let driving: Promise<unknown> = Promise.resolve();
   try {
@@ -165,7 +239,7 @@ export async function pushLatency(runs: number, log: (line: string) => void): Pr
       conversations: [{ name: 'lead', match: () => true, steps: [], final: 'Noted.' }],
     });
     const claude = claudeOfflineEnv({ baseUrl: model.url, extra: { PATH: `${BIN}:${process.env.PATH}` } });
-    offline.cleanup = claude.cleanup;
+    cleanupHome = claude.cleanup;
     // Not a worker of whatever session runs the bench.
     const env = Object.fromEntries(Object.entries(claude.env).filter(([k]) => !k.startsWith('MAESTRO_')));
     const dbFile = resolveDbPath({ cwd: tmp.dir, env }).file;
@@ -207,7 +281,7 @@ export async function pushLatency(runs: number, log: (line: string) => void): Pr
     let extra = 0;
     for (let i = 0; i < runs; i++) {
       const kind = KINDS[i % KINDS.length]!;
-      const gap = 20 + ((i * 389) % 1000);
+      const gap = gapOf(i);
       const marker = `push-sample-${i}-${kind}`;
       markers.push(marker);
       await sleep(gap);
@@ -307,7 +381,7 @@ export async function pushLatency(runs: number, log: (line: string) => void): Pr
     await workers?.close();
     await team?.close();
     await model?.close();
-    offline.cleanup();
+    cleanupHome();
     tmp.cleanup();
   }
 }

@@ -19,7 +19,7 @@ import { LIST_ROWS, ensureListDb, listCli, listInProcess } from './list.js';
 import { concurrentAgents, spawnOverhead, wakeLatency } from './agents.js';
 import { followLatency, writesWithFollowers } from './feed.js';
 import { mcpLogRoundTrip } from './mcp.js';
-import { pushLatency, type PushLatency } from './push.js';
+import { cliFloor, pushLatency, type CliFloor, type PushLatency } from './push.js';
 import { concurrentMcp, type ConcurrentMcpRun } from './mcp-concurrent.js';
 import { bareCeiling, rawCeiling, storeConcurrent, storeSingle, type ConcurrentRun } from './writes.js';
 
@@ -173,7 +173,7 @@ async function feed() {
   };
 }
 
-function pushRows(g: PushLatency): Row[] {
+function pushRows(g: PushLatency, floor: CliFloor): Row[] {
   return [
     {
       figure: "(g) push latency: worker report → idle lead's next model request (p50 / p99)",
@@ -196,6 +196,12 @@ function pushRows(g: PushLatency): Row[] {
     {
       figure: '(g) of it, Claude Code: stdin line to model request (p50 / p99)',
       measured: `${fmt(g.cli_p50_ms, 1)} / ${fmt(g.cli_p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(g) floor: bare Claude Code, stdin line to model request (p50 / p99)',
+      measured: `${fmt(floor.p50_ms, 1)} / ${fmt(floor.p99_ms, 1)} ms`,
       target: '-',
       pass: null,
     },
@@ -243,7 +249,9 @@ async function pushOnly() {
   const started = Date.now();
   log(`(g) push: ${CONFIG.push_runs} worker reports into an idle Claude Code lead`);
   const g = await pushLatency(CONFIG.push_runs, log);
-  const rows = pushRows(g);
+  log(`(g) floor: ${CONFIG.push_runs} turns of a bare Claude Code`);
+  const floor = await cliFloor(CONFIG.push_runs);
+  const rows = pushRows(g, floor);
   process.stdout.write(`${[banner(), '', ...table(rows)].join('\n')}\n`);
   const json = {
     date: new Date(started).toISOString(),
@@ -251,6 +259,7 @@ async function pushOnly() {
     machine: machine(),
     config: { push_runs: CONFIG.push_runs },
     push: g,
+    push_cli_floor: floor,
     table: rows,
   };
   const file = path.join(RESULTS_DIR, 'bench-push.json');
@@ -282,6 +291,8 @@ async function main() {
   const f = await feed();
   log(`(g) push: ${CONFIG.push_runs} worker reports into an idle Claude Code lead`);
   const g = await pushLatency(CONFIG.push_runs, log);
+  log(`(g) floor: ${CONFIG.push_runs} turns of a bare Claude Code`);
+  const floor = await cliFloor(CONFIG.push_runs);
 
   const p = CONFIG.processes;
   const noLoss = a.lost === 0 && a.duplicates === 0 && a.contiguous;
@@ -445,7 +456,7 @@ async function main() {
       target: 'lost: 0, duplicates: 0',
       pass: mcpNoLoss,
     },
-    ...pushRows(g),
+    ...pushRows(g, floor),
   ];
 
   const out = [
@@ -470,6 +481,7 @@ async function main() {
     mcp_writers: e,
     feed: f,
     push: g,
+    push_cli_floor: floor,
     table: rows,
   };
   const file = path.join(RESULTS_DIR, 'bench.json');
