@@ -5,8 +5,11 @@
  * round trip over stdio MCP, (d) agents, (e) concurrent MCP writers: 4 clients each with its own
  * `maestro mcp` server logging into one session, against a no-op tool on a server built with the
  * same SDK, and write latency with 8 such writers, (f) the event feed: how soon a follower in
- * another process reads a write, and what 4 and 16 followers cost the writer. Prints a table to stdout (progress goes to stderr) and writes
- * bench-results/bench.json. Exits 1 only if a correctness check fails (lost or duplicated ids).
+ * another process reads a write, and what 4 and 16 followers cost the writer, (g) push latency: a
+ * worker's report to the idle `maestro team` lead's next model request. Prints a table to stdout
+ * (progress goes to stderr) and writes bench-results/bench.json. Exits 1 only if a correctness
+ * check fails (lost or duplicated ids, a push missed or told twice). `run.js push` measures (g)
+ * alone, into bench-results/bench-push.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +19,7 @@ import { LIST_ROWS, ensureListDb, listCli, listInProcess } from './list.js';
 import { concurrentAgents, spawnOverhead, wakeLatency } from './agents.js';
 import { followLatency, writesWithFollowers } from './feed.js';
 import { mcpLogRoundTrip } from './mcp.js';
+import { cliFloor, pushLatency, type CliFloor, type PushLatency } from './push.js';
 import { concurrentMcp, type ConcurrentMcpRun } from './mcp-concurrent.js';
 import { bareCeiling, rawCeiling, storeConcurrent, storeSingle, type ConcurrentRun } from './writes.js';
 
@@ -43,6 +47,7 @@ const CONFIG = {
   feed_gap_ms: 10,
   feed_cost_messages: 5_000,
   feed_cost_rounds: 3,
+  push_runs: 30,
 };
 
 interface Row {
@@ -168,6 +173,101 @@ async function feed() {
   };
 }
 
+function pushRows(g: PushLatency, floor: CliFloor): Row[] {
+  return [
+    {
+      figure: "(g) push latency: worker report → idle lead's next model request (p50 / p99)",
+      measured: `${fmt(g.p50_ms, 1)} / ${fmt(g.p99_ms, 1)} ms`,
+      target: 'p99 <= 100 ms',
+      pass: g.p99_ms <= 100,
+    },
+    {
+      figure: "(g) of it, the team process's wake-up on the report (p50 / p99)",
+      measured: `${fmt(g.wake_p50_ms, 1)} / ${fmt(g.wake_p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(g) of it, maestro: report to the turn on the lead stdin (p50 / p99)',
+      measured: `${fmt(g.maestro_p50_ms, 1)} / ${fmt(g.maestro_p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(g) of it, Claude Code: stdin line to model request (p50 / p99)',
+      measured: `${fmt(g.cli_p50_ms, 1)} / ${fmt(g.cli_p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(g) floor: bare Claude Code, stdin line to model request (p50 / p99)',
+      measured: `${fmt(floor.p50_ms, 1)} / ${fmt(floor.p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: `(g) push check, ${g.runs} reports`,
+      measured: `missed: ${g.missed}, told twice: ${g.duplicated}, extra turns: ${g.extra_turns}`,
+      target: 'missed: 0, told twice: 0, extra turns: 0',
+      pass: pushSound(g),
+    },
+  ];
+}
+
+const pushSound = (g: PushLatency) => g.missed === 0 && g.duplicated === 0 && g.extra_turns === 0;
+
+function table(rows: Row[]): string[] {
+  const widths = [
+    Math.max(6, ...rows.map((r) => r.figure.length)),
+    Math.max(8, ...rows.map((r) => r.measured.length)),
+    Math.max(6, ...rows.map((r) => r.target.length)),
+  ] as const;
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i as 0 | 1 | 2]) : c)).join('  ');
+  return [
+    line(['figure', 'measured', 'target', 'result']),
+    line(widths.map((w) => '-'.repeat(w)).concat('------')),
+    ...rows.map((r) => line([r.figure, r.measured, r.target, r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL'])),
+  ];
+}
+
+function machine() {
+  return {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model.trim() ?? null,
+    memory_gb: round(os.totalmem() / 2 ** 30, 1),
+  };
+}
+
+const banner = () =>
+  `maestro bench — node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${os.platform()} ${os.arch()}`;
+
+/** `run.js push`: (g) alone. */
+async function pushOnly() {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const started = Date.now();
+  log(`(g) push: ${CONFIG.push_runs} worker reports into an idle Claude Code lead`);
+  const g = await pushLatency(CONFIG.push_runs, log);
+  log(`(g) floor: ${CONFIG.push_runs} turns of a bare Claude Code`);
+  const floor = await cliFloor(CONFIG.push_runs);
+  const rows = pushRows(g, floor);
+  process.stdout.write(`${[banner(), '', ...table(rows)].join('\n')}\n`);
+  const json = {
+    date: new Date(started).toISOString(),
+    duration_s: round((Date.now() - started) / 1000, 1),
+    machine: machine(),
+    config: { push_runs: CONFIG.push_runs },
+    push: g,
+    push_cli_floor: floor,
+    table: rows,
+  };
+  const file = path.join(RESULTS_DIR, 'bench-push.json');
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
+  if (!pushSound(g)) process.exitCode = 1;
+}
+
 async function main() {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const started = Date.now();
@@ -189,6 +289,10 @@ async function main() {
   const e = await mcpWriters();
   log(`(f) feed: ${CONFIG.feed_writes} writes followed by ${CONFIG.feed_followers} processes, then follower cost`);
   const f = await feed();
+  log(`(g) push: ${CONFIG.push_runs} worker reports into an idle Claude Code lead`);
+  const g = await pushLatency(CONFIG.push_runs, log);
+  log(`(g) floor: ${CONFIG.push_runs} turns of a bare Claude Code`);
+  const floor = await cliFloor(CONFIG.push_runs);
 
   const p = CONFIG.processes;
   const noLoss = a.lost === 0 && a.duplicates === 0 && a.contiguous;
@@ -352,36 +456,23 @@ async function main() {
       target: 'lost: 0, duplicates: 0',
       pass: mcpNoLoss,
     },
+    ...pushRows(g, floor),
   ];
 
-  const widths = [
-    Math.max(6, ...rows.map((r) => r.figure.length)),
-    Math.max(8, ...rows.map((r) => r.measured.length)),
-    Math.max(6, ...rows.map((r) => r.target.length)),
-  ] as const;
-  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i as 0 | 1 | 2]) : c)).join('  ');
   const out = [
-    `maestro bench — node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${os.platform()} ${os.arch()}`,
+    banner(),
     `writes: ${fmt(a.messages)} messages per figure (${p} x ${fmt(a.per_process)} for ${p} processes), median of ${a.rounds} rounds`,
     `lost: ${a.lost}, duplicates: ${a.duplicates}${a.contiguous ? ' (seq 1..N contiguous)' : ' (seq NOT contiguous)'}`,
     `MCP writers: ${e.clients} x ${fmt(e.calls_per_client)} calls, ${e.writers} x ${fmt(e.calls_per_writer)}, each client with its own server, median of ${e.rounds} rounds`,
     '',
-    line(['figure', 'measured', 'target', 'result']),
-    line(widths.map((w) => '-'.repeat(w)).concat('------')),
-    ...rows.map((r) => line([r.figure, r.measured, r.target, r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL'])),
+    ...table(rows),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 
   const json = {
     date: new Date(started).toISOString(),
     duration_s: round((Date.now() - started) / 1000, 1),
-    machine: {
-      node: process.version,
-      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-      cpus: os.cpus().length,
-      cpu_model: os.cpus()[0]?.model.trim() ?? null,
-      memory_gb: round(os.totalmem() / 2 ** 30, 1),
-    },
+    machine: machine(),
     config: CONFIG,
     writes: a,
     list: { rows: LIST_ROWS, build_ms: buildMs, in_process: inProcess, cli },
@@ -389,15 +480,17 @@ async function main() {
     agents: { spawn, wake, concurrent: hundred },
     mcp_writers: e,
     feed: f,
+    push: g,
+    push_cli_floor: floor,
     table: rows,
   };
   const file = path.join(RESULTS_DIR, 'bench.json');
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
-  if (!noLoss || !mcpNoLoss || f.latency.missed > 0) process.exitCode = 1;
+  if (!noLoss || !mcpNoLoss || f.latency.missed > 0 || !pushSound(g)) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
+(process.argv[2] === 'push' ? pushOnly() : main()).catch((error: unknown) => {
   process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
   process.exitCode = 1;
 });
