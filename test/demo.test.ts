@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/bus/sqlite-store.js';
 import { findClaude, runDemo } from '../src/demo/run.js';
+import { parsePushedNews } from '../src/ops/team/inbox.js';
 
 describe('maestro demo', () => {
   it('maestro team runs a Claude Code lead that runs three workers and a supervisor to its report, its news pushed to it, leaving nothing behind', async () => {
@@ -41,13 +42,17 @@ describe('maestro demo', () => {
         r.body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : [])),
       );
       expect(calls.filter((b: any) => b.type === 'tool_use' && String(b.name).endsWith('wait_agent'))).toEqual([]);
-      const pushed = lead.at(-1)!.view!.userTexts.filter((t) => t.includes('[maestro] News: '));
-      const finished = pushed.flatMap(
-        (t) => JSON.parse(t.slice(t.indexOf('\n') + 1).split('\n\n[maestro]')[0]!).finished,
-      );
-      const told = finished.map((f: { task_name: string; turn: number }) => `${f.task_name}#${f.turn}`);
+      const finished = lead.at(-1)!.view!.userTexts.flatMap((t) => parsePushedNews(t)?.finished ?? []);
+      const told = finished.map((f) => `${f.task_name}#${f.turn}`);
       expect(new Set(told).size).toBe(told.length);
-      expect(told.sort()).toEqual(['IMPL-001#1', 'PLAN-001#1', 'SUPERVISOR#1', 'SUPERVISOR#2', 'TEST-001#1']);
+      // The supervisor's stand-by turn is news only until its checkpoint turn starts: on a slow
+      // machine the lead's follow-up can be queued behind it, and then it is never told.
+      expect(told.filter((t) => t !== 'SUPERVISOR#1').sort()).toEqual([
+        'IMPL-001#1',
+        'PLAN-001#1',
+        'SUPERVISOR#2',
+        'TEST-001#1',
+      ]);
 
       // Each worker was told who it is and got its assignment.
       for (const task of ['PLAN-001', 'IMPL-001', 'TEST-001', 'SUPERVISOR']) {

@@ -94,7 +94,14 @@ export function createCodexTurnReader(emit: (event: BackendEvent) => void): Code
 
   const end = (outcome: 'completed' | 'errored' | 'interrupted', error: string | null) => {
     if (!open) return;
-    const event: BackendEvent = { kind: 'turn_end', outcome, final_message: lastMessage, error, usage, model };
+    const event: BackendEvent = {
+      kind: 'turn_end',
+      outcome,
+      final_message: lastMessage,
+      error,
+      usage,
+      ...(model ? { model } : {}),
+    };
     open = false;
     currentTurn = null;
     interruptAsked = false;
