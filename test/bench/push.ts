@@ -1,16 +1,16 @@
 /**
  * (g) Push latency: from a worker's report to the first model request of the idle lead's next
  * turn, which maestro starts with the news (ops/team/drive.ts). The lead is a real Claude Code
- * process run by a team runtime in this process (createRuntime, startLead, driveTeam: the
- * `maestro team` path), against the scripted Anthropic server, which stamps each request as it
- * arrives. Its workers are played through a second connection to the same database, as the
+ * (a user line on its stdin) or Codex (`turn/start` to its app-server) process run by a team
+ * runtime in this process (createRuntime, startLead, driveTeam: the `maestro team` path), against
+ * the scripted Anthropic or OpenAI server, which stamps each request as it arrives. Its workers are played through a second connection to the same database, as the
  * lead's own maestro-tools server would write them: each report is a worker's send_message to
  * its coordinator, its report_agent_job_result, or its turn ending with no report, in turn,
  * stamped just before the write. Each sample waits until the lead's turn has ended, then a gap
  * (20 ms to ~1 s, spread across samples) so that both a busy and a quiet database watcher are
  * measured. A report that starts no lead turn, or is told in two, is a correctness failure.
- * The floor: a bare Claude Code (no MCP server, no maestro prompt) from a stdin line to its
- * model request, the same way.
+ * The floor: a bare Claude Code or `codex app-server` (no MCP server, no maestro prompt) from a
+ * next turn written (stdin line, `turn/start`) to its model request, the same way.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,9 @@ import { agentCaller } from '../../src/agents/identity.js';
 import { SELF_OWNER } from '../../src/agents/liveness.js';
 import { isInTurn } from '../../src/agents/status.js';
 import { claudeBackend } from '../../src/backends/claude.js';
+import { CODEX_BACKENDS } from '../../src/backends/codex.js';
+import { createRpcPeer } from '../../src/backends/codex-rpc.js';
+import { asObject, asText } from '../../src/backends/process.js';
 import { createBackendRegistry } from '../../src/backends/registry.js';
 import type { Backend } from '../../src/backends/types.js';
 import { resolveDbPath } from '../../src/bus/paths.js';
@@ -34,7 +37,9 @@ import { driveTeam } from '../../src/ops/team/drive.js';
 import { startLead } from '../../src/ops/team/lead.js';
 import { startAnthropicServer } from '../../src/scripted/anthropic.js';
 import type { RecordedRequest, ScriptedServer } from '../../src/scripted/http.js';
-import { claudeOfflineEnv } from '../../src/scripted/offline-env.js';
+import { CODEX_KEY_VAR, claudeOfflineEnv, codexOfflineEnv, type OfflineEnv } from '../../src/scripted/offline-env.js';
+import { startOpenAIServer } from '../../src/scripted/openai.js';
+import type { Script } from '../../src/scripted/script.js';
 import type { AgentRecord } from '../../src/store/records.js';
 import { ROOT, now, percentile, tempDir } from './common.js';
 
@@ -45,7 +50,34 @@ type Kind = (typeof KINDS)[number];
 /** A guard against a lead that never answers, not a speed check. */
 const PATIENCE_MS = 120_000;
 
+export type LeadBackend = 'claude' | 'codex';
+
+/** What differs between the two leads: the CLI, the model API it speaks and how a next turn reaches it. */
+const LEADS: Record<
+  LeadBackend,
+  {
+    title: string;
+    backend: Backend;
+    model: (script: Script) => Promise<ScriptedServer>;
+    env: (url: string) => OfflineEnv;
+  }
+> = {
+  claude: {
+    title: 'Claude Code',
+    backend: claudeBackend,
+    model: startAnthropicServer,
+    env: (baseUrl) => claudeOfflineEnv({ baseUrl, extra: { PATH: `${BIN}:${process.env.PATH}` } }),
+  },
+  codex: {
+    title: 'Codex',
+    backend: CODEX_BACKENDS['app-server'],
+    model: startOpenAIServer,
+    env: (baseUrl) => codexOfflineEnv({ baseUrl, extra: { PATH: `${BIN}:${process.env.PATH}` } }),
+  },
+};
+
 export interface PushLatency {
+  lead: LeadBackend;
   runs: number;
   p50_ms: number;
   p99_ms: number;
@@ -53,10 +85,10 @@ export interface PushLatency {
   /** Of the total: from the write until the team's process noticed a change (its store's notifier). */
   wake_p50_ms: number;
   wake_p99_ms: number;
-  /** Of the total: from the write until maestro wrote the lead's next turn to its stdin. */
+  /** Of the total: from the write until maestro wrote the lead's next turn to its stdin (Codex: the `turn/start` request). */
   maestro_p50_ms: number;
   maestro_p99_ms: number;
-  /** Of the total: from that stdin line to Claude Code's model request. */
+  /** Of the total: from that line to the CLI's model request. */
   cli_p50_ms: number;
   cli_p99_ms: number;
   /** Median latency per kind of report. */
@@ -133,12 +165,15 @@ async function nextTurn(deps: AgentDeps, w: AgentRecord, kind: Kind): Promise<Ag
   return (await deps.agents.get(w.id))!;
 }
 
-/** Claude Code as maestro runs it, telling `wrote` each time a next turn's line goes to its stdin. */
-function timedClaude(wrote: () => void): Backend {
+/**
+ * The lead's backend as maestro runs it, telling `wrote` each time a next turn goes to it: Claude
+ * Code's stdin line and Codex's `turn/start` are both written synchronously within `nextTurn`.
+ */
+function timed(backend: Backend, wrote: () => void): Backend {
   return {
-    ...claudeBackend,
+    ...backend,
     launch(spec, turn, emit) {
-      const process = claudeBackend.launch(spec, turn, emit);
+      const process = backend.launch(spec, turn, emit);
       return {
         ...process,
         nextTurn(text) {
@@ -153,37 +188,102 @@ function timedClaude(wrote: () => void): Backend {
 const gapOf = (i: number) => 20 + ((i * 389) % 1000);
 
 export interface CliFloor {
+  lead: LeadBackend;
   runs: number;
   p50_ms: number;
   p99_ms: number;
   max_ms: number;
 }
 
-/** A bare Claude Code with stream-json input: from each next user line written to its model request. */
-export async function cliFloor(runs: number): Promise<CliFloor> {
-  const tmp = tempDir('push-floor');
-  const model = await startAnthropicServer({
-    conversations: [{ name: 'bare', match: () => true, steps: [], final: 'Noted.', toolless: true }],
-  });
-  const claude = claudeOfflineEnv({ baseUrl: model.url, extra: { PATH: `${BIN}:${process.env.PATH}` } });
-  const child = spawn(
-    path.join(BIN, 'claude'),
+/** A bare CLI session the floor talks to: a next turn's text in, its turns counted as they end. */
+interface Bare {
+  say(text: string): void;
+  ended(): number;
+  exited(): string | null;
+  close(): Promise<void>;
+}
+
+function spawnBare(bin: string, args: string[], cwd: string, env: Record<string, string>) {
+  const child = spawn(path.join(BIN, bin), args, { cwd, env, stdio: ['pipe', 'pipe', 'ignore'] });
+  const lines = createInterface({ input: child.stdout! });
+  const close = async () => {
+    child.stdin!.end();
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  const exited = () => (child.exitCode === null ? null : `${bin} exited (code ${child.exitCode})`);
+  return { child, lines, close, exited };
+}
+
+/** Claude Code with stream-json input: a user line on its stdin starts a turn, a result line ends it. */
+async function bareClaude(cwd: string, env: Record<string, string>): Promise<Bare> {
+  const { child, lines, close, exited } = spawnBare(
+    'claude',
     ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose'],
-    { cwd: tmp.dir, env: claude.env, stdio: ['pipe', 'pipe', 'ignore'] },
+    cwd,
+    env,
   );
   let ended = 0;
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (!line.includes('"type":"result"')) return;
-    ended++;
+  lines.on('line', (line) => {
+    if (line.includes('"type":"result"')) ended++;
   });
-  const turnEnd = (count: number) =>
-    until('bare Claude Code ended its turn', async () => ended >= count || child.exitCode !== null);
-  const say = (text: string) =>
-    child.stdin!.write(
-      `${JSON.stringify({ type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null, session_id: 'default' })}\n`,
-    );
+  return {
+    say: (text) =>
+      void child.stdin!.write(
+        `${JSON.stringify({ type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null, session_id: 'default' })}\n`,
+      ),
+    ended: () => ended,
+    exited,
+    close,
+  };
+}
+
+/** `codex app-server` with one thread: `turn/start` starts a turn, `turn/completed` ends it. */
+async function bareCodex(cwd: string, env: Record<string, string>): Promise<Bare> {
+  const { child, lines, close, exited } = spawnBare('codex', ['app-server'], cwd, env);
+  let ended = 0;
+  const rpc = createRpcPeer({
+    send: (line) => child.stdin!.write(`${line}\n`),
+    onNotification: (method) => {
+      if (method === 'turn/completed') ended++;
+    },
+  });
+  lines.on('line', (line) => rpc.receive(line));
+  child.once('exit', () => rpc.close('codex exited'));
+  await rpc.request('initialize', { clientInfo: { name: 'bench', title: 'bench', version: '0' }, capabilities: null });
+  rpc.notify('initialized');
+  const opened = await rpc.request('thread/start', { cwd, approvalPolicy: 'never' });
+  const threadId = asText(asObject(asObject(opened)?.thread)?.id);
+  if (!threadId) throw new Error('push bench: codex app-server opened no thread');
+  return {
+    say: (text) =>
+      void rpc.request('turn/start', { threadId, input: [{ type: 'text', text, text_elements: [] }] }).catch(() => {
+        // codex gone: exited() tells
+      }),
+    ended: () => ended,
+    exited,
+    close,
+  };
+}
+
+/** The floor: a bare CLI (no MCP server, no maestro prompt), from each next turn written to its model request. */
+export async function cliFloor(runs: number, leadBackend: LeadBackend = 'claude'): Promise<CliFloor> {
+  const cli = LEADS[leadBackend];
+  const tmp = tempDir(`push-floor-${leadBackend}`);
+  const model = await cli.model({
+    conversations: [{ name: 'bare', match: () => true, steps: [], final: 'Noted.', toolless: true }],
+  });
+  const offline = cli.env(model.url);
+  let bare: Bare | null = null;
   try {
-    say('Hello.');
+    bare = await (leadBackend === 'claude' ? bareClaude : bareCodex)(tmp.dir, offline.env);
+    const session = bare;
+    const turnEnd = (count: number) =>
+      until(`bare ${cli.title} ended its turn`, async () => session.ended() >= count || session.exited() !== null);
+    session.say('Hello.');
     await turnEnd(1);
     const latencies: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -196,27 +296,24 @@ export async function cliFloor(runs: number): Promise<CliFloor> {
         return true;
       }, PATIENCE_MS);
       const t0 = now();
-      say(`News ${i}.`);
+      session.say(`News ${i}.`);
       await request;
       latencies.push(arrived - t0);
       await turnEnd(i + 2);
-      if (child.exitCode !== null) throw new Error(`bare Claude Code exited (code ${child.exitCode})`);
+      const gone = session.exited();
+      if (gone) throw new Error(`bare ${gone}`);
     }
     return {
+      lead: leadBackend,
       runs,
       p50_ms: percentile(latencies, 50),
       p99_ms: percentile(latencies, 99),
       max_ms: Math.max(...latencies),
     };
   } finally {
-    child.stdin!.end();
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await bare?.close();
     await model.close();
-    claude.cleanup();
+    offline.cleanup();
     tmp.cleanup();
   }
 }
@@ -224,8 +321,13 @@ export async function cliFloor(runs: number): Promise<CliFloor> {
 /** The text the lead was sent after its last answer: what its new turn began with. */
 const newTurnText = (r: RecordedRequest) => r.view!.latest;
 
-export async function pushLatency(runs: number, log: (line: string) => void): Promise<PushLatency> {
-  const tmp = tempDir('push');
+export async function pushLatency(
+  runs: number,
+  log: (line: string) => void,
+  leadBackend: LeadBackend = 'claude',
+): Promise<PushLatency> {
+  const cli = LEADS[leadBackend];
+  const tmp = tempDir(`push-${leadBackend}`);
   execFileSync('git', ['init', '-q'], { cwd: tmp.dir });
   let model: ScriptedServer | null = null;
   let team: Runtime | null = null;
@@ -235,17 +337,19 @@ export async function pushLatency(runs: number, log: (line: string) => void): Pr
   let driving: Promise<unknown> = Promise.resolve();
   try {
     // Every request that offers tools is the lead's (it is the only CLI here); each turn just ends.
-    model = await startAnthropicServer({
+    model = await cli.model({
       conversations: [{ name: 'lead', match: () => true, steps: [], final: 'Noted.' }],
     });
-    const claude = claudeOfflineEnv({ baseUrl: model.url, extra: { PATH: `${BIN}:${process.env.PATH}` } });
-    cleanupHome = claude.cleanup;
-    // Not a worker of whatever session runs the bench.
-    const env = Object.fromEntries(Object.entries(claude.env).filter(([k]) => !k.startsWith('MAESTRO_')));
+    const offline = cli.env(model.url);
+    cleanupHome = offline.cleanup;
+    // Not a worker of whatever session runs the bench (the scripted key Codex reads stays).
+    const env = Object.fromEntries(
+      Object.entries(offline.env).filter(([k]) => !k.startsWith('MAESTRO_') || k === CODEX_KEY_VAR),
+    );
     const dbFile = resolveDbPath({ cwd: tmp.dir, env }).file;
     const logger = createLogger({ file: logFilePath(dbFile, env), name: 'maestro-bench-push' });
     const wrote: number[] = [];
-    const backends = createBackendRegistry({ claude: timedClaude(() => wrote.push(now())) });
+    const backends = createBackendRegistry({ [leadBackend]: timed(cli.backend, () => wrote.push(now())) });
     team = await createRuntime({ dbFile, logger, env, backends, fallbackCaller: SHELL_USER });
     workers = await createRuntime({ dbFile, logger, env, fallbackCaller: SHELL_USER });
     const deps = team.deps.agents;
@@ -255,7 +359,7 @@ export async function pushLatency(runs: number, log: (line: string) => void): Pr
       sessionId: SESSION,
       requirement: 'Acknowledge each piece of news.',
       roster: [],
-      backend: 'claude',
+      backend: leadBackend,
     });
     // One worker reports; the other stays in its turn, so that the team is never quiet.
     let w = await worker(their, lead, 'W-1');
@@ -272,7 +376,7 @@ export async function pushLatency(runs: number, log: (line: string) => void): Pr
           throw new Error(`push bench: the lead is ${l?.status ?? 'gone'}: ${l?.status_reason ?? ''}`);
         return !isInTurn(l.status) && l;
       });
-    log(`(g) push: waiting for the lead's first turn (Claude Code starting)`);
+    log(`(g) push ${leadBackend}: waiting for the lead's first turn (${cli.title} starting)`);
     let turns = (await idle()).turn;
     let seen = model.requests.length;
     const samples: PushLatency['samples'] = [];
@@ -297,7 +401,9 @@ export async function pushLatency(runs: number, log: (line: string) => void): Pr
       const got = await request.catch(() => null);
       if (!got || !newTurnText(got).includes(marker)) {
         missed++;
-        log(`(g) push ${i}: ${kind} ${got ? 'started a turn without its news' : 'started no lead turn'}`);
+        log(
+          `(g) push ${leadBackend} ${i}: ${kind} ${got ? 'started a turn without its news' : 'started no lead turn'}`,
+        );
       } else {
         const written = wrote.find((t) => t >= t0) ?? arrived;
         const wake = woken.find((t) => t >= t0) ?? written;
@@ -314,11 +420,11 @@ export async function pushLatency(runs: number, log: (line: string) => void): Pr
       const l = await idle();
       if (l.turn !== turns + 1) {
         extra += Math.max(0, l.turn - turns - 1);
-        log(`(g) push ${i}: the lead ran ${l.turn - turns} turns for one report`);
+        log(`(g) push ${leadBackend} ${i}: the lead ran ${l.turn - turns} turns for one report`);
       }
       turns = l.turn;
       seen = model.requests.length;
-      if ((i + 1) % 10 === 0) log(`(g) push: ${i + 1}/${runs}`);
+      if ((i + 1) % 10 === 0) log(`(g) push ${leadBackend}: ${i + 1}/${runs}`);
     }
     unsubscribe();
     // Each report told once: in exactly one lead turn's opening text.
@@ -330,6 +436,7 @@ export async function pushLatency(runs: number, log: (line: string) => void): Pr
     const values = (pick: (s: PushLatency['samples'][number]) => number, of = samples) => of.map(pick);
     const total = values((s) => s.total_ms);
     return {
+      lead: leadBackend,
       runs,
       p50_ms: percentile(total, 50),
       p99_ms: percentile(total, 99),

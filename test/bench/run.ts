@@ -6,7 +6,8 @@
  * `maestro mcp` server logging into one session, against a no-op tool on a server built with the
  * same SDK, and write latency with 8 such writers, (f) the event feed: how soon a follower in
  * another process reads a write, and what 4 and 16 followers cost the writer, (g) push latency: a
- * worker's report to the idle `maestro team` lead's next model request. Prints a table to stdout
+ * worker's report to the idle `maestro team` lead's next model request, with a Claude Code lead
+ * and with a Codex lead. Prints a table to stdout
  * (progress goes to stderr) and writes bench-results/bench.json. Exits 1 only if a correctness
  * check fails (lost or duplicated ids, a push missed or told twice). `run.js push` measures (g)
  * alone, into bench-results/bench-push.json.
@@ -174,6 +175,10 @@ async function feed() {
 }
 
 function pushRows(g: PushLatency, floor: CliFloor): Row[] {
+  return g.lead === 'claude' ? claudePushRows(g, floor) : codexPushRows(g, floor);
+}
+
+function claudePushRows(g: PushLatency, floor: CliFloor): Row[] {
   return [
     {
       figure: "(g) push latency: worker report → idle lead's next model request (p50 / p99)",
@@ -214,6 +219,67 @@ function pushRows(g: PushLatency, floor: CliFloor): Row[] {
   ];
 }
 
+function codexPushRows(g: PushLatency, floor: CliFloor): Row[] {
+  return [
+    {
+      figure: "(g) push latency, Codex lead: worker report → idle lead's next model request (p50 / p99)",
+      measured: `${fmt(g.p50_ms, 1)} / ${fmt(g.p99_ms, 1)} ms`,
+      target: 'p99 <= 100 ms',
+      pass: g.p99_ms <= 100,
+    },
+    {
+      figure: "(g) Codex lead, of it, the team process's wake-up on the report (p50 / p99)",
+      measured: `${fmt(g.wake_p50_ms, 1)} / ${fmt(g.wake_p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(g) Codex lead, of it, maestro: report to the turn/start request (p50 / p99)',
+      measured: `${fmt(g.maestro_p50_ms, 1)} / ${fmt(g.maestro_p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(g) Codex lead, of it, Codex: turn/start to model request (p50 / p99)',
+      measured: `${fmt(g.cli_p50_ms, 1)} / ${fmt(g.cli_p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: '(g) floor: bare codex app-server, turn/start to model request (p50 / p99)',
+      measured: `${fmt(floor.p50_ms, 1)} / ${fmt(floor.p99_ms, 1)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      figure: `(g) push check, Codex lead, ${g.runs} reports`,
+      measured: `missed: ${g.missed}, told twice: ${g.duplicated}, extra turns: ${g.extra_turns}`,
+      target: 'missed: 0, told twice: 0, extra turns: 0',
+      pass: pushSound(g),
+    },
+  ];
+}
+
+/** (g) with each lead, and each lead's floor. */
+async function pushFigures() {
+  log(`(g) push: ${CONFIG.push_runs} worker reports into an idle Claude Code lead`);
+  const g = await pushLatency(CONFIG.push_runs, log, 'claude');
+  log(`(g) floor: ${CONFIG.push_runs} turns of a bare Claude Code`);
+  const floor = await cliFloor(CONFIG.push_runs, 'claude');
+  log(`(g) push: ${CONFIG.push_runs} worker reports into an idle Codex lead`);
+  const codex = await pushLatency(CONFIG.push_runs, log, 'codex');
+  log(`(g) floor: ${CONFIG.push_runs} turns of a bare codex app-server`);
+  const codexFloor = await cliFloor(CONFIG.push_runs, 'codex');
+  return {
+    g,
+    floor,
+    codex,
+    codexFloor,
+    rows: [...pushRows(g, floor), ...pushRows(codex, codexFloor)],
+    sound: pushSound(g) && pushSound(codex),
+  };
+}
+
 const pushSound = (g: PushLatency) => g.missed === 0 && g.duplicated === 0 && g.extra_turns === 0;
 
 function table(rows: Row[]): string[] {
@@ -247,11 +313,7 @@ const banner = () =>
 async function pushOnly() {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const started = Date.now();
-  log(`(g) push: ${CONFIG.push_runs} worker reports into an idle Claude Code lead`);
-  const g = await pushLatency(CONFIG.push_runs, log);
-  log(`(g) floor: ${CONFIG.push_runs} turns of a bare Claude Code`);
-  const floor = await cliFloor(CONFIG.push_runs);
-  const rows = pushRows(g, floor);
+  const { g, floor, codex, codexFloor, rows, sound } = await pushFigures();
   process.stdout.write(`${[banner(), '', ...table(rows)].join('\n')}\n`);
   const json = {
     date: new Date(started).toISOString(),
@@ -260,12 +322,14 @@ async function pushOnly() {
     config: { push_runs: CONFIG.push_runs },
     push: g,
     push_cli_floor: floor,
+    push_codex: codex,
+    push_codex_cli_floor: codexFloor,
     table: rows,
   };
   const file = path.join(RESULTS_DIR, 'bench-push.json');
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
-  if (!pushSound(g)) process.exitCode = 1;
+  if (!sound) process.exitCode = 1;
 }
 
 async function main() {
@@ -289,10 +353,7 @@ async function main() {
   const e = await mcpWriters();
   log(`(f) feed: ${CONFIG.feed_writes} writes followed by ${CONFIG.feed_followers} processes, then follower cost`);
   const f = await feed();
-  log(`(g) push: ${CONFIG.push_runs} worker reports into an idle Claude Code lead`);
-  const g = await pushLatency(CONFIG.push_runs, log);
-  log(`(g) floor: ${CONFIG.push_runs} turns of a bare Claude Code`);
-  const floor = await cliFloor(CONFIG.push_runs);
+  const push = await pushFigures();
 
   const p = CONFIG.processes;
   const noLoss = a.lost === 0 && a.duplicates === 0 && a.contiguous;
@@ -456,7 +517,7 @@ async function main() {
       target: 'lost: 0, duplicates: 0',
       pass: mcpNoLoss,
     },
-    ...pushRows(g, floor),
+    ...push.rows,
   ];
 
   const out = [
@@ -480,14 +541,16 @@ async function main() {
     agents: { spawn, wake, concurrent: hundred },
     mcp_writers: e,
     feed: f,
-    push: g,
-    push_cli_floor: floor,
+    push: push.g,
+    push_cli_floor: push.floor,
+    push_codex: push.codex,
+    push_codex_cli_floor: push.codexFloor,
     table: rows,
   };
   const file = path.join(RESULTS_DIR, 'bench.json');
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
-  if (!noLoss || !mcpNoLoss || f.latency.missed > 0 || !pushSound(g)) process.exitCode = 1;
+  if (!noLoss || !mcpNoLoss || f.latency.missed > 0 || !push.sound) process.exitCode = 1;
 }
 
 (process.argv[2] === 'push' ? pushOnly() : main()).catch((error: unknown) => {
