@@ -343,7 +343,8 @@ describe('maestro team', () => {
               },
             ],
           };
-        const told = ctx.request.userTexts.some((t) => t.includes("Budget spent: interrupted DEV-1's turn 1"));
+        // Told as a push, or mid-turn (then inside the conversation, not as a turn of its own).
+        const told = JSON.stringify(ctx.request.body.messages).includes("Budget spent: interrupted DEV-1's turn 1");
         if (!told) return { text: 'Waiting for DEV-1.' };
         const open = ['DEV-1', 'TEST-1'].filter((w) => !did('close_agent', w));
         if (open.length) return { calls: open.map((w) => ({ tool: 'close_agent', input: { target: w } })) };
