@@ -174,85 +174,47 @@ async function feed() {
   };
 }
 
+/** How each lead's rows of (g) are labelled: what differs is who the lead is and what its input is. */
+const PUSH_LABELS = {
+  claude: {
+    latency: 'push latency',
+    of: 'of it',
+    check: 'push check',
+    input: 'the turn on the lead stdin',
+    cli: 'Claude Code: stdin line',
+    floor: 'bare Claude Code, stdin line',
+  },
+  codex: {
+    latency: 'push latency, Codex lead',
+    of: 'Codex lead, of it',
+    check: 'push check, Codex lead',
+    input: 'the turn/start request',
+    cli: 'Codex: turn/start',
+    floor: 'bare codex app-server, turn/start',
+  },
+} as const;
+
 function pushRows(g: PushLatency, floor: CliFloor): Row[] {
-  return g.lead === 'claude' ? claudePushRows(g, floor) : codexPushRows(g, floor);
-}
-
-function claudePushRows(g: PushLatency, floor: CliFloor): Row[] {
+  const label = PUSH_LABELS[g.lead];
+  const info = (figure: string, p50: number, p99: number): Row => ({
+    figure: `(g) ${figure} (p50 / p99)`,
+    measured: `${fmt(p50, 1)} / ${fmt(p99, 1)} ms`,
+    target: '-',
+    pass: null,
+  });
   return [
     {
-      figure: "(g) push latency: worker report → idle lead's next model request (p50 / p99)",
+      figure: `(g) ${label.latency}: worker report → idle lead's next model request (p50 / p99)`,
       measured: `${fmt(g.p50_ms, 1)} / ${fmt(g.p99_ms, 1)} ms`,
       target: 'p99 <= 100 ms',
       pass: g.p99_ms <= 100,
     },
+    info(`${label.of}, the team process's wake-up on the report`, g.wake_p50_ms, g.wake_p99_ms),
+    info(`${label.of}, maestro: report to ${label.input}`, g.maestro_p50_ms, g.maestro_p99_ms),
+    info(`${label.of}, ${label.cli} to model request`, g.cli_p50_ms, g.cli_p99_ms),
+    info(`floor: ${label.floor} to model request`, floor.p50_ms, floor.p99_ms),
     {
-      figure: "(g) of it, the team process's wake-up on the report (p50 / p99)",
-      measured: `${fmt(g.wake_p50_ms, 1)} / ${fmt(g.wake_p99_ms, 1)} ms`,
-      target: '-',
-      pass: null,
-    },
-    {
-      figure: '(g) of it, maestro: report to the turn on the lead stdin (p50 / p99)',
-      measured: `${fmt(g.maestro_p50_ms, 1)} / ${fmt(g.maestro_p99_ms, 1)} ms`,
-      target: '-',
-      pass: null,
-    },
-    {
-      figure: '(g) of it, Claude Code: stdin line to model request (p50 / p99)',
-      measured: `${fmt(g.cli_p50_ms, 1)} / ${fmt(g.cli_p99_ms, 1)} ms`,
-      target: '-',
-      pass: null,
-    },
-    {
-      figure: '(g) floor: bare Claude Code, stdin line to model request (p50 / p99)',
-      measured: `${fmt(floor.p50_ms, 1)} / ${fmt(floor.p99_ms, 1)} ms`,
-      target: '-',
-      pass: null,
-    },
-    {
-      figure: `(g) push check, ${g.runs} reports`,
-      measured: `missed: ${g.missed}, told twice: ${g.duplicated}, extra turns: ${g.extra_turns}`,
-      target: 'missed: 0, told twice: 0, extra turns: 0',
-      pass: pushSound(g),
-    },
-  ];
-}
-
-function codexPushRows(g: PushLatency, floor: CliFloor): Row[] {
-  return [
-    {
-      figure: "(g) push latency, Codex lead: worker report → idle lead's next model request (p50 / p99)",
-      measured: `${fmt(g.p50_ms, 1)} / ${fmt(g.p99_ms, 1)} ms`,
-      target: 'p99 <= 100 ms',
-      pass: g.p99_ms <= 100,
-    },
-    {
-      figure: "(g) Codex lead, of it, the team process's wake-up on the report (p50 / p99)",
-      measured: `${fmt(g.wake_p50_ms, 1)} / ${fmt(g.wake_p99_ms, 1)} ms`,
-      target: '-',
-      pass: null,
-    },
-    {
-      figure: '(g) Codex lead, of it, maestro: report to the turn/start request (p50 / p99)',
-      measured: `${fmt(g.maestro_p50_ms, 1)} / ${fmt(g.maestro_p99_ms, 1)} ms`,
-      target: '-',
-      pass: null,
-    },
-    {
-      figure: '(g) Codex lead, of it, Codex: turn/start to model request (p50 / p99)',
-      measured: `${fmt(g.cli_p50_ms, 1)} / ${fmt(g.cli_p99_ms, 1)} ms`,
-      target: '-',
-      pass: null,
-    },
-    {
-      figure: '(g) floor: bare codex app-server, turn/start to model request (p50 / p99)',
-      measured: `${fmt(floor.p50_ms, 1)} / ${fmt(floor.p99_ms, 1)} ms`,
-      target: '-',
-      pass: null,
-    },
-    {
-      figure: `(g) push check, Codex lead, ${g.runs} reports`,
+      figure: `(g) ${label.check}, ${g.runs} reports`,
       measured: `missed: ${g.missed}, told twice: ${g.duplicated}, extra turns: ${g.extra_turns}`,
       target: 'missed: 0, told twice: 0, extra turns: 0',
       pass: pushSound(g),
