@@ -109,6 +109,39 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
           }
         }),
       );
+
+      it(
+        'pages back from the newest with beforeSeq, by a filter and by a search, to the oldest and no further',
+        withStore(async (store) => {
+          for (let i = 1; i <= 25; i++)
+            await store.messages.log(
+              msg({ type: i % 5 === 0 ? 'blocker' : 'progress', summary: i % 5 === 0 ? `stuck ${i}` : `step ${i}` }),
+            );
+          const back = async (
+            read: (before?: number) => Promise<{ messages: { id: string }[]; has_more: boolean }>,
+          ) => {
+            const pages: string[][] = [];
+            for (let before: number | undefined; ;) {
+              const page = await read(before);
+              pages.push(page.messages.map((m) => m.id));
+              if (!page.has_more) return pages;
+              before = Number(page.messages[0]!.id.slice(4));
+            }
+          };
+          const all = await back((beforeSeq) => store.messages.list('s1', {}, { limit: 10, beforeSeq }));
+          expect(all).toEqual([ids(25).slice(15), ids(25).slice(5, 15), ids(25).slice(0, 5)]);
+          const blockers = await back((beforeSeq) =>
+            store.messages.list('s1', { types: ['blocker'] }, { limit: 2, beforeSeq }),
+          );
+          expect(blockers).toEqual([['MSG-020', 'MSG-025'], ['MSG-010', 'MSG-015'], ['MSG-005']]);
+          const found = await back((beforeSeq) => store.messages.search('s1', 'stuck', {}, 3, beforeSeq));
+          expect(found).toEqual([
+            ['MSG-015', 'MSG-020', 'MSG-025'],
+            ['MSG-005', 'MSG-010'],
+          ]);
+          expect((await store.messages.search('s1', 'stuck', {}, 3)).total).toBe(5);
+        }),
+      );
     });
 
     describe('mailbox', () => {

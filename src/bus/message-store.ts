@@ -163,45 +163,48 @@ export function createMessageTables(db: Db): MessageTables {
       return row ? rowToMessage(row) : null;
     },
 
-    list(sessionId, filter, { limit, sinceSeq }) {
+    list(sessionId, filter, { limit, sinceSeq, beforeSeq }) {
       const params: unknown[] = [sessionId];
       let where = 'session_id = ?';
       if (sinceSeq !== undefined) {
         where += ' AND seq > ?';
         params.push(sinceSeq);
       }
-      where += filterSql(filter, params);
-      if (sinceSeq !== undefined) {
-        const rows = statement(`SELECT ${COLUMNS} FROM messages WHERE ${where} ORDER BY seq ASC LIMIT ?`).all(
-          ...params,
-          limit + 1,
-        ) as MessageRow[];
-        return {
-          total: total(sessionId, filter),
-          messages: rows.slice(0, limit).map(rowToMessage),
-          has_more: rows.length > limit,
-        };
+      if (beforeSeq !== undefined) {
+        where += ' AND seq < ?';
+        params.push(beforeSeq);
       }
-      const rows = statement(`SELECT ${COLUMNS} FROM messages WHERE ${where} ORDER BY seq DESC LIMIT ?`).all(
-        ...params,
-        limit,
-      ) as MessageRow[];
-      return { total: total(sessionId, filter), messages: rows.reverse().map(rowToMessage), has_more: false };
+      where += filterSql(filter, params);
+      const ascending = sinceSeq !== undefined;
+      const rows = statement(
+        `SELECT ${COLUMNS} FROM messages WHERE ${where} ORDER BY seq ${ascending ? 'ASC' : 'DESC'} LIMIT ?`,
+      ).all(...params, limit + 1) as MessageRow[];
+      const page = rows.slice(0, limit);
+      return {
+        total: total(sessionId, filter),
+        messages: (ascending ? page : page.reverse()).map(rowToMessage),
+        has_more: rows.length > limit,
+      };
     },
 
-    search(sessionId, query, filter, limit) {
+    search(sessionId, query, filter, limit, beforeSeq) {
       const ftsQuery = toFtsQuery(query);
       searchIndex.catchUp();
       const params: unknown[] = [ftsQuery, sessionId];
       const where = `messages_fts MATCH ? AND m.session_id = ?${filterSql(filter, params, 'm.')}`;
       const from = `messages_fts JOIN messages m ON m.row_id = messages_fts.rowid`;
       const count = (statement(`SELECT count(*) AS n FROM ${from} WHERE ${where}`).get(...params) as { n: number }).n;
+      const before = beforeSeq === undefined ? '' : ' AND m.seq < ?';
       const rows = statement(
         `SELECT ${COLUMNS.split(', ')
           .map((c) => `m.${c}`)
-          .join(', ')} FROM ${from} WHERE ${where} ORDER BY m.seq DESC LIMIT ?`,
-      ).all(...params, limit) as MessageRow[];
-      return { total: count, messages: rows.reverse().map(rowToMessage), has_more: false };
+          .join(', ')} FROM ${from} WHERE ${where}${before} ORDER BY m.seq DESC LIMIT ?`,
+      ).all(...params, ...(beforeSeq === undefined ? [] : [beforeSeq]), limit + 1) as MessageRow[];
+      return {
+        total: count,
+        messages: rows.slice(0, limit).reverse().map(rowToMessage),
+        has_more: rows.length > limit,
+      };
     },
 
     remove(sessionId, seq) {

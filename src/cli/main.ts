@@ -17,6 +17,7 @@ Commands:
   team       Run a team in this project from the shell ('maestro team --help')
   steer      Steer a running team as its operator ('maestro steer --help')
   budget     A session's budget: what it used, raise its limits ('maestro budget --help')
+  ui         A live web dashboard of the project's teams ('maestro ui --help')
   demo       Watch 'maestro team' run real Claude Code agents (offline)
   mcp        Serve the maestro-tools MCP server over stdio (what clients start)
   msg        Read and write the team message bus ('maestro msg --help')
@@ -111,6 +112,10 @@ async function main(argv: string[]): Promise<number> {
     case 'budget': {
       const { runBudget } = await import('./budget.js');
       return runBudget(rest);
+    }
+    case 'ui': {
+      const { runUi } = await import('./ui.js');
+      return runUi(rest);
     }
     case 'demo': {
       const { runDemoCommand } = await import('./demo.js');

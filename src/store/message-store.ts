@@ -30,10 +30,22 @@ export interface MessageStore extends Mailbox {
    */
   log(message: NewMessage, newsFor?: string | null): Promise<Message>;
   get(sessionId: string, seq: number): Promise<Message | null>;
-  /** The newest `limit` matches, or with `sinceSeq` the oldest `limit` after it; oldest first either way. */
-  list(sessionId: string, filter: MessageFilter, page: { limit: number; sinceSeq?: number | undefined }): Promise<Page>;
-  /** Full-text search of summaries and data; `query` is what a person types (every word must match). */
-  search(sessionId: string, query: string, filter: MessageFilter, limit: number): Promise<Page>;
+  /**
+   * The newest `limit` matches (before `beforeSeq` when given: paging back), or with `sinceSeq`
+   * the oldest `limit` after it; oldest first either way. `has_more`: more matches lie beyond the
+   * page in the direction of paging (older ones, or with `sinceSeq` newer ones).
+   */
+  list(
+    sessionId: string,
+    filter: MessageFilter,
+    page: { limit: number; sinceSeq?: number | undefined; beforeSeq?: number | undefined },
+  ): Promise<Page>;
+  /**
+   * Full-text search of summaries and data; `query` is what a person types (every word must
+   * match). The newest `limit` matches (before `beforeSeq` when given), oldest first; `has_more`:
+   * older matches remain.
+   */
+  search(sessionId: string, query: string, filter: MessageFilter, limit: number, beforeSeq?: number): Promise<Page>;
   remove(sessionId: string, seq: number): Promise<Message | null>;
   /** Removes every message of the session; role state and the id counter stay. */
   clear(sessionId: string): Promise<number>;

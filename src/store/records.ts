@@ -44,7 +44,7 @@ export interface Page {
   total: number;
   /** Oldest first. */
   messages: Message[];
-  /** With a `since` cursor: whether more matching messages follow the last one returned. */
+  /** Whether more matching messages lie beyond this page, in the direction it was read (see MessageStore.list). */
   has_more: boolean;
 }
 

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { LIMITS } from '../../bus/message.js';
 import { MaestroError } from '../../errors.js';
 import type { AgentRecord } from '../../store/records.js';
-import type { Caller } from '../caller.js';
+import { COORDINATOR, type Caller } from '../caller.js';
 import { viaRunningServer } from './control-requests.js';
 import type { AgentDeps } from './deps.js';
 import { agentMessageField, optionalSession, targetField } from './fields.js';
@@ -38,8 +38,16 @@ const UPWARD = ['coordinator', 'parent'];
 export async function sendMessage(deps: AgentDeps, caller: Caller, input: SendInput): Promise<SendResult> {
   const sessionId = await deps.session.resolve(caller, input.session_id);
   let recipient: { role: string; agentId: string | null };
-  if (UPWARD.includes(input.target)) {
+  if (input.target === COORDINATOR.role && caller.agentId === null && caller.role !== COORDINATOR.role) {
+    // A person writing to the coordinator (the dashboard, as the human overseer).
+    recipient = { role: COORDINATOR.role, agentId: null };
+  } else if (UPWARD.includes(input.target)) {
     const self = caller.agentId ? await deps.agents.get(caller.agentId) : null;
+    if (!self && caller.role !== COORDINATOR.role)
+      throw new MaestroError(
+        'invalid_input',
+        `you are ${caller.role}, not an agent: '${input.target}' is nobody's; name an agent or the coordinator`,
+      );
     if (!self)
       throw new MaestroError('invalid_input', `you are the coordinator: '${input.target}' is yourself; name an agent`);
     const parent = self.parent_id ? await deps.agents.get(self.parent_id) : null;

@@ -39,6 +39,10 @@ export const agentViewSchema = z.object({
   queued_followups: z.number().describe('Follow-ups waiting for the running turn to end.'),
   last_task_message: z.string().nullable(),
   latest_progress: z.string().nullable(),
+  progress_pct: z
+    .number()
+    .nullable()
+    .describe('How far along its latest progress message says it is (its data.progress_pct, 0-100), if it says.'),
   result: z.unknown(),
   usage: usageSchema,
   cwd: z.string(),
@@ -49,6 +53,13 @@ export const agentViewSchema = z.object({
   closed_at: z.string().nullable(),
 });
 export type AgentView = z.infer<typeof agentViewSchema>;
+
+/** A progress message's `progress_pct` (the skills' convention), kept within 0-100; null if it has none. */
+export function progressPct(data: Record<string, unknown>): number | null {
+  const pct = data.progress_pct;
+  if (typeof pct !== 'number' || !Number.isFinite(pct)) return null;
+  return Math.min(100, Math.max(0, pct));
+}
 
 export async function agentView(deps: Pick<AgentDeps, 'agents' | 'bus'>, agent: AgentRecord): Promise<AgentView> {
   const turn = await latestTurn(deps, agent);
@@ -73,6 +84,7 @@ export async function agentView(deps: Pick<AgentDeps, 'agents' | 'bus'>, agent: 
     queued_followups: (await deps.agents.followups(agent.id)).length,
     last_task_message: agent.last_task_message,
     latest_progress: progress ? `${progress.id} ${progress.summary}` : null,
+    progress_pct: progress ? progressPct(progress.data) : null,
     result: resultPreview(agent, turn, 500),
     usage: {
       input_tokens: agent.input_tokens,

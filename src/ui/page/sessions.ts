@@ -1,0 +1,83 @@
+/** The project's sessions, most recent activity first, kept current by the event stream. */
+import type { SessionRow } from '../views.js';
+import { enc, follow, get, type Connection } from './api.js';
+import { ago, fill, h } from './dom.js';
+import { notify, type Page } from './shell.js';
+
+export function sessionsPage(setConnection: (c: Connection) => void): Page {
+  const body = h('tbody', { id: 'session-rows' });
+  const draw = (rows: SessionRow[]) =>
+    fill(
+      body,
+      rows.length
+        ? rows.map((s) =>
+            h(
+              'tr',
+              { 'data-session': s.session_id },
+              h('th', { scope: 'row' }, h('a', { href: `#/s/${enc(s.session_id)}` }, s.session_id)),
+              h('td', {}, String(s.agents)),
+              h('td', {}, String(s.open)),
+              h('td', {}, String(s.running)),
+              h('td', {}, s.errored ? `✗ ${s.errored}` : '0'),
+              h('td', {}, String(s.messages)),
+              h('td', { title: s.last_activity ?? '' }, ago(s.last_activity)),
+            ),
+          )
+        : h(
+            'tr',
+            {},
+            h('td', { colspan: '7', className: 'empty' }, 'No sessions yet: start a team, then it shows here.'),
+          ),
+    );
+  const load = async () => {
+    const list = await get<{ sessions: SessionRow[]; cursor: number }>('/api/sessions');
+    draw(list.sessions);
+    return list.cursor;
+  };
+
+  let pending = false;
+  let stop = () => undefined as void;
+  const ready = load().then((cursor) => {
+    stop = follow(
+      `/api/events?since=${cursor}`,
+      {
+        // Any change may move a count: read the list again, once per burst of changes.
+        batch: () => {
+          if (pending) return;
+          pending = true;
+          setTimeout(() => {
+            pending = false;
+            load().catch(notify.error);
+          }, 250);
+        },
+      },
+      setConnection,
+    );
+  });
+  const el = h(
+    'section',
+    { 'aria-labelledby': 'sessions-h' },
+    h('h1', { id: 'sessions-h' }, 'Sessions'),
+    h(
+      'div',
+      { className: 'table-wrap' },
+      h(
+        'table',
+        { className: 'sessions', 'aria-labelledby': 'sessions-h' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Session', 'Agents', 'Open', 'Running', 'Errored', 'Messages', 'Last activity'].map((c) =>
+              h('th', { scope: 'col' }, c),
+            ),
+          ),
+        ),
+        body,
+      ),
+    ),
+  );
+  return { el, title: 'maestro', ready, close: () => stop() };
+}
