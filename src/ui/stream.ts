@@ -69,7 +69,14 @@ async function enrich(
   // The sessions list needs the events only; a session's page is given what they changed.
   if (sessionId === undefined) return batch;
   const ids = new Set<string>();
-  for (const e of events) if (e.agent_id) ids.add(e.agent_id);
+  for (const e of events) {
+    if (e.agent_id) ids.add(e.agent_id);
+    // Progress logged under an agent's name by someone else (the coordinator may) is its progress too.
+    if (e.type === 'message' && e.message.type === 'progress' && e.message.sender_agent_id === null) {
+      const named = await deps.agents.resolve(sessionId, e.message.from);
+      if (named) ids.add(named.id);
+    }
+  }
   for (const id of ids) {
     const agent = await deps.agents.get(id);
     if (agent) batch.agents.push(await agentView(deps, agent));

@@ -65,13 +65,15 @@ export function time(ts: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? ts : d.toLocaleTimeString([], { hour12: false });
 }
 
-export function ago(ts: string | null | undefined, now = Date.now()): string {
+/** A time of day, with its date when it is not today (shown as is: it does not go stale). */
+export function when(ts: string | null | undefined): string {
   if (!ts) return '-';
-  const s = Math.max(0, Math.round((now - Date.parse(ts)) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
-  return `${Math.floor(s / 86400)}d ago`;
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) return ts;
+  const today = new Date().toDateString() === d.toDateString();
+  return today
+    ? time(ts)
+    : `${d.toLocaleDateString([], { year: 'numeric', month: 'short', day: 'numeric' })} ${time(ts)}`;
 }
 
 export function tokens(n: number): string {

@@ -10,7 +10,7 @@ import type { BudgetView } from '../../ops/budget.js';
 import type { Directive } from '../../store/steering-store.js';
 import type { SessionView } from '../views.js';
 import { enc, follow, get, post, type Connection, type StreamBatch } from './api.js';
-import { ago, fill, h, statusBadge, time, tokens, usd } from './dom.js';
+import { when, fill, h, statusBadge, time, tokens, usd } from './dom.js';
 import { notify, type Page } from './shell.js';
 import { createTimeline } from './timeline.js';
 
@@ -251,7 +251,7 @@ function agentRow(sessionId: string, a: AgentView, budget: BudgetView | null): H
       usd(a.usage.cost_usd),
       budget?.limits.usd ? h('span', { className: 'muted' }, ` of ${usd(budget.limits.usd)}`) : null,
     ),
-    h('td', { title: a.updated_at }, ago(a.updated_at)),
+    h('td', { title: a.updated_at }, when(a.updated_at)),
   );
 }
 

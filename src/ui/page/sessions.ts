@@ -1,7 +1,7 @@
 /** The project's sessions, most recent activity first, kept current by the event stream. */
 import type { SessionRow } from '../views.js';
 import { enc, follow, get, type Connection } from './api.js';
-import { ago, fill, h } from './dom.js';
+import { fill, h, when } from './dom.js';
 import { notify, type Page } from './shell.js';
 
 export function sessionsPage(setConnection: (c: Connection) => void): Page {
@@ -20,7 +20,7 @@ export function sessionsPage(setConnection: (c: Connection) => void): Page {
               h('td', {}, String(s.running)),
               h('td', {}, s.errored ? `✗ ${s.errored}` : '0'),
               h('td', {}, String(s.messages)),
-              h('td', { title: s.last_activity ?? '' }, ago(s.last_activity)),
+              h('td', { title: s.last_activity ?? '' }, when(s.last_activity)),
             ),
           )
         : h(
