@@ -12,7 +12,6 @@ await build({
   format: 'esm',
   target: ['chrome110', 'firefox110', 'safari16'],
   minify: true,
-  sourcemap: true,
   outfile: `${to}/app.js`,
   logLevel: 'warning',
 });

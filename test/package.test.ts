@@ -21,6 +21,7 @@ const SHIPPED = [
   /^README\.md$/,
   /^LICENSE$/,
   /^dist\/bin\/[\w-]+\.js$/,
+  /^dist\/ui\/(index\.html|app\.js|app\.css|favicon\.svg)$/,
   /^skills\/.+\.md$/,
   /^\.claude\/(commands|agents)\/[\w-]+\.md$/,
 ];
@@ -45,7 +46,14 @@ describe('the npm package', () => {
     expect(paths).toContain('.claude/commands/team-coordinate.md');
     // Every chunk the bundle loads is in it, and every chunk in it is one the bundle has.
     const chunks = readdirSync(path.join(ROOT, 'dist/bin')).filter((f) => f.endsWith('.js'));
-    expect(paths.filter((p) => p.startsWith('dist/')).sort()).toEqual(chunks.map((c) => `dist/bin/${c}`).sort());
+    expect(paths.filter((p) => p.startsWith('dist/bin/')).sort()).toEqual(chunks.map((c) => `dist/bin/${c}`).sort());
+    // The dashboard's page, built, so `maestro ui` works offline from the package alone.
+    expect(paths.filter((p) => p.startsWith('dist/ui/')).sort()).toEqual([
+      'dist/ui/app.css',
+      'dist/ui/app.js',
+      'dist/ui/favicon.svg',
+      'dist/ui/index.html',
+    ]);
   });
 
   it('unpacked on its own, answers --help and runs the demo to its report', async () => {
@@ -81,5 +89,31 @@ describe('the npm package', () => {
       /agents +5: lead shutdown, SUPERVISOR shutdown, PLAN-001 shutdown, IMPL-001 shutdown, TEST-001 shutdown/,
     );
     expect(demo.stdout).toContain('processes left behind: 0');
+
+    // `maestro ui` serves its page and script from the package.
+    const project = path.join(dir, 'project');
+    mkdirSync(project);
+    execFileSync('git', ['init', '-q'], { cwd: project });
+    await execa(process.execPath, [bin, 'msg', 'log', '-s', 'PKG', 'hello'], { env, extendEnv: false, cwd: project });
+    const ui = execa(process.execPath, [bin, 'ui', '--no-open'], {
+      env,
+      extendEnv: false,
+      cwd: project,
+      reject: false,
+    });
+    try {
+      const url = await new Promise<string>((resolve) =>
+        ui.stdout!.once('data', (chunk: Buffer) => resolve(String(chunk).split('\n')[0]!)),
+      );
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('/app.js?token=');
+      const script = await fetch(url.replace('/?token=', '/app.js?token='));
+      expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect((await script.text()).length).toBeGreaterThan(1000);
+    } finally {
+      ui.kill('SIGTERM');
+      await ui;
+    }
   }, 300_000);
 });
