@@ -63,11 +63,16 @@ export async function streamTranscript(
   let wake: (() => void) | null = null;
   const poke = () => wake?.();
   let watcher: FSWatcher | null = null;
-  try {
-    watcher = existsSync(agentDir) ? watch(agentDir, poke) : null;
-  } catch {
-    watcher = null; // the directory went away: store changes still wake the reader
-  }
+  // The directory appears with the agent's first output: until then store changes wake the reader.
+  const watchDir = () => {
+    if (watcher || !existsSync(agentDir)) return;
+    try {
+      watcher = watch(agentDir, poke);
+    } catch {
+      watcher = null;
+    }
+  };
+  watchDir();
   const unsubscribe = store.changes.subscribe(poke);
   signal.addEventListener('abort', poke, { once: true });
   try {
@@ -76,6 +81,7 @@ export async function streamTranscript(
         const timer = setTimeout(() => resolve(false), HEARTBEAT_MS);
         wake = () => (clearTimeout(timer), resolve(true));
       });
+      watchDir();
       readNew();
       if (!(await woken)) response.write(': still here\n\n');
     }
