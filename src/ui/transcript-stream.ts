@@ -87,6 +87,6 @@ export async function streamTranscript(
     }
   } finally {
     unsubscribe();
-    watcher?.close();
+    (watcher as FSWatcher | null)?.close();
   }
 }
