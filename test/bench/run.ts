@@ -294,6 +294,7 @@ function uiRows(h: WritePaint, i: TimeToInteractive): Row[] {
       pass: i.answered_median_ms <= 2000,
     },
     info(`(i) of it, navigation → 'maestro:ready' mark (median)`, ms(i.ready_median_ms)),
+    info(`(i) floor: the same page shell, a script that only marks ready (median)`, ms(i.floor_ready_median_ms)),
     info(
       `(i) of it, in the page: script loaded / session API / first timeline page API, done at`,
       `${ms(i.breakdown.script_end_ms)} / ${ms(i.breakdown.session_api_end_ms)} / ${ms(i.breakdown.messages_api_end_ms)}`,

@@ -9,10 +9,15 @@
  * session of 50 agents and 100,000 messages, seeded through the store: navigation start → the
  * page's `maestro:ready` mark, → the first moment after it that the page answers (an evaluate
  * round trip), and a full-text search from Enter to its results painted; with the server's own
- * API times beside them, to show where the time goes. Chromium is launched once per figure and
+ * API times beside them and a floor (the same page shell whose script only marks ready, loaded
+ * the same way), to show where the time goes. Chromium is launched once per figure and
  * closed at its end, as is each `maestro ui` process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -230,7 +235,7 @@ async function openSession(browser: Browser, ui: UiProcess, sessionId: string, w
   page.on('close', () => void context.close());
   await page.addInitScript(installProbe, watch);
   await page.goto(`${ui.url}#/s/${encodeURIComponent(sessionId)}`, { waitUntil: 'commit' });
-  await page.waitForSelector('body[data-ready="true"]', { timeout: PATIENCE_MS });
+  await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: PATIENCE_MS });
   return page;
 }
 
@@ -567,6 +572,9 @@ export interface TimeToInteractive {
   search_median_ms: number | null;
   /** Straight to the server from this process, after the loads (ms, median of 5). */
   server: { session_view_ms: number; messages_page_ms: number; search_ms: number; sessions_ms: number };
+  /** The floor: the same page shell (html, stylesheet) with a script that only says ready, in a fresh context; navigation → ready (ms, median). */
+  floor_ready_median_ms: number;
+  floor_samples_ms: number[];
   /** Whether every load showed the 50 agents and the message count. */
   complete: boolean;
 }
@@ -596,72 +604,79 @@ export async function timeToInteractive(
     log(`(i) seeded in ${round(seed.seed_ms / 1000, 1)} s; ${loads} loads of the session view`);
     return await withUiAndBrowser(tmp.file('maestro.db'), async (ui, browser) => {
       const timings: LoadTiming[] = [];
-      for (let i = 0; i < loads; i++) {
-        const page = await openSession(browser, ui, SESSION_I, false);
-        await page.waitForFunction(() => (globalThis as unknown as PageWindow).__bench!.free_at !== null, null, {
-          timeout: PATIENCE_MS,
-        });
-        const timing = await page.evaluate(() => {
-          const evaluated = performance.now();
-          const w = globalThis as unknown as PageWindow;
-          const probe = w.__bench!;
-          const ready = performance.getEntriesByName('maestro:ready')[0]!.startTime;
-          // Node's types know fewer entry types than the page has.
-          const entries = (type: string) =>
-            (performance as unknown as { getEntriesByType(t: string): ResourceEntry[] }).getEntriesByType(type);
-          const nav = entries('navigation')[0]!;
-          const resources = entries('resource');
-          const span = (test: (path: string) => boolean) => {
-            const e = resources.find((r) => test(new URL(r.name).pathname));
-            return e ? { start: e.startTime, end: e.responseEnd } : null;
-          };
-          return {
-            ready_ms: ready,
-            answered_ms: probe.free_at!,
-            evaluate_ms: evaluated,
-            html_end_ms: nav.responseEnd,
-            dom_content_loaded_ms: nav.domContentLoadedEventEnd ?? NaN,
-            script: span((p) => p === '/app.js'),
-            session_api: span((p) => /^\/api\/sessions\/[^/]+$/.test(p)),
-            messages_api: span((p) => p.endsWith('/messages')),
-            long_tasks: probe.long_tasks,
-            long_tasks_before_ready_ms: probe.long_tasks.filter((t) => t.start < ready).reduce((n, t) => n + t.ms, 0),
-            agents_shown: w.document.querySelectorAll('#agent-rows tr[data-agent]').length,
-            count_text: w.document.querySelector('#timeline-count')?.textContent ?? '',
-          };
-        });
-        // The search: a different word each load, so no load finds the last one's answer cached.
-        const term = `widget${(i * 13 + 5) % WORDS}`;
-        await page.evaluate((t) => {
-          (globalThis as unknown as PageWindow).__bench!.search = {
-            term: t,
-            entered: null,
-            shown: null,
-            painted: null,
-          };
-        }, term);
-        await page.fill('#filter-q', term);
-        await page.press('#filter-q', 'Enter');
-        await page.waitForFunction(
-          () => (globalThis as unknown as PageWindow).__bench!.search!.painted !== null,
-          null,
-          {
+      const floor = await startFloor();
+      const floorSamples: number[] = [];
+      try {
+        for (let i = 0; i < loads; i++) {
+          const page = await openSession(browser, ui, SESSION_I, false);
+          await page.waitForFunction(() => (globalThis as unknown as PageWindow).__bench!.free_at !== null, null, {
             timeout: PATIENCE_MS,
-          },
-        );
-        const search = (await probeOf(page)).search!;
-        const searchCount = (await page.locator('#timeline-count').textContent()) ?? '';
-        await page.close();
-        const load: LoadTiming = {
-          ...timing,
-          search_term: term,
-          search_painted_ms: search.painted! - search.entered!,
-          search_count_text: searchCount,
-        };
-        timings.push(load);
-        log(
-          `(i) load ${i + 1}/${loads}: ready ${round(load.ready_ms)} ms, answering ${round(load.answered_ms)} ms, search ${round(load.search_painted_ms ?? NaN)} ms`,
-        );
+          });
+          const timing = await page.evaluate(() => {
+            const evaluated = performance.now();
+            const w = globalThis as unknown as PageWindow;
+            const probe = w.__bench!;
+            const ready = performance.getEntriesByName('maestro:ready')[0]!.startTime;
+            // Node's types know fewer entry types than the page has.
+            const entries = (type: string) =>
+              (performance as unknown as { getEntriesByType(t: string): ResourceEntry[] }).getEntriesByType(type);
+            const nav = entries('navigation')[0]!;
+            const resources = entries('resource');
+            const span = (test: (path: string) => boolean) => {
+              const e = resources.find((r) => test(new URL(r.name).pathname));
+              return e ? { start: e.startTime, end: e.responseEnd } : null;
+            };
+            return {
+              ready_ms: ready,
+              answered_ms: probe.free_at!,
+              evaluate_ms: evaluated,
+              html_end_ms: nav.responseEnd,
+              dom_content_loaded_ms: nav.domContentLoadedEventEnd ?? NaN,
+              script: span((p) => p === '/app.js'),
+              session_api: span((p) => /^\/api\/sessions\/[^/]+$/.test(p)),
+              messages_api: span((p) => p.endsWith('/messages')),
+              long_tasks: probe.long_tasks,
+              long_tasks_before_ready_ms: probe.long_tasks.filter((t) => t.start < ready).reduce((n, t) => n + t.ms, 0),
+              agents_shown: w.document.querySelectorAll('#agent-rows tr[data-agent]').length,
+              count_text: w.document.querySelector('#timeline-count')?.textContent ?? '',
+            };
+          });
+          // The search: a different word each load, so no load finds the last one's answer cached.
+          const term = `widget${(i * 13 + 5) % WORDS}`;
+          await page.evaluate((t) => {
+            (globalThis as unknown as PageWindow).__bench!.search = {
+              term: t,
+              entered: null,
+              shown: null,
+              painted: null,
+            };
+          }, term);
+          await page.fill('#filter-q', term);
+          await page.press('#filter-q', 'Enter');
+          await page.waitForFunction(
+            () => (globalThis as unknown as PageWindow).__bench!.search!.painted !== null,
+            null,
+            {
+              timeout: PATIENCE_MS,
+            },
+          );
+          const search = (await probeOf(page)).search!;
+          const searchCount = (await page.locator('#timeline-count').textContent()) ?? '';
+          await page.close();
+          const load: LoadTiming = {
+            ...timing,
+            search_term: term,
+            search_painted_ms: search.painted! - search.entered!,
+            search_count_text: searchCount,
+          };
+          timings.push(load);
+          floorSamples.push(await floor.load(browser));
+          log(
+            `(i) load ${i + 1}/${loads}: ready ${round(load.ready_ms)} ms, answering ${round(load.answered_ms)} ms, search ${round(load.search_painted_ms ?? NaN)} ms, floor ${round(floorSamples[i]!)} ms`,
+          );
+        }
+      } finally {
+        await floor.close();
       }
       const server = await serverTimes(ui, `widget${WORDS - 1}`);
       const some = (values: Array<number | null>) => {
@@ -687,6 +702,8 @@ export async function timeToInteractive(
         },
         search_first_ms: searches[0] ?? null,
         search_median_ms: some(searches.slice(1)),
+        floor_ready_median_ms: median(floorSamples),
+        floor_samples_ms: floorSamples.map((v) => round(v, 1)),
         server,
         complete: timings.every(
           (t) =>
@@ -698,6 +715,45 @@ export async function timeToInteractive(
   } finally {
     tmp.cleanup();
   }
+}
+
+/**
+ * The floor of a load: the dashboard's own page and stylesheet from dist/ui, served by a bare
+ * node server with a script that only marks ready, so what a fresh Chromium context costs on
+ * this machine (a renderer, the html, the stylesheet, one module script) is known.
+ */
+async function startFloor() {
+  const dir = path.join(ROOT, 'dist', 'ui');
+  const files: Record<string, { type: string; body: Buffer | string }> = {
+    '/': { type: 'text/html', body: readFileSync(path.join(dir, 'index.html')) },
+    '/app.css': { type: 'text/css', body: readFileSync(path.join(dir, 'app.css')) },
+    '/favicon.svg': { type: 'image/svg+xml', body: readFileSync(path.join(dir, 'favicon.svg')) },
+    '/app.js': {
+      type: 'text/javascript',
+      body: "document.body.dataset.ready = 'true'; performance.mark('maestro:ready');",
+    },
+  };
+  const server = createServer((request, response) => {
+    const file = files[new URL(request.url ?? '/', 'http://floor.invalid').pathname];
+    response.writeHead(file ? 200 : 404, { 'Content-Type': file?.type ?? 'text/plain', 'Cache-Control': 'no-store' });
+    response.end(file?.body ?? '');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    async load(browser: Browser): Promise<number> {
+      const context = await browser.newContext({ viewport: VIEWPORT });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${origin}/?token=floor#/s/floor`, { waitUntil: 'commit' });
+        await page.waitForSelector('body[data-ready="true"]', { state: 'attached', timeout: PATIENCE_MS });
+        return await page.evaluate(() => performance.getEntriesByName('maestro:ready')[0]!.startTime);
+      } finally {
+        await context.close();
+      }
+    },
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
 }
 
 /** The API the session view calls, timed from this process (median of 5 each). */
