@@ -7,8 +7,8 @@
  * animation frame (just before that frame is painted); both clocks are
  * `performance.timeOrigin + performance.now()` on the same machine. (i) time to interactive on a
  * session of 50 agents and 100,000 messages, seeded through the store: navigation start → the
- * page's `maestro:ready` mark, → the first moment after it that the page answers (an evaluate
- * round trip), and a full-text search from Enter to its results painted; with the server's own
+ * page's `maestro:ready` mark, → the first moment after it that the page answers (the first
+ * task queued after ready runs: input is handled between tasks), and a full-text search from Enter to its results painted; with the server's own
  * API times beside them and a floor (the same page shell whose script only marks ready, loaded
  * the same way), to show where the time goes. Chromium is launched once per figure and
  * closed at its end, as is each `maestro ui` process.
