@@ -7,10 +7,13 @@
  * same SDK, and write latency with 8 such writers, (f) the event feed: how soon a follower in
  * another process reads a write, and what 4 and 16 followers cost the writer, (g) push latency: a
  * worker's report to the idle `maestro team` lead's next model request, with a Claude Code lead
- * and with a Codex lead. Prints a table to stdout
+ * and with a Codex lead, (h) the dashboard: a write in one process to its row painted in a
+ * headless Chromium on `maestro ui`, (i) the dashboard's time to interactive on a session of 50
+ * agents and 100,000 messages, and a search over them. Prints a table to stdout
  * (progress goes to stderr) and writes bench-results/bench.json. Exits 1 only if a correctness
- * check fails (lost or duplicated ids, a push missed or told twice). `run.js push` measures (g)
- * alone, into bench-results/bench-push.json.
+ * check fails (lost or duplicated ids, a push missed or told twice, a write not painted or painted
+ * twice, a big session not shown whole). `run.js push` measures (g) alone, into
+ * bench-results/bench-push.json; `run.js ui` (h) and (i), into bench-results/bench-ui.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +25,7 @@ import { followLatency, writesWithFollowers } from './feed.js';
 import { mcpLogRoundTrip } from './mcp.js';
 import { cliFloor, pushLatency, type CliFloor, type PushLatency } from './push.js';
 import { concurrentMcp, type ConcurrentMcpRun } from './mcp-concurrent.js';
+import { timeToInteractive, writeToPaint, type TimeToInteractive, type WritePaint } from './ui.js';
 import { bareCeiling, rawCeiling, storeConcurrent, storeSingle, type ConcurrentRun } from './writes.js';
 
 const CONFIG = {
@@ -49,6 +53,12 @@ const CONFIG = {
   feed_cost_messages: 5_000,
   feed_cost_rounds: 3,
   push_runs: 30,
+  ui_writes: 100,
+  ui_warmup: 5,
+  ui_gap_ms: 50,
+  ui_progress_writes: 30,
+  ui_messages: 100_000,
+  ui_loads: 5,
 };
 
 interface Row {
@@ -242,6 +252,74 @@ async function pushFigures() {
   };
 }
 
+/** (h) and (i), each with its own `maestro ui` process and Chromium. */
+async function uiFigures() {
+  log(
+    `(h) write → paint: ${CONFIG.ui_warmup} + ${CONFIG.ui_writes} messages and ${CONFIG.ui_progress_writes} progress reports, ${CONFIG.ui_gap_ms} ms apart`,
+  );
+  const h = await writeToPaint(CONFIG.ui_writes, CONFIG.ui_warmup, CONFIG.ui_gap_ms, CONFIG.ui_progress_writes, log);
+  const i = await timeToInteractive(CONFIG.ui_messages, CONFIG.ui_loads, log);
+  const sound = paintSound(h) && i.complete;
+  return { h, i, rows: uiRows(h, i), sound };
+}
+
+const paintSound = (h: WritePaint) =>
+  h.missed === 0 && h.shown_twice === 0 && h.progress.missed === 0 && h.count_shown === h.count_stored;
+
+function uiRows(h: WritePaint, i: TimeToInteractive): Row[] {
+  const ms = (v: number | null, digits = 0) => (v === null ? 'n/a' : `${fmt(v, digits)} ms`);
+  const pair = (a: number | null, b: number | null, digits = 1) =>
+    `${a === null ? 'n/a' : fmt(a, digits)} / ${b === null ? 'n/a' : fmt(b, digits)} ms`;
+  const info = (figure: string, measured: string): Row => ({ figure, measured, target: '-', pass: null });
+  const big = `${i.seed.agents} agents, ${fmt(i.seed.messages)} messages`;
+  return [
+    {
+      figure: `(h) write → row painted in the page, another process (p50 / p99)`,
+      measured: pair(h.p50_ms, h.p99_ms),
+      target: 'p99 <= 500 ms',
+      pass: h.p99_ms <= 500,
+    },
+    info(`(h) of it, write → row in the DOM (p50 / p99)`, pair(h.dom_p50_ms, h.dom_p99_ms)),
+    info(`(h) progress write → agent's progress bar painted (p50 / p99)`, pair(h.progress.p50_ms, h.progress.p99_ms)),
+    {
+      figure: `(h) paint check, ${h.warmup + h.writes} messages + ${h.progress.writes} progress`,
+      measured: `missed: ${h.missed + h.progress.missed}, shown twice: ${h.shown_twice}, count ${h.count_shown ?? '?'} of ${h.count_stored}`,
+      target: 'missed: 0, shown twice: 0, count = stored',
+      pass: paintSound(h),
+    },
+    {
+      figure: `(i) time to interactive, ${big}: navigation → ready and answering input (median of ${i.loads.length})`,
+      measured: ms(i.answered_median_ms),
+      target: '<= 2000 ms',
+      pass: i.answered_median_ms <= 2000,
+    },
+    info(`(i) of it, navigation → 'maestro:ready' mark (median)`, ms(i.ready_median_ms)),
+    info(`(i) floor: the same page shell, a script that only marks ready (median)`, ms(i.floor_ready_median_ms)),
+    info(
+      `(i) of it, in the page: script loaded / session API / first timeline page API, done at`,
+      `${ms(i.breakdown.script_end_ms)} / ${ms(i.breakdown.session_api_end_ms)} / ${ms(i.breakdown.messages_api_end_ms)}`,
+    ),
+    info(
+      `(i) of it, in the page: session API / timeline page API took; long tasks before ready`,
+      `${ms(i.breakdown.session_api_ms)} / ${ms(i.breakdown.messages_api_ms)}; ${ms(i.breakdown.long_tasks_before_ready_ms)}`,
+    ),
+    info(
+      `(i) server alone: session view / timeline page / search / sessions`,
+      `${fmt(i.server.session_view_ms, 1)} / ${fmt(i.server.messages_page_ms, 1)} / ${fmt(i.server.search_ms, 1)} / ${fmt(i.server.sessions_ms, 1)} ms`,
+    ),
+    info(
+      `(i) search over ${fmt(i.seed.messages)} messages, Enter → results painted (first, indexing / median after)`,
+      pair(i.search_first_ms, i.search_median_ms, 0),
+    ),
+    {
+      figure: `(i) big session shown whole, every load`,
+      measured: i.complete ? `${i.seed.agents} agents, ${fmt(i.seed.messages)} counted` : 'incomplete (see bench json)',
+      target: `${i.seed.agents} agents, ${fmt(i.seed.messages)} counted`,
+      pass: i.complete,
+    },
+  ];
+}
+
 const pushSound = (g: PushLatency) => g.missed === 0 && g.duplicated === 0 && g.extra_turns === 0;
 
 function table(rows: Row[]): string[] {
@@ -294,6 +372,27 @@ async function pushOnly() {
   if (!sound) process.exitCode = 1;
 }
 
+/** `run.js ui`: (h) and (i) alone. */
+async function uiOnly() {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const started = Date.now();
+  const { h, i, rows, sound } = await uiFigures();
+  process.stdout.write(`${[banner(), '', ...table(rows)].join('\n')}\n`);
+  const json = {
+    date: new Date(started).toISOString(),
+    duration_s: round((Date.now() - started) / 1000, 1),
+    machine: machine(),
+    config: Object.fromEntries(Object.entries(CONFIG).filter(([k]) => k.startsWith('ui_'))),
+    ui_paint: h,
+    ui_interactive: i,
+    table: rows,
+  };
+  const file = path.join(RESULTS_DIR, 'bench-ui.json');
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
+  if (!sound) process.exitCode = 1;
+}
+
 async function main() {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const started = Date.now();
@@ -316,6 +415,7 @@ async function main() {
   log(`(f) feed: ${CONFIG.feed_writes} writes followed by ${CONFIG.feed_followers} processes, then follower cost`);
   const f = await feed();
   const push = await pushFigures();
+  const ui = await uiFigures();
 
   const p = CONFIG.processes;
   const noLoss = a.lost === 0 && a.duplicates === 0 && a.contiguous;
@@ -480,6 +580,7 @@ async function main() {
       pass: mcpNoLoss,
     },
     ...push.rows,
+    ...ui.rows,
   ];
 
   const out = [
@@ -507,15 +608,18 @@ async function main() {
     push_cli_floor: push.floor,
     push_codex: push.codex,
     push_codex_cli_floor: push.codexFloor,
+    ui_paint: ui.h,
+    ui_interactive: ui.i,
     table: rows,
   };
   const file = path.join(RESULTS_DIR, 'bench.json');
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
-  if (!noLoss || !mcpNoLoss || f.latency.missed > 0 || !push.sound) process.exitCode = 1;
+  if (!noLoss || !mcpNoLoss || f.latency.missed > 0 || !push.sound || !ui.sound) process.exitCode = 1;
 }
 
-(process.argv[2] === 'push' ? pushOnly() : main()).catch((error: unknown) => {
+const ONLY: Record<string, () => Promise<void>> = { push: pushOnly, ui: uiOnly };
+(ONLY[process.argv[2] ?? ''] ?? main)().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
   process.exitCode = 1;
 });
