@@ -59,10 +59,18 @@ export function statusBadge(status: string): HTMLElement {
   );
 }
 
+// One formatter for every row: toLocaleTimeString builds a new one per call, a millisecond each.
+const TIME_OF_DAY = new Intl.DateTimeFormat([], {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
+
 export function time(ts: string | null | undefined): string {
   if (!ts) return '-';
   const d = new Date(ts);
-  return Number.isNaN(d.getTime()) ? ts : d.toLocaleTimeString([], { hour12: false });
+  return Number.isNaN(d.getTime()) ? ts : TIME_OF_DAY.format(d);
 }
 
 /** A time of day, with its date when it is not today (shown as is: it does not go stale). */

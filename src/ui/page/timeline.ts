@@ -189,8 +189,9 @@ export function createTimeline(sessionId: string, onError: (error: unknown) => v
       items.slice(first, last).map((m, i) => row(m, first + i)),
     );
     if (focused) (inner.querySelector(`[data-id="${focused}"]`) as HTMLElement | null)?.focus();
-    const shown = filter.q || filter.type || filter.from || filter.to ? `${total} matching` : `${total}`;
-    count.textContent = `${shown} message${total === 1 ? '' : 's'}${items.length < total ? ` · ${items.length} loaded, more as you scroll` : ''}${unseen ? ` · ${unseen} new since this search: apply it again to see them` : ''}`;
+    const n = total.toLocaleString('en');
+    const shown = filter.q || filter.type || filter.from || filter.to ? `${n} matching` : n;
+    count.textContent = `${shown} message${total === 1 ? '' : 's'}${items.length < total ? ` · ${items.length.toLocaleString('en')} loaded, more as you scroll` : ''}${unseen ? ` · ${unseen} new since this search: apply it again to see them` : ''}`;
     if (items.length === 0 && !loading) inner.append(h('p', { className: 'empty' }, 'No messages.'));
     if (hasMore && last >= items.length - OVERSCAN) void loadOlder();
   };
