@@ -204,6 +204,8 @@ describe.skipIf(skip !== null)('maestro ui in a real browser', () => {
       await page.locator('#followup-text').fill('carry on, briefly');
       await page.getByRole('button', { name: 'Follow up' }).click();
       await page.waitForSelector('#turn-rows tr:has-text("carry on, briefly")', WAIT);
+      // Its transcript follows as it is written: the new turn's line arrives on the open page.
+      await page.waitForSelector('#transcript li:has-text("turn 2 carry on, briefly")', WAIT);
       await page.waitForSelector('#agent-h [data-status="completed"]', WAIT);
 
       // Close asks first: cancelled, nothing happens; confirmed, W3 and its process are gone.
@@ -310,8 +312,17 @@ describe.skipIf(skip !== null)('maestro ui in a real browser', () => {
 
     const ui = await startUi(dir);
     try {
-      const { page, errors } = await openPage(ui, `#/s/${session}`);
+      const { page, errors } = await openPage(ui, '#/');
       await page.waitForSelector('body[data-ready]', WAIT);
+      expect(await page.locator(`tr[data-session="${session}"] td`).allTextContents()).toEqual(
+        expect.arrayContaining(['452']),
+      );
+      // A session that starts while the list is open joins it.
+      expect((await maestro(['msg', 'log', '-s', 'UI-later', 'a new team'], { cwd: dir })).code).toBe(0);
+      await page.waitForSelector('tr[data-session="UI-later"]', WAIT);
+
+      await page.locator(`tr[data-session="${session}"] a`).click();
+      await page.waitForSelector('#timeline-count:has-text("452 messages")', WAIT);
       expect(await page.locator('#timeline-count').textContent()).toMatch(/^452 messages · 200 loaded/);
       // A virtual list: only the rows in view exist.
       expect(await page.locator('#timeline .row').count()).toBeLessThan(60);
