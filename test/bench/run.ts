@@ -15,7 +15,8 @@
  * twice, a big session not shown whole). `run.js push` measures (g) alone, into
  * bench-results/bench-push.json; `run.js ui` (h) and (i), into bench-results/bench-ui.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { CHROMIUM } from '../fixtures/chromium.js';
 import os from 'node:os';
 import path from 'node:path';
 import { RESULTS_DIR, median, round } from './common.js';
@@ -254,6 +255,10 @@ async function pushFigures() {
 
 /** (h) and (i), each with its own `maestro ui` process and Chromium. */
 async function uiFigures() {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `figures (h) and (i) drive a real browser: no Chromium at ${CHROMIUM} (install Debian's chromium, or set MAESTRO_CHROMIUM)`,
+    );
   log(
     `(h) write → paint: ${CONFIG.ui_warmup} + ${CONFIG.ui_writes} messages and ${CONFIG.ui_progress_writes} progress reports, ${CONFIG.ui_gap_ms} ms apart`,
   );

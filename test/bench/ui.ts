@@ -20,21 +20,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../fixtures/chromium.js';
 import { openSqliteStore, type SqliteStore } from '../../src/bus/sqlite-store.js';
 import type { Stores } from '../../src/store/store.js';
 import type { AgentRecord, NewAgent, NewMessage } from '../../src/store/records.js';
 import { CLI, ROOT, median, now, percentile, round, tempDir } from './common.js';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Guards against a page or server that never answers, not speed checks. */
 const PATIENCE_MS = 60_000;
 const VIEWPORT = { width: 1400, height: 1000 };
@@ -90,9 +82,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
-
-const launchChromium = () =>
-  chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 
 /** Runs `work` with `maestro ui` on `dbFile` and one Chromium; both are gone when it returns. */
 async function withUiAndBrowser<T>(dbFile: string, work: (ui: UiProcess, browser: Browser) => Promise<T>): Promise<T> {

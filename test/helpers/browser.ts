@@ -6,11 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../fixtures/chromium.js';
 import { spawnMaestro } from './cli.js';
 import { PATIENCE } from './patience.js';
-
-export const CHROMIUM = process.env.MAESTRO_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Why the browser tests cannot run here, or null when they can. */
 export function browserMissing(): string | null {
@@ -21,21 +19,7 @@ export function browserMissing(): string | null {
   return reason;
 }
 
-export function launchBrowser(): Promise<Browser> {
-  // As root Chromium needs --no-sandbox; the rest keeps it off a network this machine does not have.
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+export const launchBrowser = launchChromium;
 
 export interface RunningUi {
   /** The address it printed: the token in it. */
