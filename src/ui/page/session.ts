@@ -29,7 +29,7 @@ export function sessionPage(sessionId: string, setConnection: (c: Connection) =>
     fill(
       tree,
       rows.length
-        ? rows.map((a) => agentRow(sessionId, a, budget))
+        ? rows.map((a) => agentRow(sessionId, a, budget, Math.min(...rows.map((r) => r.depth))))
         : h('tr', {}, h('td', { colspan: '9', className: 'empty' }, 'No agents yet.')),
     );
     const chosen = recipients.value;
@@ -218,7 +218,9 @@ function comparePaths(a: string, b: string): number {
   return x.length - y.length;
 }
 
-function agentRow(sessionId: string, a: AgentView, budget: BudgetView | null): HTMLTableRowElement {
+/** `top`: the session's shallowest depth (0 under a `maestro team` lead, else 1), drawn flush left. */
+function agentRow(sessionId: string, a: AgentView, budget: BudgetView | null, top: number): HTMLTableRowElement {
+  const level = a.depth - top;
   const pct = a.progress_pct;
   const progressText = a.latest_progress ? a.latest_progress.replace(/^MSG-\d+ /, '') : '';
   return h(
@@ -226,8 +228,8 @@ function agentRow(sessionId: string, a: AgentView, budget: BudgetView | null): H
     { 'data-agent': a.task_name, 'data-status': a.status, 'aria-level': a.depth },
     h(
       'th',
-      { scope: 'row', style: `padding-left:${0.5 + Math.max(0, a.depth - 1) * 1.25}rem` },
-      a.depth > 1 ? h('span', { 'aria-hidden': 'true', className: 'muted' }, '└ ') : null,
+      { scope: 'row', style: `padding-left:${0.5 + level * 1.25}rem` },
+      level > 0 ? h('span', { 'aria-hidden': 'true', className: 'muted' }, '└ ') : null,
       h('a', { href: `#/s/${enc(sessionId)}/a/${enc(a.agent_id)}` }, a.task_name),
       a.parent ? h('span', { className: 'sr-only' }, ` (under ${a.parent})`) : null,
     ),
