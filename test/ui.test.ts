@@ -440,6 +440,12 @@ describe('maestro ui from the shell', () => {
         "no action 'launch'; the actions are send, steer, clear_steering",
       );
       expect((await post('steer', { text: '   ' })).body).toContain('a steering directive needs some text');
+      expect(await raw(ui, 'GET', '/api/sessions/%E0%A4%A', { Authorization: `Bearer ${ui.token}` })).toEqual({
+        status: 400,
+        body: JSON.stringify({
+          error: { code: 'invalid_input', message: "'%E0%A4%A' in the address is not valid percent-encoding" },
+        }),
+      });
       expect(
         (
           await raw(

@@ -116,7 +116,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       return send(response, verdict.status, { error: { code, message: verdict.reason } });
     }
     const method = request.method ?? 'GET';
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = url.pathname.split('/').filter(Boolean).map(decodePart);
 
     const staticAsset = ASSETS[url.pathname];
     if (staticAsset && (method === 'GET' || method === 'HEAD')) {
@@ -227,6 +227,14 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       });
     },
   };
+}
+
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, 'invalid_input', `'${part}' in the address is not valid percent-encoding`);
+  }
 }
 
 function unknownAction(name: string, known: string[]): HttpError {

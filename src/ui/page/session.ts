@@ -33,10 +33,13 @@ export function sessionPage(sessionId: string, setConnection: (c: Connection) =>
         : h('tr', {}, h('td', { colspan: '9', className: 'empty' }, 'No agents yet.')),
     );
     const chosen = recipients.value;
+    const open = rows.filter((a) => a.status !== 'shutdown');
+    // A `maestro team` session's coordinator is its lead (depth 0), an agent like the others.
+    const lead = open.find((a) => a.depth === 0);
     fill(
       recipients,
-      h('option', { value: 'coordinator' }, 'coordinator'),
-      rows.filter((a) => a.status !== 'shutdown').map((a) => h('option', { value: a.agent_id }, a.task_name)),
+      lead ? null : h('option', { value: 'coordinator' }, 'coordinator'),
+      open.map((a) => h('option', { value: a.agent_id }, a.depth === 0 ? `${a.task_name} (the lead)` : a.task_name)),
     );
     if ([...recipients.options].some((o) => o.value === chosen)) recipients.value = chosen;
   };
