@@ -11,7 +11,13 @@ import type { StreamBatch } from './api.js';
 
 const TRANSCRIPT_MAX = 5_000;
 
-export function agentPage(sessionId: string, agentId: string, setConnection: (c: Connection) => void): Page {
+/** `setName`: tells the header the agent's task name once it is known (the address has its id). */
+export function agentPage(
+  sessionId: string,
+  agentId: string,
+  setConnection: (c: Connection) => void,
+  setName: (taskName: string) => void,
+): Page {
   const base = `/api/sessions/${enc(sessionId)}/agents/${enc(agentId)}`;
   const heading = h('h1', { id: 'agent-h' });
   const facts = h('dl', { className: 'facts', id: 'agent-facts' });
@@ -29,13 +35,8 @@ export function agentPage(sessionId: string, agentId: string, setConnection: (c:
   const draw = (d: AgentDetail) => {
     detail = d;
     const a = d.agent;
-    fill(
-      heading,
-      h('a', { href: `#/s/${enc(sessionId)}`, className: 'muted' }, `${sessionId} / `),
-      a.task_name,
-      ' ',
-      statusBadge(a.status),
-    );
+    fill(heading, a.task_name, ' ', statusBadge(a.status));
+    setName(a.task_name);
     const fact = (name: string, value: string | null | undefined) => [h('dt', {}, name), h('dd', {}, value ?? '-')];
     fill(
       facts,
@@ -83,7 +84,8 @@ export function agentPage(sessionId: string, agentId: string, setConnection: (c:
         ),
     );
     const closed = a.status === 'shutdown';
-    for (const b of [followButton, interruptButton, closeButton]) b.disabled = closed;
+    for (const b of [followButton, closeButton]) b.disabled = closed;
+    interruptButton.disabled = a.status !== 'running' && a.status !== 'pending_init';
   };
 
   const load = async () => {
@@ -194,18 +196,22 @@ export function agentPage(sessionId: string, agentId: string, setConnection: (c:
           { 'aria-labelledby': 'turns-h' },
           h('h2', { id: 'turns-h' }, 'Turns'),
           h(
-            'table',
-            {},
+            'div',
+            { className: 'table-wrap' },
             h(
-              'thead',
-              {},
+              'table',
+              { className: 'turns', 'aria-labelledby': 'turns-h' },
               h(
-                'tr',
+                'thead',
                 {},
-                ['Turn', 'Status', 'Started', 'Ended', 'Task'].map((c) => h('th', { scope: 'col' }, c)),
+                h(
+                  'tr',
+                  {},
+                  ['Turn', 'Status', 'Started', 'Ended', 'Task'].map((c) => h('th', { scope: 'col' }, c)),
+                ),
               ),
+              turns,
             ),
-            turns,
           ),
         ),
       ),

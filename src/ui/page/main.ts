@@ -41,8 +41,13 @@ function route(): void {
   let page: Page;
   const crumbs: HTMLElement[] = [h('a', { href: '#/' }, 'Sessions')];
   if (parts[0] === 's' && parts[1] && parts[2] === 'a' && parts[3]) {
-    crumbs.push(h('a', { href: `#/s/${encodeURIComponent(parts[1])}` }, parts[1]), h('span', {}, parts[3]));
-    page = agentPage(parts[1], parts[3], setConnection);
+    const name = h('span', {}, parts[3]);
+    crumbs.push(h('a', { href: `#/s/${encodeURIComponent(parts[1])}` }, parts[1]), name);
+    const session = parts[1];
+    page = agentPage(session, parts[3], setConnection, (taskName) => {
+      name.textContent = taskName;
+      document.title = `${taskName} · ${session} · maestro`;
+    });
   } else if (parts[0] === 's' && parts[1]) {
     crumbs.push(h('span', {}, parts[1]));
     page = sessionPage(parts[1], setConnection);
