@@ -5,7 +5,7 @@
  */
 import type { AgentDetail } from '../views.js';
 import { enc, follow, get, post, type Connection } from './api.js';
-import { fill, h, statusBadge, time, tokens, usd } from './dom.js';
+import { dataTable, fill, h, statusBadge, time, tokens, usd } from './dom.js';
 import { notify, type Page } from './shell.js';
 import type { StreamBatch } from './api.js';
 
@@ -195,24 +195,7 @@ export function agentPage(
           'section',
           { 'aria-labelledby': 'turns-h' },
           h('h2', { id: 'turns-h' }, 'Turns'),
-          h(
-            'div',
-            { className: 'table-wrap' },
-            h(
-              'table',
-              { className: 'turns', 'aria-labelledby': 'turns-h' },
-              h(
-                'thead',
-                {},
-                h(
-                  'tr',
-                  {},
-                  ['Turn', 'Status', 'Started', 'Ended', 'Task'].map((c) => h('th', { scope: 'col' }, c)),
-                ),
-              ),
-              turns,
-            ),
-          ),
+          dataTable('turns', 'turns-h', ['Turn', 'Status', 'Started', 'Ended', 'Task'], turns),
         ),
       ),
     ),

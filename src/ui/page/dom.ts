@@ -39,6 +39,33 @@ export function fill(el: Element, ...children: (Child | Child[])[]): void {
   append(el, children);
 }
 
+/** A table in its scrolling wrapper: named by the heading `labelledBy`, its columns' headers, its body. */
+export function dataTable(
+  className: string,
+  labelledBy: string,
+  columns: string[],
+  body: HTMLTableSectionElement,
+): HTMLElement {
+  return h(
+    'div',
+    { className: 'table-wrap' },
+    h(
+      'table',
+      { className, 'aria-labelledby': labelledBy },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          columns.map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
+      body,
+    ),
+  );
+}
+
 const STATUS_LABELS: Record<string, [string, string]> = {
   pending_init: ['…', 'starting'],
   running: ['▶', 'running'],

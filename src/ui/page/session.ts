@@ -10,7 +10,7 @@ import type { BudgetView } from '../../ops/budget.js';
 import type { Directive } from '../../store/steering-store.js';
 import type { SessionView } from '../views.js';
 import { enc, follow, get, post, type Connection, type StreamBatch } from './api.js';
-import { when, fill, h, statusBadge, time, tokens, usd } from './dom.js';
+import { dataTable, fill, h, statusBadge, time, tokens, usd, when } from './dom.js';
 import { notify, type Page } from './shell.js';
 import { createTimeline } from './timeline.js';
 
@@ -144,25 +144,11 @@ export function sessionPage(sessionId: string, setConnection: (c: Connection) =>
       { 'aria-labelledby': 'agents-h' },
       h('h2', { id: 'agents-h' }, 'Agents'),
       budgetEl,
-      h(
-        'div',
-        { className: 'table-wrap' },
-        h(
-          'table',
-          { className: 'agents', 'aria-labelledby': 'agents-h' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ['Agent', 'Status', 'Type', 'Turn', 'PID', 'Progress', 'Tokens in/out', 'Cost', 'Updated'].map((c) =>
-                h('th', { scope: 'col' }, c),
-              ),
-            ),
-          ),
-          tree,
-        ),
+      dataTable(
+        'agents',
+        'agents-h',
+        ['Agent', 'Status', 'Type', 'Turn', 'PID', 'Progress', 'Tokens in/out', 'Cost', 'Updated'],
+        tree,
       ),
     ),
     h(

@@ -1,7 +1,7 @@
 /** The project's sessions, most recent activity first, kept current by the event stream. */
 import type { SessionRow } from '../views.js';
 import { enc, follow, get, type Connection } from './api.js';
-import { fill, h, when } from './dom.js';
+import { dataTable, fill, h, when } from './dom.js';
 import { notify, type Page } from './shell.js';
 
 export function sessionsPage(setConnection: (c: Connection) => void): Page {
@@ -58,25 +58,11 @@ export function sessionsPage(setConnection: (c: Connection) => void): Page {
     'section',
     { 'aria-labelledby': 'sessions-h' },
     h('h1', { id: 'sessions-h' }, 'Sessions'),
-    h(
-      'div',
-      { className: 'table-wrap' },
-      h(
-        'table',
-        { className: 'sessions', 'aria-labelledby': 'sessions-h' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Session', 'Agents', 'Open', 'Running', 'Errored', 'Messages', 'Last activity'].map((c) =>
-              h('th', { scope: 'col' }, c),
-            ),
-          ),
-        ),
-        body,
-      ),
+    dataTable(
+      'sessions',
+      'sessions-h',
+      ['Session', 'Agents', 'Open', 'Running', 'Errored', 'Messages', 'Last activity'],
+      body,
     ),
   );
   return { el, title: 'maestro', ready, close: () => stop() };
