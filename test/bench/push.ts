@@ -433,46 +433,31 @@ export async function pushLatency(
       .filter((r, i, all) => r.view!.step > (all[i - 1]?.view!.step ?? -1))
       .map(newTurnText);
     const duplicated = markers.filter((m) => openings.filter((t) => t.includes(m)).length > 1).length;
-    const values = (pick: (s: PushLatency['samples'][number]) => number, of = samples) => of.map(pick);
-    const total = values((s) => s.total_ms);
+    const spread = (pick: (s: PushLatency['samples'][number]) => number) => {
+      const all = samples.map(pick);
+      return [percentile(all, 50), percentile(all, 99)] as const;
+    };
+    const total = samples.map((s) => s.total_ms);
+    const [wake50, wake99] = spread((s) => s.wake_ms);
+    const [maestro50, maestro99] = spread((s) => s.maestro_ms);
+    const [cli50, cli99] = spread((s) => s.cli_ms);
     return {
       lead: leadBackend,
       runs,
       p50_ms: percentile(total, 50),
       p99_ms: percentile(total, 99),
       max_ms: Math.max(...total),
-      wake_p50_ms: percentile(
-        values((s) => s.wake_ms),
-        50,
-      ),
-      wake_p99_ms: percentile(
-        values((s) => s.wake_ms),
-        99,
-      ),
-      maestro_p50_ms: percentile(
-        values((s) => s.maestro_ms),
-        50,
-      ),
-      maestro_p99_ms: percentile(
-        values((s) => s.maestro_ms),
-        99,
-      ),
-      cli_p50_ms: percentile(
-        values((s) => s.cli_ms),
-        50,
-      ),
-      cli_p99_ms: percentile(
-        values((s) => s.cli_ms),
-        99,
-      ),
+      wake_p50_ms: wake50,
+      wake_p99_ms: wake99,
+      maestro_p50_ms: maestro50,
+      maestro_p99_ms: maestro99,
+      cli_p50_ms: cli50,
+      cli_p99_ms: cli99,
       by_kind: Object.fromEntries(
         KINDS.map((k) => [
           k,
           percentile(
-            values(
-              (s) => s.total_ms,
-              samples.filter((s) => s.kind === k),
-            ),
+            samples.filter((s) => s.kind === k).map((s) => s.total_ms),
             50,
           ),
         ]),

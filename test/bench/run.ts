@@ -354,49 +354,50 @@ function machine() {
 const banner = () =>
   `maestro bench — node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model.trim() ?? 'cpu'}, ${os.platform()} ${os.arch()}`;
 
-/** `run.js push`: (g) alone. */
-async function pushOnly() {
+/** Runs figures alone (`run.js push`, `run.js ui`): prints their table, writes bench-<name>.json. */
+async function only(name: string, measure: () => Promise<{ rows: Row[]; sound: boolean; json: object }>) {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const started = Date.now();
-  const { g, floor, codex, codexFloor, rows, sound } = await pushFigures();
+  const { rows, sound, json } = await measure();
   process.stdout.write(`${[banner(), '', ...table(rows)].join('\n')}\n`);
-  const json = {
+  const file = path.join(RESULTS_DIR, `bench-${name}.json`);
+  const out = {
     date: new Date(started).toISOString(),
     duration_s: round((Date.now() - started) / 1000, 1),
     machine: machine(),
-    config: { push_runs: CONFIG.push_runs },
-    push: g,
-    push_cli_floor: floor,
-    push_codex: codex,
-    push_codex_cli_floor: codexFloor,
+    ...json,
     table: rows,
   };
-  const file = path.join(RESULTS_DIR, 'bench-push.json');
-  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
   if (!sound) process.exitCode = 1;
 }
 
+/** `run.js push`: (g) alone. */
+const pushOnly = () =>
+  only('push', async () => {
+    const { g, floor, codex, codexFloor, rows, sound } = await pushFigures();
+    const json = {
+      config: { push_runs: CONFIG.push_runs },
+      push: g,
+      push_cli_floor: floor,
+      push_codex: codex,
+      push_codex_cli_floor: codexFloor,
+    };
+    return { rows, sound, json };
+  });
+
 /** `run.js ui`: (h) and (i) alone. */
-async function uiOnly() {
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const started = Date.now();
-  const { h, i, rows, sound } = await uiFigures();
-  process.stdout.write(`${[banner(), '', ...table(rows)].join('\n')}\n`);
-  const json = {
-    date: new Date(started).toISOString(),
-    duration_s: round((Date.now() - started) / 1000, 1),
-    machine: machine(),
-    config: Object.fromEntries(Object.entries(CONFIG).filter(([k]) => k.startsWith('ui_'))),
-    ui_paint: h,
-    ui_interactive: i,
-    table: rows,
-  };
-  const file = path.join(RESULTS_DIR, 'bench-ui.json');
-  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
-  process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
-  if (!sound) process.exitCode = 1;
-}
+const uiOnly = () =>
+  only('ui', async () => {
+    const { h, i, rows, sound } = await uiFigures();
+    const json = {
+      config: Object.fromEntries(Object.entries(CONFIG).filter(([k]) => k.startsWith('ui_'))),
+      ui_paint: h,
+      ui_interactive: i,
+    };
+    return { rows, sound, json };
+  });
 
 async function main() {
   mkdirSync(RESULTS_DIR, { recursive: true });
