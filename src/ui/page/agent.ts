@@ -6,7 +6,7 @@
 import type { AgentDetail } from '../views.js';
 import { enc, follow, get, post, type Connection } from './api.js';
 import { dataTable, fill, h, statusBadge, time, tokens, usd } from './dom.js';
-import { notify, type Page } from './shell.js';
+import { attempt, notify, type Page } from './shell.js';
 import type { StreamBatch } from './api.js';
 
 const TRANSCRIPT_MAX = 5_000;
@@ -94,13 +94,8 @@ export function agentPage(
     return d.cursor;
   };
 
-  const act = async (verb: string, body: unknown, done: (r: Record<string, unknown>) => string) => {
-    try {
-      notify.ok(done(await post<Record<string, unknown>>(`${base}/${verb}`, body)));
-    } catch (error) {
-      notify.error(error);
-    }
-  };
+  const act = (verb: string, body: unknown, done: (r: Record<string, unknown>) => string) =>
+    attempt(async () => done(await post<Record<string, unknown>>(`${base}/${verb}`, body)));
 
   const followText = h('textarea', { id: 'followup-text', name: 'message', rows: '3', required: true });
   const followButton = h('button', { type: 'submit' }, 'Follow up');
@@ -113,7 +108,7 @@ export function agentPage(
   );
   followForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    void act('followup', { message: followText.value }, (r) => {
+    act('followup', { message: followText.value }, (r) => {
       followText.value = '';
       return `Turn ${r.turn} ${r.queued ? 'queued after the running one' : 'started'}`;
     });
@@ -123,7 +118,7 @@ export function agentPage(
     {
       type: 'button',
       id: 'interrupt',
-      onclick: () => void act('interrupt', {}, (r) => `Interrupted (it was ${r.previous_status})`),
+      onclick: () => act('interrupt', {}, (r) => `Interrupted (it was ${r.previous_status})`),
     },
     'Interrupt',
   );
@@ -142,7 +137,7 @@ export function agentPage(
   confirmButton.addEventListener('click', () => {
     dialog.close();
     const name = detail!.agent.task_name;
-    void act('close', { confirm: name }, (r) => `Closed ${(r.closed as string[]).join(', ')}`);
+    act('close', { confirm: name }, (r) => `Closed ${(r.closed as string[]).join(', ')}`);
   });
   const closeButton = h(
     'button',

@@ -11,7 +11,7 @@ import type { Directive } from '../../store/steering-store.js';
 import type { SessionView } from '../views.js';
 import { enc, follow, get, post, type Connection, type StreamBatch } from './api.js';
 import { dataTable, fill, h, statusBadge, time, tokens, usd, when } from './dom.js';
-import { notify, type Page } from './shell.js';
+import { attempt, notify, type Page } from './shell.js';
 import { createTimeline } from './timeline.js';
 
 export function sessionPage(sessionId: string, setConnection: (c: Connection) => void): Page {
@@ -56,7 +56,7 @@ export function sessionPage(sessionId: string, setConnection: (c: Connection) =>
               h('span', { className: 'muted' }, ` · ${d.given_by}, ${time(d.created_at)} `),
               h(
                 'button',
-                { type: 'button', 'aria-label': `Clear directive #${d.id}`, onclick: () => void clearSteering(d.id) },
+                { type: 'button', 'aria-label': `Clear directive #${d.id}`, onclick: () => clearSteering(d.id) },
                 'Clear',
               ),
             ),
@@ -64,17 +64,14 @@ export function sessionPage(sessionId: string, setConnection: (c: Connection) =>
         : h('li', { className: 'empty' }, 'No steering in force.'),
     );
 
-  const clearSteering = async (id?: number) => {
-    try {
+  const clearSteering = (id?: number) =>
+    attempt(async () => {
       const result = await post<{ cleared: Directive[] }>(
         `/api/sessions/${enc(sessionId)}/clear_steering`,
         id ? { id } : {},
       );
-      notify.ok(`Cleared ${result.cleared.map((d) => `#${d.id}`).join(', ') || 'nothing'}`);
-    } catch (error) {
-      notify.error(error);
-    }
-  };
+      return `Cleared ${result.cleared.map((d) => `#${d.id}`).join(', ') || 'nothing'}`;
+    });
 
   const steerText = h('textarea', { id: 'steer-text', name: 'text', rows: '2', required: true });
   const steerForm = h(
@@ -86,22 +83,18 @@ export function sessionPage(sessionId: string, setConnection: (c: Connection) =>
       'div',
       { className: 'buttons' },
       h('button', { type: 'submit' }, 'Steer'),
-      h('button', { type: 'button', onclick: () => void clearSteering() }, 'Clear all'),
+      h('button', { type: 'button', onclick: () => clearSteering() }, 'Clear all'),
     ),
   );
   steerForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    void (async () => {
-      try {
-        const { directive } = await post<{ directive: Directive }>(`/api/sessions/${enc(sessionId)}/steer`, {
-          text: steerText.value,
-        });
-        steerText.value = '';
-        notify.ok(`Steering #${directive.id} in force`);
-      } catch (error) {
-        notify.error(error);
-      }
-    })();
+    attempt(async () => {
+      const { directive } = await post<{ directive: Directive }>(`/api/sessions/${enc(sessionId)}/steer`, {
+        text: steerText.value,
+      });
+      steerText.value = '';
+      return `Steering #${directive.id} in force`;
+    });
   });
 
   const sendText = h('textarea', { id: 'send-text', name: 'message', rows: '3', required: true });
@@ -116,23 +109,14 @@ export function sessionPage(sessionId: string, setConnection: (c: Connection) =>
   );
   sendForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    void (async () => {
-      try {
-        const sent = await post<{ message_id: string; target: string; delivery: string }>(
-          `/api/sessions/${enc(sessionId)}/send`,
-          {
-            to: recipients.value,
-            message: sendText.value,
-          },
-        );
-        sendText.value = '';
-        notify.ok(
-          `Sent ${sent.message_id} to ${sent.target} (${sent.delivery === 'injected' ? 'handed over mid-turn' : 'queued for its next turn or read'})`,
-        );
-      } catch (error) {
-        notify.error(error);
-      }
-    })();
+    attempt(async () => {
+      const sent = await post<{ message_id: string; target: string; delivery: string }>(
+        `/api/sessions/${enc(sessionId)}/send`,
+        { to: recipients.value, message: sendText.value },
+      );
+      sendText.value = '';
+      return `Sent ${sent.message_id} to ${sent.target} (${sent.delivery === 'injected' ? 'handed over mid-turn' : 'queued for its next turn or read'})`;
+    });
   });
 
   const el = h(

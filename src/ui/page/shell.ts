@@ -27,3 +27,8 @@ export const notify = {
         : `Something went wrong: ${error instanceof Error ? error.message : String(error)}`;
   },
 };
+
+/** Runs one of the person's actions: what it says on success goes to the status line, an error to the alert. */
+export function attempt(action: () => Promise<string>): void {
+  action().then(notify.ok, notify.error);
+}
