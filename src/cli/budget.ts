@@ -6,7 +6,8 @@ import { budgetLine, sessionBudget, setBudget } from '../ops/budget.js';
 import { SHELL_USER } from '../ops/caller.js';
 import { flag, parse, str } from './args.js';
 import { budgetFromArgs, budgetOptions } from './budget-options.js';
-import { knownSession, teamSession } from './context.js';
+import { knownSession } from '../ops/sessions.js';
+import { teamSession } from './context.js';
 
 const HELP = `Usage: maestro budget -s <session> [--json]
        maestro budget -s <session> [--usd N] [--tokens N] [--max-agents N] [--max-minutes N]

@@ -7,8 +7,7 @@
 import { resolveCaller } from '../agents/identity.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { openSqliteStore } from '../bus/sqlite-store.js';
-import { MaestroError } from '../errors.js';
-import type { Store, Stores } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { SHELL_USER, type Caller } from '../ops/caller.js';
 import { sessionIdField } from '../ops/fields.js';
 import { UsageError, str, type Parsed } from './args.js';
@@ -34,20 +33,6 @@ export async function openStore(options: { db?: string | undefined; create: bool
     await store.close();
     throw error;
   }
-}
-
-/** The session must exist: steering or budgeting a mistyped one would reach nobody. */
-export async function knownSession(stores: Stores, sessionId: string): Promise<void> {
-  const sessions = await stores.messages.sessions();
-  const agents = await stores.agents.list({ sessionId });
-  if (agents.length > 0 || sessions.some((s) => s.session_id === sessionId)) return;
-  const names = [
-    ...new Set([...sessions.map((s) => s.session_id), ...(await stores.agents.list({})).map((a) => a.session_id)]),
-  ];
-  throw new MaestroError(
-    'not_found',
-    `no session ${sessionId} in this project${names.length ? `; sessions: ${names.slice(-10).join(', ')}` : ''}`,
-  );
 }
 
 /** The team a command acts on: -s, else $MAESTRO_SESSION; a missing or malformed one is a usage error. */

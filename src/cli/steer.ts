@@ -2,7 +2,8 @@
 import { clearSteering, giveSteering } from '../ops/steering.js';
 import { visible } from '../ops/visible.js';
 import { UsageError, flag, parse, str } from './args.js';
-import { knownSession, openStore, teamSession } from './context.js';
+import { knownSession } from '../ops/sessions.js';
+import { openStore, teamSession } from './context.js';
 import { table, useColor } from './output.js';
 
 const HELP = `Usage: maestro steer -s <session> "<directive>"

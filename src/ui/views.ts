@@ -11,6 +11,7 @@ import { MaestroError } from '../errors.js';
 import { agentView, agentViewSchema } from '../ops/agents/view.js';
 import type { AgentDeps } from '../ops/agents/deps.js';
 import { budgetViewSchema, sessionBudget } from '../ops/budget.js';
+import { knownSession } from '../ops/sessions.js';
 import { turnRecordSchema, type AgentRecord } from '../agents/records.js';
 import { directiveSchema } from '../store/steering-store.js';
 import { messageIdField, queryField, roleField, sessionIdField, typeField } from '../ops/fields.js';
@@ -105,8 +106,7 @@ export async function sessionView(deps: AgentDeps, sessionId: string): Promise<S
   const cursor = await deps.store.feed.head();
   const agents = await deps.agents.list({ sessionId });
   const total = (await deps.bus.list(sessionId, {}, { limit: 1 })).total;
-  if (agents.length === 0 && total === 0 && !(await deps.bus.sessions()).some((s) => s.session_id === sessionId))
-    throw new MaestroError('not_found', `no session ${sessionId} in this project`);
+  if (agents.length === 0 && total === 0) await knownSession(deps.store, sessionId);
   return {
     session_id: sessionId,
     agents: await Promise.all(agents.map((a) => agentView(deps, a))),
