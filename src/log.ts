@@ -7,6 +7,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { resolveDbPath } from './bus/paths.js';
 import { CENSOR, scrub } from './secrets.js';
 
 export type { Logger };
@@ -47,7 +48,9 @@ export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => {
 export function logFilePath(dbFile: string, env: NodeJS.ProcessEnv = process.env): string | null {
   const configured = env.MAESTRO_LOG_FILE;
   if (configured === '-') return null;
-  return configured ? path.resolve(configured) : path.join(path.dirname(dbFile), 'logs', 'maestro.log');
+  return configured
+    ? path.resolve(configured)
+    : path.join(resolveDbPath({ db: dbFile, env }).dataDir, 'logs', 'maestro.log');
 }
 
 export function createLogger(options: { file: string | null; level?: string | undefined; name?: string }): Logger {

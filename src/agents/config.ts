@@ -75,6 +75,11 @@ const workerEnvSchema = z
   .default({ pass: [], set: {} });
 
 const configSchema = z.strictObject({
+  /**
+   * The team's database when MAESTRO_DB does not name one (read by bus/paths.ts): a postgres:// URL
+   * for a team across machines, or a SQLite file relative to the project root.
+   */
+  database: z.string().min(1, { error: 'expected a postgres:// URL or a file path' }).optional(),
   agent_types: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), agentType).default({}),
   backends: z.strictObject({ claude: executable.optional(), codex: codexSettings.optional() }).default({}),
   worker_env: workerEnvSchema,

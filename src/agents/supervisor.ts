@@ -390,6 +390,8 @@ export class Supervisor {
       : 'the coordinator';
     const identity = {
       MAESTRO_DB: this.deps.dbFile,
+      // A database URL says nothing of where the project's files are: the worker's server is told.
+      MAESTRO_DATA_DIR: this.deps.dataDir,
       MAESTRO_AGENT_ID: agent.id,
       MAESTRO_SESSION: agent.session_id,
     };

@@ -18,7 +18,7 @@
  */
 
 /** Who a worker is: set by the supervisor for each worker, never inherited, never configurable. */
-export const IDENTITY_VARS = ['MAESTRO_AGENT_ID', 'MAESTRO_SESSION', 'MAESTRO_DB'];
+export const IDENTITY_VARS = ['MAESTRO_AGENT_ID', 'MAESTRO_SESSION', 'MAESTRO_DB', 'MAESTRO_DATA_DIR'];
 
 /** Also set per worker by maestro (its server's log, the command backend's task). */
 const PER_WORKER_VARS = ['MAESTRO_LOG_FILE', 'MAESTRO_TASK'];

@@ -19,6 +19,7 @@ import { MaestroError } from '../errors.js';
 import type { AgentStore } from '../store/agent-store.js';
 import type { MessageStore } from '../store/message-store.js';
 import { createLock } from '../store/lock.js';
+import { STORE_WRITES } from '../store/writes.js';
 import { createNotifier } from '../store/notifier.js';
 import type { Store, Stores } from '../store/store.js';
 import type { FeedStore } from '../store/feed-store.js';
@@ -44,34 +45,8 @@ export interface SqliteStore extends Store {
 
 type AnyFn = (...args: never[]) => unknown;
 
-/** Calls that write, and whether a result means something changed (listeners are woken only then). */
-const WRITES: Record<string, (result: unknown) => boolean> = {
-  log: () => true,
-  search: () => false, // brings the search index up to date first: a write, but news to nobody
-  remove: (removed) => removed !== null,
-  clear: () => true,
-  readMailbox: (taken) => (taken as unknown[]).length > 0,
-  reserve: () => true,
-  transition: (outcome) => (outcome as { ok: boolean }).ok,
-  beginTurn: (outcome) => (outcome as { ok: boolean }).ok,
-  endTurn: () => true,
-  report: (outcome) => (outcome as { accepted: boolean }).accepted,
-  setProcess: () => true,
-  setBackendSession: () => true,
-  queueFollowup: () => true,
-  dropFollowups: (dropped) => (dropped as number) > 0,
-  setClientSession: () => false, // remembered for a later server; nobody waits for it
-  request: () => true,
-  take: (taken) => taken === true,
-  finish: () => true,
-  expire: (expired) => expired === true,
-  consumeNews: (taken) => (taken as unknown[]).length > 0,
-  give: () => true,
-  set: () => true,
-  warn: (recorded) => recorded === true,
-  withdraw: (withdrawn) => (withdrawn as unknown[]).length > 0,
-  adoptOrphans: () => false, // hands news over; nothing new happened
-};
+/** SQLite's writes: search brings the full-text index up to date first (a write, but news to nobody). */
+const WRITES: Record<string, (result: unknown) => boolean> = { ...STORE_WRITES, search: () => false };
 
 interface Unit {
   open: boolean;

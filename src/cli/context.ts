@@ -6,7 +6,7 @@
  */
 import { resolveCaller } from '../agents/identity.js';
 import { resolveDbPath } from '../bus/paths.js';
-import { openSqliteStore } from '../bus/sqlite-store.js';
+import { openStore as openAnyStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { SHELL_USER, type Caller } from '../ops/caller.js';
 import { sessionIdField } from '../ops/fields.js';
@@ -21,7 +21,7 @@ export interface StoreHandle {
 
 export async function openStore(options: { db?: string | undefined; create: boolean }): Promise<StoreHandle> {
   const location = resolveDbPath({ db: options.db });
-  const store = openSqliteStore(location.file, { create: options.create });
+  const store = await openAnyStore(location.file, { create: options.create });
   try {
     return {
       store,

@@ -4,7 +4,7 @@
  * line with --json). With --follow it keeps printing as things happen, woken by the database's
  * change notifier rather than a timer of its own; each event is printed once, in feed order.
  */
-import { openSqliteStore } from '../bus/sqlite-store.js';
+import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { FEED_EVENT_TYPES, checkEventTypes, type FeedEvent, type FeedEventType } from '../store/feed-events.js';
 import { resolveDbPath } from '../bus/paths.js';
@@ -81,7 +81,7 @@ export async function runEvents(argv: string[]): Promise<number> {
   const filter = { sessionId: session, types };
 
   const file = resolveDbPath({ db: str(parsed, 'db') }).file;
-  const store = openSqliteStore(file, { create: false });
+  const store = await openStore(file, { create: false });
   try {
     let cursor: number;
     if (since !== undefined) {

@@ -3,6 +3,7 @@
  * line of standard output is the address to open, the access token in it; the browser is opened
  * when there is a display to open it on. Actions taken in the page are the person's (`user`).
  */
+import { shownUrl } from '../pg/url.js';
 import { spawn } from 'node:child_process';
 import { resolveDbPath } from '../bus/paths.js';
 import { fromSqliteError } from '../bus/storage-errors.js';
@@ -75,7 +76,7 @@ export async function runUi(argv: string[]): Promise<number> {
     throw error;
   }
   process.stdout.write(`${server.url}\n`);
-  process.stderr.write(`maestro ui: serving ${dbFile}; Ctrl-C stops it\n`);
+  process.stderr.write(`maestro ui: serving ${shownUrl(dbFile)}; Ctrl-C stops it\n`);
   if (!['127.0.0.1', 'localhost', '::1'].includes(host))
     process.stderr.write(`maestro ui: listening on ${host}: other machines can reach it; keep the address private\n`);
   if (!flag(parsed, 'no-open')) openBrowser(server.url);

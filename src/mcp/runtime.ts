@@ -3,13 +3,13 @@
  * project configuration, who the server acts for (the coordinator, or the worker it runs inside),
  * the supervisor of the workers it starts, and the order in which it all stops.
  */
-import path from 'node:path';
 import { loadConfig } from '../agents/config.js';
 import { thisClient } from '../agents/client.js';
 import { resolveCaller } from '../agents/identity.js';
 import { createCurrentSession, openTeams, type SessionMemory } from '../agents/session.js';
 import { Supervisor } from '../agents/supervisor.js';
-import { openSqliteStore, type OpenOptions } from '../bus/sqlite-store.js';
+import { resolveDbPath } from '../bus/paths.js';
+import { openStore, type OpenOptions } from '../store/open.js';
 import { createBackendRegistry, type BackendRegistry } from '../backends/registry.js';
 import type { Logger } from '../log.js';
 import { serverCommand } from '../package-root.js';
@@ -39,9 +39,9 @@ export interface Runtime {
 
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const env = options.env ?? process.env;
-  const store = openSqliteStore(options.dbFile, options.open);
+  const store = await openStore(options.dbFile, options.open);
   const { messages: bus, agents } = store;
-  const dataDir = path.dirname(options.dbFile);
+  const dataDir = resolveDbPath({ db: options.dbFile, env }).dataDir;
   let config: ReturnType<typeof loadConfig>;
   let caller: Caller;
   try {

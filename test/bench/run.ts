@@ -28,6 +28,8 @@ import { cliFloor, pushLatency, type CliFloor, type PushLatency } from './push.j
 import { concurrentMcp, type ConcurrentMcpRun } from './mcp-concurrent.js';
 import { timeToInteractive, writeToPaint, type TimeToInteractive, type WritePaint } from './ui.js';
 import { bareCeiling, rawCeiling, storeConcurrent, storeSingle, type ConcurrentRun } from './writes.js';
+import { pgRawCeiling, pgStoreConcurrent, type PgConcurrentRun } from './pg-writes.js';
+import { findPgBin, startPostgres } from '../helpers/postgres.js';
 
 const CONFIG = {
   write_messages: 20_000,
@@ -60,6 +62,9 @@ const CONFIG = {
   ui_progress_writes: 30,
   ui_messages: 100_000,
   ui_loads: 5,
+  pg_processes: 8,
+  pg_messages: 8_000,
+  pg_rounds: 3,
 };
 
 interface Row {
@@ -253,6 +258,77 @@ async function pushFigures() {
   };
 }
 
+/**
+ * (j) teams across machines: team_msg log from 8 processes on PostgreSQL, beside SQLite with the
+ * same writers and count, and the raw pg ceiling on the same server, in interleaved rounds.
+ */
+async function acrossMachinesFigures() {
+  const found = await findPgBin();
+  if ('missing' in found) throw new Error(`figures (j) need a PostgreSQL server: ${found.missing}`);
+  const { pg_processes: processes, pg_messages: total, pg_rounds: rounds } = CONFIG;
+  const perProcess = total / processes;
+  const server = await startPostgres();
+  const sqlite: number[] = [];
+  const postgres: PgConcurrentRun[] = [];
+  const raw: number[] = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      log(
+        `(j) log from ${processes} processes, round ${round}/${rounds}: SQLite, PostgreSQL, raw pg, ${fmt(total)} each`,
+      );
+      sqlite.push((await storeConcurrent(processes, perProcess)).per_s);
+      postgres.push(await pgStoreConcurrent(server, processes, perProcess));
+      raw.push((await pgRawCeiling(server, processes, perProcess)).per_s);
+    }
+  } finally {
+    await server.stop();
+  }
+  const pgPerS = median(postgres.map((r) => r.per_s));
+  const sound = postgres.every((r) => r.lost === 0 && r.duplicates === 0 && r.contiguous);
+  const j = {
+    server: server.version,
+    processes,
+    messages: total,
+    rounds,
+    sqlite_per_s: median(sqlite),
+    postgres_per_s: pgPerS,
+    raw_pg_ceiling_per_s: median(raw),
+    postgres_to_ceiling: pgPerS / median(raw),
+    postgres_to_sqlite: pgPerS / median(sqlite),
+    lost: Math.max(...postgres.map((r) => r.lost)),
+    duplicates: Math.max(...postgres.map((r) => r.duplicates)),
+    samples: { sqlite, postgres: postgres.map((r) => r.per_s), raw },
+  };
+  const info = (figure: string, measured: string): Row => ({ figure, measured, target: '-', pass: null });
+  const rows: Row[] = [
+    info(`(j) team_msg log, ${processes} processes: SQLite`, `${fmt(j.sqlite_per_s)} msg/s`),
+    info(`(j) team_msg log, ${processes} processes: PostgreSQL`, `${fmt(j.postgres_per_s)} msg/s`),
+    info(
+      `(j) ceiling: raw pg, one transaction per insert, ${processes} processes`,
+      `${fmt(j.raw_pg_ceiling_per_s)} msg/s`,
+    ),
+    info(
+      '(j) PostgreSQL / raw pg ceiling; PostgreSQL / SQLite',
+      `${fmt(j.postgres_to_ceiling * 100, 1)} %; ${fmt(j.postgres_to_sqlite * 100, 1)} %`,
+    ),
+    {
+      figure: `(j) PostgreSQL ${processes}-process loss check`,
+      measured: `lost: ${j.lost}, duplicates: ${j.duplicates}`,
+      target: 'lost: 0, duplicates: 0',
+      pass: sound,
+    },
+  ];
+  return { j, rows, sound };
+}
+
+/** `run.js pg`: (j) alone. */
+const acrossMachinesOnly = () =>
+  only('pg', async () => {
+    const { j, rows, sound } = await acrossMachinesFigures();
+    const json = { config: Object.fromEntries(Object.entries(CONFIG).filter(([k]) => k.startsWith('pg_'))), pg: j };
+    return { rows, sound, json };
+  });
+
 /** (h) and (i), each with its own `maestro ui` process and Chromium. */
 async function uiFigures() {
   if (!existsSync(CHROMIUM))
@@ -422,6 +498,7 @@ async function main() {
   const f = await feed();
   const push = await pushFigures();
   const ui = await uiFigures();
+  const across = await acrossMachinesFigures();
 
   const p = CONFIG.processes;
   const noLoss = a.lost === 0 && a.duplicates === 0 && a.contiguous;
@@ -587,6 +664,7 @@ async function main() {
     },
     ...push.rows,
     ...ui.rows,
+    ...across.rows,
   ];
 
   const out = [
@@ -616,15 +694,16 @@ async function main() {
     push_codex_cli_floor: push.codexFloor,
     ui_paint: ui.h,
     ui_interactive: ui.i,
+    pg: across.j,
     table: rows,
   };
   const file = path.join(RESULTS_DIR, 'bench.json');
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), file)}\n`);
-  if (!noLoss || !mcpNoLoss || f.latency.missed > 0 || !push.sound || !ui.sound) process.exitCode = 1;
+  if (!noLoss || !mcpNoLoss || f.latency.missed > 0 || !push.sound || !ui.sound || !across.sound) process.exitCode = 1;
 }
 
-const ONLY: Record<string, () => Promise<void>> = { push: pushOnly, ui: uiOnly };
+const ONLY: Record<string, () => Promise<void>> = { push: pushOnly, ui: uiOnly, pg: acrossMachinesOnly };
 (ONLY[process.argv[2] ?? ''] ?? main)().catch((error: unknown) => {
   process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
   process.exitCode = 1;

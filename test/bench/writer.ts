@@ -1,9 +1,10 @@
 /**
- * Child process for the concurrent-write benchmark: opens the store on the given database,
+ * Child process for the concurrent-write benchmark: opens the store on the given database (a
+ * SQLite file or a postgres:// URL),
  * reports "ready", waits for "go", logs N progress messages into one session, and reports its
  * own elapsed time and per-write latencies. Run with fork(): argv = db file, session, worker, N.
  */
-import { openSqliteStore } from '../../src/bus/sqlite-store.js';
+import { openStore } from '../../src/store/open.js';
 import { now, percentile, progressMessage } from './common.js';
 
 export interface WriterReport {
@@ -24,7 +25,7 @@ if (!file || !sessionId || !Number.isInteger(worker) || !Number.isInteger(count)
   process.exit(2);
 }
 
-const store = openSqliteStore(file);
+const store = await openStore(file);
 const messages = Array.from({ length: count }, (_, i) => progressMessage(sessionId, worker, i));
 const latencies = new Float64Array(count);
 

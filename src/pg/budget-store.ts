@@ -1,0 +1,67 @@
+/** Session budgets on PostgreSQL (store/budget-store.ts says what each call does). */
+import type { BudgetLimits, BudgetStore, SessionBudget } from '../store/budget-store.js';
+import type { Tables } from './sql.js';
+
+interface Row {
+  session_id: string;
+  usd: number | null;
+  tokens: number | null;
+  max_agents: number | null;
+  max_minutes: number | null;
+  started_at: string;
+}
+
+const COLUMNS = 'session_id, usd, tokens, max_agents, max_minutes, started_at';
+
+function toBudget(row: Row): SessionBudget {
+  const limits: BudgetLimits = {};
+  if (row.usd !== null) limits.usd = row.usd;
+  if (row.tokens !== null) limits.tokens = row.tokens;
+  if (row.max_agents !== null) limits.max_agents = row.max_agents;
+  if (row.max_minutes !== null) limits.max_minutes = row.max_minutes;
+  return { session_id: row.session_id, limits, started_at: row.started_at };
+}
+
+export function createPgBudgetTables(): Tables<BudgetStore> {
+  return {
+    async set(sql, sessionId, limits, startAt) {
+      const row = await sql.one<Row>(
+        `INSERT INTO session_budgets (session_id, usd, tokens, max_agents, max_minutes, started_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (session_id) DO UPDATE SET usd = excluded.usd, tokens = excluded.tokens,
+           max_agents = excluded.max_agents, max_minutes = excluded.max_minutes,
+           started_at = CASE WHEN $7 THEN excluded.started_at ELSE session_budgets.started_at END
+         RETURNING ${COLUMNS}`,
+        [
+          sessionId,
+          limits.usd ?? null,
+          limits.tokens ?? null,
+          limits.max_agents ?? null,
+          limits.max_minutes ?? null,
+          startAt ?? new Date().toISOString(),
+          startAt !== undefined,
+        ],
+      );
+      return toBudget(row!);
+    },
+
+    async get(sql, sessionId) {
+      const row = await sql.one<Row>(`SELECT ${COLUMNS} FROM session_budgets WHERE session_id = $1`, [sessionId]);
+      return row ? toBudget(row) : null;
+    },
+
+    async warn(sql, sessionId, key, startedAt) {
+      // A session with no budget row of its own (the configuration's budget) gets one holding only its notices.
+      await sql.run('INSERT INTO session_budgets (session_id, started_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+        sessionId,
+        startedAt,
+      ]);
+      const added = await sql.run(
+        `UPDATE session_budgets SET warned = warned || jsonb_build_array($2::text)
+          WHERE session_id = $1 AND NOT warned @> jsonb_build_array($2::text)`,
+        [sessionId, key],
+      );
+      return added === 1;
+    },
+  };
+}

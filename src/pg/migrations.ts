@@ -1,0 +1,267 @@
+/**
+ * The PostgreSQL schema, versioned. Each migration runs once, in the transaction that records its
+ * version in `maestro_schema`, under an advisory lock, so servers starting together on several
+ * machines never apply one twice. Append only: a released migration is never edited.
+ *
+ * Version 1 is the SQLite schema as it stands at its version 7 (src/bus/migrations.ts says why each
+ * table is there), with what PostgreSQL needs on top:
+ * - `feed_head`: the one counter of the event feed. Every write takes its row lock first
+ *   (pg-store.ts), so writes commit one at a time in the order of the places they were given, and a
+ *   reader following `seq > cursor` never misses an event — the order SQLite's single writer gives.
+ * - `messages.feed_seq`: a message's place in the feed (SQLite uses the row id).
+ * - `messages.search`: the words of summary and data as a tsvector (search.ts makes it), under a GIN
+ *   index: PostgreSQL's own text search.
+ * - JSON columns are `json` where what was written is handed back as written (message data,
+ *   event data), `jsonb` where the database works on them (role state, budget notices).
+ */
+import { STATUS_SQL_LIST } from '../agents/status.js';
+
+export interface PgMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    description: 'the bus, the agents, the event feed, control requests, steering and budgets',
+    sql: `
+      CREATE TABLE sessions (
+        id          text PRIMARY KEY,
+        created_at  text NOT NULL,
+        next_seq    bigint NOT NULL DEFAULT 1
+      );
+
+      CREATE TABLE feed_head (
+        singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        seq        bigint NOT NULL
+      );
+      INSERT INTO feed_head VALUES (true, 0);
+
+      CREATE TABLE messages (
+        feed_seq         bigint PRIMARY KEY,
+        session_id       text NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        seq              bigint NOT NULL,
+        ts               text NOT NULL,
+        from_role        text NOT NULL,
+        to_role          text NOT NULL,
+        type             text NOT NULL,
+        summary          text NOT NULL,
+        data             json NOT NULL,
+        sender_agent_id  text,
+        news_for         text,
+        search           tsvector NOT NULL,
+        UNIQUE (session_id, seq)
+      );
+      CREATE INDEX messages_by_type ON messages (session_id, type, seq);
+      CREATE INDEX messages_by_from ON messages (session_id, from_role, seq);
+      CREATE INDEX messages_by_to   ON messages (session_id, to_role, seq);
+      CREATE INDEX messages_search  ON messages USING gin (search);
+      CREATE INDEX messages_news    ON messages (session_id, news_for, feed_seq) WHERE news_for IS NOT NULL;
+
+      CREATE TABLE message_counts (
+        session_id  text NOT NULL,
+        from_role   text NOT NULL,
+        to_role     text NOT NULL,
+        type        text NOT NULL,
+        n           bigint NOT NULL,
+        PRIMARY KEY (session_id, from_role, to_role, type)
+      );
+      CREATE FUNCTION maestro_count_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          INSERT INTO message_counts (session_id, from_role, to_role, type, n)
+          VALUES (NEW.session_id, NEW.from_role, NEW.to_role, NEW.type, 1)
+          ON CONFLICT (session_id, from_role, to_role, type) DO UPDATE SET n = message_counts.n + 1;
+        ELSE
+          UPDATE message_counts SET n = n - 1
+           WHERE session_id = OLD.session_id AND from_role = OLD.from_role
+             AND to_role = OLD.to_role AND type = OLD.type;
+          DELETE FROM message_counts
+           WHERE session_id = OLD.session_id AND from_role = OLD.from_role
+             AND to_role = OLD.to_role AND type = OLD.type AND n <= 0;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER messages_counted AFTER INSERT OR DELETE ON messages
+        FOR EACH ROW EXECUTE FUNCTION maestro_count_messages();
+
+      CREATE TABLE mailbox_cursors (
+        session_id         text NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        recipient          text NOT NULL,
+        delivered_through  bigint NOT NULL,
+        updated_at         text NOT NULL,
+        PRIMARY KEY (session_id, recipient)
+      );
+
+      CREATE TABLE role_state (
+        session_id  text NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        role        text NOT NULL,
+        state       jsonb NOT NULL,
+        updated_at  text NOT NULL,
+        updated_by  bigint NOT NULL,
+        PRIMARY KEY (session_id, role)
+      );
+
+      -- RFC 7396 JSON merge patch, as SQLite's json_patch: null removes a key, objects merge deeply.
+      CREATE FUNCTION maestro_merge_patch(target jsonb, patch jsonb) RETURNS jsonb
+        LANGUAGE plpgsql IMMUTABLE AS $$
+      DECLARE
+        key text;
+        value jsonb;
+        merged jsonb;
+      BEGIN
+        IF jsonb_typeof(patch) IS DISTINCT FROM 'object' THEN RETURN patch; END IF;
+        merged := CASE WHEN jsonb_typeof(target) = 'object' THEN target ELSE '{}'::jsonb END;
+        FOR key, value IN SELECT * FROM jsonb_each(patch) LOOP
+          IF jsonb_typeof(value) = 'null' THEN
+            merged := merged - key;
+          ELSE
+            merged := jsonb_set(merged, ARRAY[key], maestro_merge_patch(merged -> key, value));
+          END IF;
+        END LOOP;
+        RETURN merged;
+      END $$;
+
+      CREATE TABLE agents (
+        id                  text PRIMARY KEY,
+        session_id          text NOT NULL REFERENCES sessions(id),
+        task_name           text NOT NULL,
+        nickname            text,
+        agent_type          text NOT NULL,
+        parent_id           text REFERENCES agents(id),
+        depth               integer NOT NULL CHECK (depth >= 0),
+        path                text NOT NULL,
+        backend             text NOT NULL,
+        command             text,
+        model               text,
+        reasoning_effort    text,
+        cwd                 text NOT NULL,
+        worktree            text,
+        branch              text,
+        status              text NOT NULL CHECK (status IN (${STATUS_SQL_LIST})),
+        status_reason       text,
+        turn                integer NOT NULL DEFAULT 0,
+        last_task_message   text,
+        backend_session_id  text,
+        pid                 integer,
+        pid_start           text,
+        owner_pid           integer,
+        owner_start         text,
+        owner_host          text,
+        owner_server        text,
+        client_id           text,
+        input_tokens        bigint NOT NULL DEFAULT 0,
+        cached_input_tokens bigint NOT NULL DEFAULT 0,
+        output_tokens       bigint NOT NULL DEFAULT 0,
+        cost_usd            double precision NOT NULL DEFAULT 0,
+        created_at          text NOT NULL,
+        updated_at          text NOT NULL,
+        closed_at           text
+      );
+      CREATE UNIQUE INDEX agents_open_task ON agents (session_id, task_name) WHERE status <> 'shutdown';
+      CREATE INDEX agents_by_parent ON agents (session_id, parent_id);
+      CREATE INDEX agents_by_process ON agents (pid) WHERE pid IS NOT NULL;
+      CREATE INDEX agents_by_owner ON agents (owner_pid) WHERE owner_pid IS NOT NULL;
+
+      -- result and usage as JSON text, read by the same converter as SQLite's (bus/agent-rows.ts)
+      CREATE TABLE agent_turns (
+        agent_id       text NOT NULL REFERENCES agents(id),
+        turn           integer NOT NULL,
+        task           text NOT NULL,
+        status         text NOT NULL CHECK (status IN (${STATUS_SQL_LIST})),
+        final_message  text,
+        result         text,
+        error          text,
+        usage          text,
+        started_at     text NOT NULL,
+        ended_at       text,
+        reported_at    text,
+        deadline_at    text,
+        PRIMARY KEY (agent_id, turn)
+      );
+
+      CREATE TABLE events (
+        seq         bigint PRIMARY KEY,
+        session_id  text NOT NULL,
+        ts          text NOT NULL,
+        type        text NOT NULL,
+        agent_id    text,
+        turn        integer,
+        data        json NOT NULL,
+        news_for    text
+      );
+      CREATE INDEX events_by_session ON events (session_id, seq);
+      CREATE INDEX events_by_agent ON events (agent_id, seq) WHERE agent_id IS NOT NULL;
+      CREATE INDEX events_news ON events (session_id, news_for, seq) WHERE news_for IS NOT NULL;
+
+      CREATE TABLE news_cursors (
+        session_id         text NOT NULL,
+        recipient          text NOT NULL,
+        delivered_through  bigint NOT NULL,
+        PRIMARY KEY (session_id, recipient)
+      );
+      CREATE TABLE news_acks (
+        session_id  text NOT NULL,
+        recipient   text NOT NULL,
+        seq         bigint NOT NULL,
+        PRIMARY KEY (session_id, recipient, seq)
+      );
+
+      CREATE TABLE followups (
+        id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        agent_id   text NOT NULL REFERENCES agents(id),
+        text       text NOT NULL,
+        task       text NOT NULL,
+        queued_at  text NOT NULL
+      );
+      CREATE INDEX followups_by_agent ON followups (agent_id, id);
+
+      CREATE TABLE control_requests (
+        id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        session_id          text NOT NULL,
+        agent_id            text NOT NULL REFERENCES agents(id),
+        server              text NOT NULL,
+        verb                text NOT NULL CHECK (verb IN ('followup', 'interrupt', 'send', 'close')),
+        args                json NOT NULL,
+        requested_by        text NOT NULL,
+        requester_agent_id  text,
+        state               text NOT NULL CHECK (state IN ('pending', 'taken', 'done', 'failed', 'expired')),
+        outcome             json,
+        requested_at        text NOT NULL,
+        done_at             text
+      );
+      CREATE INDEX control_pending ON control_requests (server, id) WHERE state = 'pending';
+
+      CREATE TABLE client_sessions (
+        client_id   text PRIMARY KEY,
+        session_id  text NOT NULL,
+        updated_at  text NOT NULL
+      );
+
+      CREATE TABLE steering (
+        id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        session_id   text NOT NULL,
+        text         text NOT NULL,
+        given_by     text NOT NULL,
+        message_seq  bigint NOT NULL,
+        created_at   text NOT NULL,
+        cleared_at   text
+      );
+      CREATE INDEX steering_active ON steering (session_id, id) WHERE cleared_at IS NULL;
+
+      CREATE TABLE session_budgets (
+        session_id   text PRIMARY KEY,
+        usd          double precision,
+        tokens       bigint,
+        max_agents   integer,
+        max_minutes  double precision,
+        started_at   text NOT NULL,
+        warned       jsonb NOT NULL DEFAULT '[]'
+      );
+    `,
+  },
+];
+
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

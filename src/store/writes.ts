@@ -1,0 +1,31 @@
+/**
+ * The store calls that write, whatever the engine, and whether a result means something changed:
+ * an engine runs these as write transactions and wakes its listeners (store.ts, `changes`) only
+ * when the result says so.
+ */
+export const STORE_WRITES: Record<string, (result: unknown) => boolean> = {
+  log: () => true,
+  remove: (removed) => removed !== null,
+  clear: () => true,
+  readMailbox: (taken) => (taken as unknown[]).length > 0,
+  reserve: () => true,
+  transition: (outcome) => (outcome as { ok: boolean }).ok,
+  beginTurn: (outcome) => (outcome as { ok: boolean }).ok,
+  endTurn: () => true,
+  report: (outcome) => (outcome as { accepted: boolean }).accepted,
+  setProcess: () => true,
+  setBackendSession: () => true,
+  queueFollowup: () => true,
+  dropFollowups: (dropped) => (dropped as number) > 0,
+  setClientSession: () => false, // remembered for a later server; nobody waits for it
+  request: () => true,
+  take: (taken) => taken === true,
+  finish: () => true,
+  expire: (expired) => expired === true,
+  consumeNews: (taken) => (taken as unknown[]).length > 0,
+  give: () => true,
+  set: () => true,
+  warn: (recorded) => recorded === true,
+  withdraw: (withdrawn) => (withdrawn as unknown[]).length > 0,
+  adoptOrphans: () => false, // hands news over; nothing new happened
+};
