@@ -4,10 +4,12 @@
  * Each case states a guarantee the rest of maestro relies on; none depends on timing.
  */
 import { describe, expect, it } from 'vitest';
+import type { NewHost } from '../src/store/host-store.js';
 import type { NewAgent, NewMessage } from '../src/store/records.js';
 import type { Change, Store } from '../src/store/store.js';
 import type { BusJob } from './helpers/bus-processes.js';
 import { newAgent } from './helpers/new-agent.js';
+import { until } from './helpers/project.js';
 
 export interface ContractStore extends Store {
   /** Runs each job in its own OS process on this store's database, started together. */
@@ -570,6 +572,93 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
           expect(await store.budgets.warn('s2', 'tokens:80:100', first.started_at)).toBe(true);
           expect(await store.budgets.warn('s2', 'tokens:80:100', first.started_at)).toBe(false);
           expect((await store.budgets.get('s2'))!.limits).toEqual({});
+        }),
+      );
+    });
+
+    describe('hosts', () => {
+      const host = (name: string, overrides: Partial<NewHost> = {}): NewHost => ({
+        name,
+        machine: `machine-${name}`,
+        labels: [],
+        capacity: 2,
+        server: `server-${name}`,
+        pid: 4242,
+        heartbeat_ms: 1000,
+        lost_after_ms: 60_000,
+        ...overrides,
+      });
+
+      it(
+        'a name is held by one live host: a second is refused, a stopped or replaced one is taken over',
+        withStore(async (store) => {
+          const b = await store.hosts.register(host('b', { labels: ['gpu'] }));
+          expect(b).toMatchObject({ name: 'b', state: 'live', fresh: true, labels: ['gpu'], server: 'server-b' });
+          await expect(store.hosts.register(host('b', { server: 'other' }))).rejects.toThrow(
+            /host name b is held by a running maestro host \(pid 4242 on machine-b\)/,
+          );
+          expect(await store.hosts.heartbeat('b', 'other')).toBe(false);
+          expect(await store.hosts.heartbeat('b', 'server-b')).toBe(true);
+          expect((await store.hosts.register(host('b', { server: 'next' }), 'server-b')).server).toBe('next');
+          expect(await store.hosts.heartbeat('b', 'server-b')).toBe(false);
+          await store.hosts.unregister('b', 'next');
+          expect((await store.hosts.get('b'))!.state).toBe('stopped');
+          expect((await store.hosts.register(host('b', { server: 'again' }))).state).toBe('live');
+          expect((await store.hosts.list()).map((h) => h.name)).toEqual(['b']);
+        }),
+      );
+
+      it(
+        "a host silent past its bound is lost, by the database's clock, and one caller is told",
+        withStore(async (store) => {
+          await store.hosts.register(host('quiet', { lost_after_ms: 1 }));
+          await store.hosts.register(host('busy'));
+          await until(async () => !(await store.hosts.get('quiet'))!.fresh);
+          const [first, second] = await Promise.all([store.hosts.markLost(), store.hosts.markLost()]);
+          expect([...first!, ...second!].map((h) => [h.name, h.state])).toEqual([['quiet', 'lost']]);
+          expect(await store.hosts.heartbeat('quiet', 'server-quiet')).toBe(false);
+          expect((await store.hosts.get('busy'))!.state).toBe('live');
+        }),
+      );
+
+      it(
+        'a spawn request is claimed once, by its host or one with every label, oldest first',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('a1'), LIMITS);
+          await store.agents.reserve(agent('a2', { task_name: 'T2' }), LIMITS);
+          await store.agents.reserve(agent('a3', { task_name: 'T3' }), LIMITS);
+          const turn = { session_id: 's1', text: 'go', task: 'go', cwd: null };
+          const forB = await store.hosts.requestSpawn({ ...turn, agent_id: 'a1', host: 'b', labels: [] });
+          const forGpu = await store.hosts.requestSpawn({ ...turn, agent_id: 'a2', host: null, labels: ['gpu'] });
+          const forAny = await store.hosts.requestSpawn({ ...turn, agent_id: 'a3', host: null, labels: [] });
+          expect(forB).toMatchObject({ state: 'pending', host: 'b', taken_by: null });
+
+          // c has no gpu: it may take only the request for any host.
+          expect((await store.hosts.claimSpawn({ name: 'c', labels: ['big'] }))!.id).toBe(forAny.id);
+          expect(await store.hosts.claimSpawn({ name: 'c', labels: ['big'] })).toBeNull();
+          // Competing claimers: each request goes to one of them.
+          const claims = await Promise.all(
+            Array.from({ length: 6 }, () => store.hosts.claimSpawn({ name: 'b', labels: ['gpu', 'big'] })),
+          );
+          const taken = claims.filter((c) => c !== null);
+          expect(taken.map((c) => c.id).sort((x, y) => x - y)).toEqual([forB.id, forGpu.id]);
+          expect(taken.every((c) => c.state === 'taken' && c.taken_by === 'b')).toBe(true);
+
+          await store.hosts.finishSpawn(forB.id, null);
+          await store.hosts.finishSpawn(forGpu.id, 'claude is not installed');
+          expect(await store.hosts.getSpawn(forGpu.id)).toMatchObject({
+            state: 'failed',
+            error: 'claude is not installed',
+          });
+          await expect(store.hosts.finishSpawn(forB.id, null)).rejects.toThrow(/not taken/);
+          // An expiry and a claim race: one wins.
+          await store.agents.reserve(agent('a4', { task_name: 'T4' }), LIMITS);
+          const late = await store.hosts.requestSpawn({ ...turn, agent_id: 'a4', host: 'b', labels: [] });
+          const [expired, claimed] = await Promise.all([
+            store.hosts.expireSpawn(late.id, 'nobody came'),
+            store.hosts.claimSpawn({ name: 'b', labels: [] }),
+          ]);
+          expect(expired !== (claimed !== null)).toBe(true);
         }),
       );
     });

@@ -162,7 +162,11 @@ describe('database location', () => {
     mkdirSync(path.join(root, '.git'));
     mkdirSync(path.join(root, 'a', 'b'), { recursive: true });
     const location = resolveDbPath({ cwd: path.join(root, 'a', 'b'), env: {} });
-    expect(location).toEqual({ file: path.join(root, '.maestro', 'maestro.db'), source: 'project' });
+    expect(location).toEqual({
+      file: path.join(root, '.maestro', 'maestro.db'),
+      source: 'project',
+      dataDir: path.join(root, '.maestro'),
+    });
   });
 
   it('treats a linked worktree (a .git file) as its own top-level', async () => {
@@ -177,10 +181,12 @@ describe('database location', () => {
     expect(resolveDbPath({ cwd: dir, env: { MAESTRO_DB: 'x.db' } })).toEqual({
       file: path.join(dir, 'x.db'),
       source: 'env',
+      dataDir: dir,
     });
     expect(resolveDbPath({ cwd: dir, env: { MAESTRO_DB: 'x.db' }, db: '/tmp/y.db' })).toEqual({
       file: '/tmp/y.db',
       source: 'option',
+      dataDir: '/tmp',
     });
   });
 });

@@ -48,6 +48,19 @@ export const spawnAgentInput = z
       .enum(['worktree'])
       .optional()
       .describe('"worktree": its own git worktree on branch maestro/<session>/<task_name>.'),
+    host: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected a host name such as build-box (letters, digits, _ . -)' })
+      .optional()
+      .describe('Run it on the machine whose `maestro host` has this --name. Default: this machine.'),
+    labels: z
+      .array(
+        z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected a label such as gpu (letters, digits, _ . -)' }),
+      )
+      .min(1)
+      .max(32)
+      .optional()
+      .describe('Run it on any live `maestro host` that has every one of these --labels.'),
     session_id: optionalSession,
   })
   .superRefine((input, ctx) => {
@@ -83,7 +96,7 @@ export function registerSpawnAgent(server: McpServer, deps: ToolDeps): void {
       const text =
         result.status === 'errored'
           ? `Spawned ${result.task_name} (${result.agent_id}) in session ${result.session_id}, but it failed to start: ${visible(result.error ?? '')}`
-          : `Spawned ${result.task_name} (${result.agent_id}) in session ${result.session_id}: ${result.status}${result.branch ? `, on branch ${result.branch}` : ''}.`;
+          : `Spawned ${result.task_name} (${result.agent_id}) in session ${result.session_id}: ${result.status}${result.branch ? `, on branch ${result.branch}` : ''}${result.host ? `, on host ${result.host}` : ''}.`;
       return { structured: result, text };
     },
   });

@@ -112,6 +112,10 @@ const configSchema = z.strictObject({
       result_chars: z.number().int().min(100).max(1_000_000).default(8000),
       /** How long a server waits for the server that runs an agent to take a control request. */
       control_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+      /** How often a `maestro host` records that it is alive. */
+      host_heartbeat_ms: z.number().int().min(100).max(60_000).default(2000),
+      /** A host silent this long is lost: its agents' turns end as errored (store/host-store.ts). */
+      host_lost_ms: z.number().int().min(500).max(3_600_000).default(15_000),
       /** Every session's budget (a session's own, set by maestro team or maestro budget, wins field by field). */
       budget: budgetLimitsSchema.optional(),
     })
@@ -123,6 +127,8 @@ const configSchema = z.strictObject({
       stop_grace_ms: 3000,
       result_chars: 8000,
       control_timeout_ms: 30_000,
+      host_heartbeat_ms: 2000,
+      host_lost_ms: 15_000,
     }),
 });
 export type Config = z.infer<typeof configSchema>;

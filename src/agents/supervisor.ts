@@ -30,7 +30,7 @@ import type { ProjectConfig } from './config.js';
 import { priced } from './pricing.js';
 import { mailText, systemInstructions } from './prompt.js';
 import { findAgentProcesses, stopAgentProcesses } from './agent-processes.js';
-import { SELF_OWNER, ownedHere, runElsewhere, startToken } from './liveness.js';
+import { HOST, SELF_OWNER, ownedHere, runElsewhere, startToken } from './liveness.js';
 import { IDLE_STOP, isInTurn, statusFromEvent } from './status.js';
 import { agentDir, openTranscript, type Transcript } from './transcript.js';
 import { workerEnv } from './worker-env.js';
@@ -392,6 +392,8 @@ export class Supervisor {
       MAESTRO_DB: this.deps.dbFile,
       // A database URL says nothing of where the project's files are: the worker's server is told.
       MAESTRO_DATA_DIR: this.deps.dataDir,
+      // The machine its processes are recorded under, as its supervisor's (liveness.ts).
+      MAESTRO_HOST: HOST,
       MAESTRO_AGENT_ID: agent.id,
       MAESTRO_SESSION: agent.session_id,
     };

@@ -18,7 +18,7 @@
  */
 
 /** Who a worker is: set by the supervisor for each worker, never inherited, never configurable. */
-export const IDENTITY_VARS = ['MAESTRO_AGENT_ID', 'MAESTRO_SESSION', 'MAESTRO_DB', 'MAESTRO_DATA_DIR'];
+export const IDENTITY_VARS = ['MAESTRO_AGENT_ID', 'MAESTRO_SESSION', 'MAESTRO_DB', 'MAESTRO_DATA_DIR', 'MAESTRO_HOST'];
 
 /** Also set per worker by maestro (its server's log, the command backend's task). */
 const PER_WORKER_VARS = ['MAESTRO_LOG_FILE', 'MAESTRO_TASK'];
@@ -59,6 +59,18 @@ const BASICS = [
   'NODE_EXTRA_CA_CERTS',
   'SSL_CERT_FILE',
   'SSL_CERT_DIR',
+  // libpq's variables, which pg reads too: a worker's own server reaches a PostgreSQL team
+  // database as its parent's did (a password kept out of the URL, a client certificate).
+  'PGHOST',
+  'PGPORT',
+  'PGUSER',
+  'PGPASSWORD',
+  'PGPASSFILE',
+  'PGDATABASE',
+  'PGSSLMODE',
+  'PGSSLROOTCERT',
+  'PGSSLCERT',
+  'PGSSLKEY',
   // Windows: without these, processes cannot even start there.
   'SYSTEMROOT',
   'WINDIR',

@@ -126,6 +126,7 @@ export function createAgentTables(db: Db): AgentTables {
   const byOwner = db.prepare<[number, string | null], { one: number }>(
     'SELECT 1 AS one FROM agents WHERE owner_pid = ? AND owner_start IS ? LIMIT 1',
   );
+  const setCwdRow = db.prepare<[string, string, string]>('UPDATE agents SET cwd = ?, updated_at = ? WHERE id = ?');
   const setSessionRow = db.prepare<[string, string, string]>(
     'UPDATE agents SET backend_session_id = ?, updated_at = ? WHERE id = ?',
   );
@@ -372,6 +373,9 @@ export function createAgentTables(db: Db): AgentTables {
     },
     setBackendSession: (id, backendSessionId) => {
       setSessionRow.run(backendSessionId, now(), id);
+    },
+    setCwd: (id, cwd) => {
+      setCwdRow.run(cwd, now(), id);
     },
     queueFollowup: (id, followup) => queueTx.immediate(id, followup),
     followups: (id) => followupsOf.all(id).map((row) => followupRecordSchema.parse(row)),

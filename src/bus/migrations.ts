@@ -390,6 +390,43 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
     loosen: [{ table: 'agents', from: 'CHECK (depth >= 1)', to: 'CHECK (depth >= 0)' }],
   },
+  {
+    version: 8,
+    description: 'maestro host daemons and the spawns addressed to them',
+    sql: `
+      -- One row per host name (store/host-store.ts). Times are the database's clock.
+      CREATE TABLE hosts (
+        name           TEXT PRIMARY KEY,
+        machine        TEXT NOT NULL,
+        labels         TEXT NOT NULL CHECK (json_valid(labels)),
+        capacity       INTEGER NOT NULL CHECK (capacity >= 1),
+        server         TEXT NOT NULL,
+        pid            INTEGER NOT NULL,
+        state          TEXT NOT NULL CHECK (state IN ('live', 'stopped', 'lost')),
+        heartbeat_ms   INTEGER NOT NULL,
+        lost_after_ms  INTEGER NOT NULL,
+        started_at     TEXT NOT NULL,
+        heartbeat_at   TEXT NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE spawn_requests (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id    TEXT NOT NULL,
+        agent_id      TEXT NOT NULL REFERENCES agents(id),
+        host          TEXT,
+        labels        TEXT NOT NULL CHECK (json_valid(labels)),
+        text          TEXT NOT NULL,
+        task          TEXT NOT NULL,
+        cwd           TEXT,
+        state         TEXT NOT NULL CHECK (state IN ('pending', 'taken', 'done', 'failed', 'expired')),
+        taken_by      TEXT,
+        error         TEXT,
+        requested_at  TEXT NOT NULL,
+        done_at       TEXT
+      ) STRICT;
+      CREATE INDEX spawn_pending ON spawn_requests (id) WHERE state = 'pending';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -33,6 +33,8 @@ import { openDatabase, type Db, type OpenOptions } from './db.js';
 import { createMessageTables } from './message-store.js';
 import { createSteeringTables } from './steering-store.js';
 import { createBudgetTables } from './budget-store.js';
+import { createHostTables } from './host-store.js';
+import type { HostStore } from '../store/host-store.js';
 import type { BudgetStore } from '../store/budget-store.js';
 import type { SteeringStore } from '../store/steering-store.js';
 
@@ -75,6 +77,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
     control: createControlTables(db, feed),
     steering: createSteeringTables(db, messages),
     budgets: createBudgetTables(db),
+    hosts: createHostTables(db),
   };
   const lock = createLock();
   const changes = createNotifier((listening) => watch.listen(listening));
@@ -139,6 +142,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
       control: within<ControlStore>(unit, tables.control as unknown as Record<string, AnyFn>),
       steering: within<SteeringStore>(unit, tables.steering as unknown as Record<string, AnyFn>),
       budgets: within<BudgetStore>(unit, tables.budgets as unknown as Record<string, AnyFn>),
+      hosts: within<HostStore>(unit, tables.hosts as unknown as Record<string, AnyFn>),
       transaction: (inner) => inner(tx),
     };
     let result: T;
@@ -167,6 +171,7 @@ function createSqliteStore(db: Db, file: string): SqliteStore {
     control: direct<ControlStore>(tables.control as unknown as Record<string, AnyFn>),
     steering: direct<SteeringStore>(tables.steering as unknown as Record<string, AnyFn>),
     budgets: direct<BudgetStore>(tables.budgets as unknown as Record<string, AnyFn>),
+    hosts: direct<HostStore>(tables.hosts as unknown as Record<string, AnyFn>),
     transaction,
     changes,
     async close() {

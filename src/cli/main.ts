@@ -20,6 +20,7 @@ Commands:
   ui         A live web dashboard of the project's teams ('maestro ui --help')
   demo       Watch 'maestro team' run real Claude Code agents (offline)
   mcp        Serve the maestro-tools MCP server over stdio (what clients start)
+  host       Run this machine's workers for a team on a shared database ('maestro host --help')
   msg        Read and write the team message bus ('maestro msg --help')
   events     The event feed: messages, status changes, turns ('maestro events --help')
   agents     List, inspect and close worker agents ('maestro agents --help')
@@ -32,7 +33,8 @@ Options:
   -v, --version    Print the version
 
 Environment:
-  MAESTRO_DB        Database file (default: <git top-level>/.maestro/maestro.db)
+  MAESTRO_DB        Database: a file (default: <git top-level>/.maestro/maestro.db) or a
+                    postgres:// URL for a team across machines
   MAESTRO_SESSION   Default session for 'maestro msg'
   MAESTRO_LOG_FILE  Server log file ('-' for stderr; default: .maestro/logs/maestro.log)
   MAESTRO_LOG_LEVEL Server log level (default: info)
@@ -116,6 +118,10 @@ async function main(argv: string[]): Promise<number> {
     case 'ui': {
       const { runUi } = await import('./ui.js');
       return runUi(rest);
+    }
+    case 'host': {
+      const { runHost } = await import('./host.js');
+      return runHost(rest);
     }
     case 'demo': {
       const { runDemoCommand } = await import('./demo.js');

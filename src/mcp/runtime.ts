@@ -18,6 +18,7 @@ import type { AgentStore } from '../store/agent-store.js';
 import { executeControl } from '../ops/agents/control.js';
 import { serveControlRequests } from '../ops/agents/control-requests.js';
 import { keepBudgets } from '../ops/budget.js';
+import { sweepLostHosts } from '../ops/hosts/lost.js';
 import type { RuntimeDeps } from './deps.js';
 
 export interface RuntimeOptions {
@@ -64,6 +65,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     server: serverCommand(),
     env,
   });
+  // Once this process has placed a worker on a host, it too looks out for hosts gone silent.
+  let hostWatch: NodeJS.Timeout | null = null;
+  const watchHosts = () => {
+    if (hostWatch) return;
+    const sweep = () =>
+      void sweepLostHosts(agentDeps).catch((error: unknown) =>
+        options.logger.warn({ err: error }, 'looking for lost hosts failed'),
+      );
+    hostWatch = setInterval(sweep, config.config.limits.host_heartbeat_ms);
+    hostWatch.unref();
+  };
   const agentDeps = {
     store,
     agents,
@@ -73,6 +85,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger: options.logger,
     session: createCurrentSession(env, () => openTeams(agents), sessionMemory(agents, caller)),
     dataDir,
+    watchHosts,
   };
   // Requests other servers address to this one are looked for once it has run a worker.
   supervisor.onChangeWhileOwning(serveControlRequests(agentDeps, executeControl));
@@ -81,6 +94,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   return {
     deps: { bus, caller, logger: options.logger, agents: agentDeps, dbFile: options.dbFile },
     async close() {
+      if (hostWatch) clearInterval(hostWatch);
       budgets.stop();
       await supervisor.shutdown();
       await store.close();

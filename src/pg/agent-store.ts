@@ -354,6 +354,10 @@ export function createPgAgentTables(feed: PgFeed): Tables<AgentStore> {
       ]);
     },
 
+    async setCwd(sql, id, cwd) {
+      await sql.run('UPDATE agents SET cwd = $1, updated_at = $2 WHERE id = $3', [cwd, now(), id]);
+    },
+
     async queueFollowup(sql, id, followup) {
       const agent = await getAgent(sql, id);
       if (!agent) throw new MaestroError('not_found', `agent ${id} not found`);

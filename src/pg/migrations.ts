@@ -11,6 +11,8 @@
  * - `messages.feed_seq`: a message's place in the feed (SQLite uses the row id).
  * - `messages.search`: the words of summary and data as a tsvector (search.ts makes it), under a GIN
  *   index: PostgreSQL's own text search.
+ * - `hosts` and `spawn_requests` keep their times as timestamptz: liveness is judged on the
+ *   database's clock (store/host-store.ts), and shown as ISO text like every other time.
  * - JSON columns are `json` where what was written is handed back as written (message data,
  *   event data), `jsonb` where the database works on them (role state, budget notices).
  */
@@ -25,7 +27,7 @@ export interface PgMigration {
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
-    description: 'the bus, the agents, the event feed, control requests, steering and budgets',
+    description: 'the bus, the agents, the event feed, control requests, steering, budgets and hosts',
     sql: `
       CREATE TABLE sessions (
         id          text PRIMARY KEY,
@@ -260,6 +262,37 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         started_at   text NOT NULL,
         warned       jsonb NOT NULL DEFAULT '[]'
       );
+
+      CREATE TABLE hosts (
+        name           text PRIMARY KEY,
+        machine        text NOT NULL,
+        labels         jsonb NOT NULL,
+        capacity       integer NOT NULL CHECK (capacity >= 1),
+        server         text NOT NULL,
+        pid            integer NOT NULL,
+        state          text NOT NULL CHECK (state IN ('live', 'stopped', 'lost')),
+        heartbeat_ms   integer NOT NULL,
+        lost_after_ms  integer NOT NULL,
+        started_at     timestamptz NOT NULL,
+        heartbeat_at   timestamptz NOT NULL
+      );
+
+      CREATE TABLE spawn_requests (
+        id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        session_id    text NOT NULL,
+        agent_id      text NOT NULL REFERENCES agents(id),
+        host          text,
+        labels        jsonb NOT NULL,
+        text          text NOT NULL,
+        task          text NOT NULL,
+        cwd           text,
+        state         text NOT NULL CHECK (state IN ('pending', 'taken', 'done', 'failed', 'expired')),
+        taken_by      text,
+        error         text,
+        requested_at  timestamptz NOT NULL,
+        done_at       timestamptz
+      );
+      CREATE INDEX spawn_pending ON spawn_requests (id) WHERE state = 'pending';
     `,
   },
 ];

@@ -34,6 +34,8 @@ import type { Store, Stores } from '../store/store.js';
 import { STORE_WRITES } from '../store/writes.js';
 import { createPgAgentTables } from './agent-store.js';
 import { createPgBudgetTables } from './budget-store.js';
+import { createPgHostTables } from './host-store.js';
+import type { HostStore } from '../store/host-store.js';
 import { clientConfig, isUnreachable, pgFailure, poolConfig, shownUrl } from './connection.js';
 import { createPgControlTables } from './control-store.js';
 import { createPgFeed } from './feed.js';
@@ -53,6 +55,12 @@ export interface PgStore extends Store {
 const CHANNEL = 'maestro_changes';
 const BEGIN_WRITE = 'BEGIN; SELECT seq FROM feed_head FOR UPDATE';
 const BEGIN_READ = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+/**
+ * Writes that touch neither the feed nor what its lock guards (a heartbeat, a claim with SKIP
+ * LOCKED): their own transaction without the write lock, so hosts never queue behind the team.
+ */
+const LOCK_FREE: ReadonlySet<string> = new Set(['heartbeat', 'claimSpawn']);
+const BEGIN_UNLOCKED = 'BEGIN';
 /** How long a lost listening connection waits before it is opened again. */
 const RELISTEN_MS = 500;
 
@@ -97,6 +105,7 @@ function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { l
     control: createPgControlTables(feed),
     steering: createPgSteeringTables(messages),
     budgets: createPgBudgetTables(),
+    hosts: createPgHostTables(),
   } as unknown as Record<keyof Stores, Record<string, AnyFn>>;
   const instance = randomUUID();
   const commitAndNotify = `NOTIFY ${CHANNEL}, '${instance}'; COMMIT`;
@@ -114,12 +123,12 @@ function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { l
   }
 
   /** Runs `work` as one transaction on a connection of its own. */
-  async function run<T>(write: boolean, work: (sql: Sql, unit: Unit) => Promise<T>): Promise<T> {
+  async function run<T>(begin: string, work: (sql: Sql, unit: Unit) => Promise<T>): Promise<T> {
     const client = await checkout();
     const unit: Unit = { open: true, changed: false, failed: undefined };
     let lost: Error | undefined;
     try {
-      await client.query(write ? BEGIN_WRITE : BEGIN_READ);
+      await client.query(begin);
       let result: T;
       try {
         result = await work(sqlOn(client), unit);
@@ -147,11 +156,14 @@ function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { l
     for (const [name, fn] of Object.entries(fns)) {
       const changed = STORE_WRITES[name];
       out[name] = (...args: never[]) =>
-        run(changed !== undefined, async (sql, unit) => {
-          const result = await fn(sql, ...args);
-          if (changed?.(result)) unit.changed = true;
-          return result;
-        });
+        run(
+          changed === undefined ? BEGIN_READ : LOCK_FREE.has(name) ? BEGIN_UNLOCKED : BEGIN_WRITE,
+          async (sql, unit) => {
+            const result = await fn(sql, ...args);
+            if (changed?.(result)) unit.changed = true;
+            return result;
+          },
+        );
     }
     return out as T;
   }
@@ -185,7 +197,7 @@ function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { l
   }
 
   const transaction = <T>(work: (tx: Stores) => Promise<T>): Promise<T> =>
-    run(true, (sql, unit) => {
+    run(BEGIN_WRITE, (sql, unit) => {
       const lock = createLock();
       const tx: Stores = {
         messages: within<MessageStore>(unit, sql, lock, tables.messages),
@@ -194,6 +206,7 @@ function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { l
         control: within<ControlStore>(unit, sql, lock, tables.control),
         steering: within<SteeringStore>(unit, sql, lock, tables.steering),
         budgets: within<BudgetStore>(unit, sql, lock, tables.budgets),
+        hosts: within<HostStore>(unit, sql, lock, tables.hosts),
         transaction: (inner) => inner(tx),
       };
       return work(tx);
@@ -208,6 +221,7 @@ function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { l
     control: direct<ControlStore>(tables.control),
     steering: direct<SteeringStore>(tables.steering),
     budgets: direct<BudgetStore>(tables.budgets),
+    hosts: direct<HostStore>(tables.hosts),
     transaction,
     changes,
     async close() {

@@ -48,6 +48,8 @@ export interface AgentStore {
   report(id: string, result: unknown): Promise<{ turn: number; accepted: boolean }>;
   setProcess(id: string, process: ProcessIdentity): Promise<void>;
   setBackendSession(id: string, backendSessionId: string): Promise<void>;
+  /** Records where the agent works: a host that takes a spawn resolves the directory on its machine. */
+  setCwd(id: string, cwd: string): Promise<void>;
   /** Queues a follow-up that arrived mid-turn: it becomes a next turn, after those queued before it. */
   queueFollowup(id: string, followup: NewFollowup): Promise<FollowupRecord>;
   /** The agent's queued follow-ups, oldest first. */

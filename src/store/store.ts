@@ -19,6 +19,7 @@ import type { FeedStore } from './feed-store.js';
 import type { MessageStore } from './message-store.js';
 import type { SteeringStore } from './steering-store.js';
 import type { BudgetStore } from './budget-store.js';
+import type { HostStore } from './host-store.js';
 
 /** The stores, and how to make several calls on them one unit of work. */
 export interface Stores {
@@ -28,6 +29,7 @@ export interface Stores {
   control: ControlStore;
   steering: SteeringStore;
   budgets: BudgetStore;
+  hosts: HostStore;
   /**
    * Runs `work` as one unit of work. Called on a unit's own `tx`, it joins that unit (so code
    * written against `Stores` composes whether it is given the Store or a `tx`).

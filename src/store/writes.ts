@@ -28,4 +28,13 @@ export const STORE_WRITES: Record<string, (result: unknown) => boolean> = {
   warn: (recorded) => recorded === true,
   withdraw: (withdrawn) => (withdrawn as unknown[]).length > 0,
   adoptOrphans: () => false, // hands news over; nothing new happened
+  setCwd: () => true,
+  register: () => true,
+  heartbeat: () => false, // every few seconds from every host: news to nobody
+  unregister: () => true,
+  markLost: (lost) => (lost as unknown[]).length > 0,
+  requestSpawn: () => true,
+  claimSpawn: () => false, // the asker waits for the finish, not the claim
+  finishSpawn: () => true,
+  expireSpawn: (expired) => expired === true,
 };

@@ -7,7 +7,8 @@
  * nobody takes in limits.control_timeout_ms expires and the caller gets a timeout error; one whose
  * server stops before taking it expires and the asking server does the work itself.
  */
-import { SELF, ownedHere, ownerAlive } from '../../agents/liveness.js';
+import { HOST, SELF, ownedHere, ownerAlive } from '../../agents/liveness.js';
+import { liveHosts } from '../hosts/place.js';
 import { MaestroError, errorMessage, type ErrorCode } from '../../errors.js';
 import type { AgentRecord, ControlArgs, ControlOutcome, ControlRequest } from '../../store/records.js';
 import type { Caller } from '../caller.js';
@@ -20,11 +21,31 @@ export type ControlExecutor = (
   request: ControlRequest,
 ) => Promise<Record<string, unknown>>;
 
-/** The live server, other than this one, that runs the agent and takes requests; null when there is none. */
-function runningServer(deps: AgentDeps, agent: AgentRecord): string | null {
+/**
+ * The live server, other than this one, that runs the agent and takes requests; null when there is
+ * none. An agent of another machine that no server runs now (its host was lost, or stopped) is
+ * that machine's: its CLI session lives there, so its live host takes the request, and with none a
+ * follow-up is refused saying so (a close goes ahead here: there is nothing to stop from here).
+ */
+async function runningServer(deps: AgentDeps, agent: AgentRecord, verb: ControlArgs['verb']): Promise<string | null> {
   if (deps.supervisor.owns(agent.id) || ownedHere(agent)) return null;
-  if (agent.owner_server === null || !ownerAlive(agent)) return null;
-  return agent.owner_server;
+  if (agent.owner_server !== null && ownerAlive(agent)) return agent.owner_server;
+  if (agent.owner_host === null || agent.owner_host === HOST) return null;
+  const host = (await liveHosts(deps)).find((h) => h.machine === agent.owner_host);
+  if (host) return host.server;
+  if (verb === 'close') return null;
+  throw new MaestroError(
+    'unavailable',
+    `${agent.task_name} ran on the machine ${agent.owner_host}, where no maestro host is running now; its CLI session ` +
+      `lives there: start \`maestro host\` on ${agent.owner_host} and ${verb === 'followup' ? 'follow up' : 'try'} again, or close_agent it`,
+  );
+}
+
+/** Whether the server a request is addressed to still runs: a host by its heartbeat, a local server by its process. */
+async function executorAlive(deps: AgentDeps, agent: AgentRecord, server: string): Promise<boolean> {
+  const host = (await deps.store.hosts.list()).find((h) => h.server === server);
+  if (host) return host.state === 'live' && host.fresh;
+  return server === agent.owner_server ? ownerAlive(agent) : true;
 }
 
 /**
@@ -42,7 +63,7 @@ export async function viaRunningServer(
   // The agent can move on while a request waits (its server stops, another server runs its
   // next turn): each look decides again, and a few looks settle it.
   for (let look = 0; look < 3 && current; look++) {
-    const server = runningServer(deps, current);
+    const server = await runningServer(deps, current, args.verb);
     if (!server) return null;
     const result = await request(deps, caller, current, server, args);
     if (result) return result;
@@ -69,15 +90,16 @@ async function request(
     requested_by: caller.role,
     requester_agent_id: caller.agentId,
   });
-  // The agent as it was when asked names the executing server's process, whose life decides.
-  const executorAlive = () => ownerAlive(agent);
-  const where = `another maestro server (pid ${agent.owner_pid} on ${agent.owner_host ?? 'this host'})`;
+  const where =
+    agent.owner_server === server
+      ? `another maestro server (pid ${agent.owner_pid} on ${agent.owner_host ?? 'this host'})`
+      : `the maestro host on ${agent.owner_host}`;
   for (;;) {
     const now = await control.get(asked.id);
     if (!now) throw new MaestroError('storage', `control request ${asked.id} is gone from the store`);
     if (now.state === 'done' || now.state === 'failed') return outcomeOf(now.outcome);
     if (now.state === 'pending') {
-      const gone = !executorAlive();
+      const gone = !(await executorAlive(deps, agent, server));
       if (gone || Date.now() >= deadline) {
         const reason = gone
           ? 'the server running it stopped before taking the request'
@@ -92,7 +114,7 @@ async function request(
         }
         continue; // taken meanwhile
       }
-    } else if (now.state === 'taken' && !executorAlive()) {
+    } else if (now.state === 'taken' && !(await executorAlive(deps, agent, server))) {
       throw new MaestroError(
         'unavailable',
         `${where}, which runs ${agent.task_name}, stopped while carrying out the ${args.verb} request; ` +

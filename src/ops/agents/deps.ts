@@ -18,4 +18,6 @@ export interface AgentDeps {
   session: CurrentSession;
   /** The `.maestro` directory: agent files, worktrees. */
   dataDir: string;
+  /** Starts looking for lost hosts (ops/hosts/lost.ts), once this process has placed agents on hosts. */
+  watchHosts?: () => void;
 }

@@ -6,7 +6,7 @@
  * are told apart by the store: a turn starts with its follow-up in one transaction.
  */
 import { clientGone } from '../../agents/client.js';
-import { runElsewhere } from '../../agents/liveness.js';
+import { HOST, runElsewhere } from '../../agents/liveness.js';
 import type { AgentRecord } from '../../store/records.js';
 import type { Caller } from '../caller.js';
 import type { AgentDeps } from './deps.js';
@@ -24,6 +24,8 @@ export async function resumeQueuedFollowups(deps: AgentDeps, caller: Caller): Pr
   const resumed: string[] = [];
   for (const agent of await deps.agents.withFollowups()) {
     if (agent.status === 'shutdown' || runElsewhere(agent) || !isParent(caller, agent)) continue;
+    // Another machine's agent resumes there (its CLI session is there), through its host.
+    if (agent.owner_host !== null && agent.owner_host !== HOST) continue;
     if (deps.supervisor.owns(agent.id)) continue;
     if (await deps.supervisor.runQueued(agent.id)) resumed.push(agent.task_name);
   }

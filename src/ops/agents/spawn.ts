@@ -19,6 +19,9 @@ import { RESERVED_ROLES, type Caller } from '../caller.js';
 import { steeringLines } from '../steering.js';
 import type { AgentDeps } from './deps.js';
 import { startReserved } from './reservation.js';
+import { NO_PROCESS } from '../../agents/supervisor.js';
+import type { AgentRecord } from '../../store/records.js';
+import { checkPlacement, placeOnHost } from '../hosts/place.js';
 
 export interface SpawnInput {
   message: string;
@@ -32,6 +35,9 @@ export interface SpawnInput {
   cwd?: string | undefined;
   isolation?: 'worktree' | undefined;
   session_id?: string | undefined;
+  /** Run it on the maestro host of this name (another machine); else on one with every label. */
+  host?: string | undefined;
+  labels?: string[] | undefined;
 }
 
 export const spawnResultSchema = z.object({
@@ -42,6 +48,7 @@ export const spawnResultSchema = z.object({
   error: z.string().optional().describe('Why it failed to start, when status is errored.'),
   cwd: z.string(),
   branch: z.string().optional(),
+  host: z.string().optional().describe('The maestro host it runs on, when it was placed on one.'),
 });
 export type SpawnResult = z.infer<typeof spawnResultSchema>;
 
@@ -59,7 +66,7 @@ const realIfThere = (dirs: string[]) => dirs.filter((d) => existsSync(d)).map((d
  * agent's state), except an agent's own worktree kept there. Symbolic links are resolved first,
  * so a link cannot lead a worker out of the project or into either.
  */
-async function workingDirectory(deps: AgentDeps, requested: string | undefined): Promise<string> {
+export async function workingDirectory(deps: AgentDeps, requested: string | undefined): Promise<string> {
   const root = deps.config.projectRoot;
   const dir = path.resolve(root, requested ?? '.');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -119,7 +126,19 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
       `task_name '${taskName}' is reserved (${RESERVED_ROLES.join(', ')} name the coordinator, people, a worker's parent and everyone); choose another, like IMPL-001`,
     );
   }
-  let cwd = await workingDirectory(deps, input.cwd);
+  const placement =
+    input.host !== undefined || input.labels?.length ? { host: input.host ?? null, labels: input.labels ?? [] } : null;
+  if (placement) {
+    if (input.isolation) {
+      throw new MaestroError(
+        'invalid_input',
+        'isolation "worktree" is made on the coordinator\'s machine and cannot be given to a worker on another host; leave it out, or spawn without host and labels',
+      );
+    }
+    await checkPlacement(deps, placement);
+  }
+  // A placed worker's directory is resolved by its host, in that machine's checkout of the project.
+  let cwd = placement ? (input.cwd ?? '.') : await workingDirectory(deps, input.cwd);
   const parent = caller.agentId ? await deps.agents.get(caller.agentId) : null;
 
   let worktree: Worktree | null = null;
@@ -147,7 +166,7 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
         cwd,
         worktree: worktree?.path ?? null,
         branch: worktree?.branch ?? null,
-        ...SELF_OWNER,
+        ...(placement ? NO_PROCESS : SELF_OWNER),
         // the whole tree belongs to the top-level client that started it
         client_id: parent ? parent.client_id : caller.clientId,
         task: input.message,
@@ -159,20 +178,35 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
     throw error;
   }
   const reserved = agent;
-  await startReserved(deps, reserved, async () => {
+  let after: AgentRecord;
+  let placedOn: string | null = null;
+  if (placement) {
     await deps.session.remember(caller, sessionId);
-    const parentName = parent?.task_name ?? 'the coordinator';
-    // The operator's directives in force apply to a worker spawned after them.
+    deps.watchHosts?.();
     const steering = steeringLines(await deps.store.steering.active(sessionId));
-    await deps.supervisor.runTurn(
-      reserved,
-      firstTurnText(reserved, parentName, input.message, steering),
-      input.message,
-    );
-  });
-  const after = (await deps.agents.get(id))!;
+    const parentName = parent?.task_name ?? 'the coordinator';
+    ({ agent: after, host: placedOn } = await placeOnHost(deps, reserved, placement, {
+      text: firstTurnText(reserved, parentName, input.message, steering),
+      task: input.message,
+      cwd: input.cwd ?? null,
+    }));
+    cwd = after.cwd;
+  } else {
+    await startReserved(deps, reserved, async () => {
+      await deps.session.remember(caller, sessionId);
+      const parentName = parent?.task_name ?? 'the coordinator';
+      // The operator's directives in force apply to a worker spawned after them.
+      const steering = steeringLines(await deps.store.steering.active(sessionId));
+      await deps.supervisor.runTurn(
+        reserved,
+        firstTurnText(reserved, parentName, input.message, steering),
+        input.message,
+      );
+    });
+    after = (await deps.agents.get(id))!;
+  }
   deps.logger.info(
-    { agent: id, task: taskName, session: sessionId, backend: backendName, status: after.status },
+    { agent: id, task: taskName, session: sessionId, backend: backendName, status: after.status, host: placedOn },
     'spawned',
   );
   return {
@@ -183,5 +217,6 @@ export async function spawnAgent(deps: AgentDeps, caller: Caller, input: SpawnIn
     ...(after.status === 'errored' && after.status_reason ? { error: after.status_reason } : {}),
     cwd,
     ...(worktree ? { branch: worktree.branch } : {}),
+    ...(placedOn ? { host: placedOn } : {}),
   };
 }
