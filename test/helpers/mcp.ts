@@ -36,16 +36,27 @@ export function serverEnv(dir: string): Record<string, string> {
  */
 export async function startServer(
   dir = tempDir(),
-  options: { cwd?: string; projectDb?: boolean; env?: Record<string, string>; ownClient?: boolean } = {},
+  options: {
+    cwd?: string;
+    projectDb?: boolean;
+    env?: Record<string, string>;
+    ownClient?: boolean;
+    /** A command the server is started through (`ip netns exec ns-a`): it runs the rest. */
+    wrap?: string[];
+  } = {},
 ): Promise<ServerUnderTest> {
   const env: Record<string, string> = { ...serverEnv(dir), ...options.env };
   if (options.projectDb) delete env.MAESTRO_DB;
   const client = new Client({ name: 'maestro-test', version: '0.0.0' });
   // ownClient: started through a shell of its own, as another client window starts its server,
   // so the server's client process is not this test's (agents/client.ts).
+  const argv = options.ownClient
+    ? ['sh', '-c', '"$0" "$1" mcp; exit $?', process.execPath, CLI]
+    : [process.execPath, CLI, 'mcp'];
+  const [command, ...args] = [...(options.wrap ?? []), ...argv] as [string, ...string[]];
   const transport = new StdioClientTransport({
-    command: options.ownClient ? 'sh' : process.execPath,
-    args: options.ownClient ? ['-c', '"$0" "$1" mcp; exit $?', process.execPath, CLI] : [CLI, 'mcp'],
+    command,
+    args,
     env,
     stderr: 'pipe',
     cwd: options.cwd,

@@ -110,7 +110,16 @@ function template(bin: string, ids: { uid?: number; gid?: number }): string {
   return dir;
 }
 
-export async function startPostgres(): Promise<PgServer> {
+export interface PgOptions {
+  /** Addresses to listen on besides 127.0.0.1 (a veth address, for hosts in other network namespaces). */
+  listen?: string[];
+  /** Lines added to pg_hba.conf, before the template's (the first line that matches decides). */
+  hba?: string[];
+  /** More `-c name=value` settings (ssl=on, password_encryption, …). */
+  settings?: string[];
+}
+
+export async function startPostgres(options: PgOptions = {}): Promise<PgServer> {
   const found = await findPgBin();
   if ('missing' in found) throw Object.assign(new Error(found.missing), { skip: true });
   const ids = runAs();
@@ -120,6 +129,10 @@ export async function startPostgres(): Promise<PgServer> {
   const dataDir = path.join(root, 'data');
   fs.cpSync(template(bin, ids), dataDir, { recursive: true });
   fs.chmodSync(dataDir, 0o700); // postgres refuses a group/world-accessible data dir
+  if (options.hba?.length) {
+    const hba = path.join(dataDir, 'pg_hba.conf');
+    fs.writeFileSync(hba, `${options.hba.join('\n')}\n${fs.readFileSync(hba, 'utf8')}`);
+  }
   if (ids.uid !== undefined) {
     spawnSync('chown', ['-R', `${ids.uid}:${ids.gid}`, root]);
   }
@@ -140,13 +153,14 @@ export async function startPostgres(): Promise<PgServer> {
         '-k',
         root,
         '-c',
-        'listen_addresses=127.0.0.1',
+        `listen_addresses=${['127.0.0.1', ...(options.listen ?? [])].join(',')}`,
         '-c',
         'fsync=off',
         '-c',
         'full_page_writes=off',
         '-c',
         'max_connections=300',
+        ...(options.settings ?? []).flatMap((setting) => ['-c', setting]),
       ];
       // NOT synchronous_commit=off: a crash would then lose acknowledged commits.
       const watchdog =

@@ -32,7 +32,7 @@ export interface Project extends ServerUnderTest {
 }
 
 export async function startProject(
-  options: { config?: object; dir?: string; env?: Record<string, string>; ownClient?: boolean } = {},
+  options: { config?: object; dir?: string; env?: Record<string, string>; ownClient?: boolean; wrap?: string[] } = {},
 ): Promise<Project> {
   const dir = options.dir ?? gitProject();
   if (options.config) {
@@ -45,6 +45,7 @@ export async function startProject(
     projectDb: true,
     env: options.env,
     ownClient: options.ownClient,
+    wrap: options.wrap,
   });
   return {
     ...server,
