@@ -8,6 +8,7 @@
  * the server is away (CONNECT_TIMEOUT_MS, QUERY_TIMEOUT_MS) with an error that says so, and the
  * pool connects again by itself once the server is back.
  */
+import { accessSync, constants } from 'node:fs';
 import pg from 'pg';
 import { MaestroError } from '../errors.js';
 import { addSecret } from '../secrets.js';
@@ -32,14 +33,28 @@ const types = {
 };
 
 export function clientConfig(url: string): pg.ClientConfig {
+  let parsed: URL;
   try {
-    const password = new URL(url).password;
-    if (password) addSecret(decodeURIComponent(password));
+    parsed = new URL(url);
   } catch {
     throw new MaestroError(
       'invalid_input',
       `the database URL ${shownUrl(url)} is not a URL; write it as postgres://user@host:5432/database`,
     );
+  }
+  if (parsed.password) addSecret(decodeURIComponent(parsed.password));
+  // pg reads these files when it connects; one it cannot read is the URL's mistake, said as such.
+  for (const name of ['sslrootcert', 'sslcert', 'sslkey']) {
+    const file = parsed.searchParams.get(name);
+    if (file === null) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (error) {
+      throw new MaestroError(
+        'invalid_input',
+        `the database URL ${shownUrl(url)} names ${name}=${file}, which cannot be read (${(error as NodeJS.ErrnoException).code}); give the path of a PEM file`,
+      );
+    }
   }
   return {
     connectionString: url,

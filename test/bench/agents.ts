@@ -14,24 +14,32 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CLI, ROOT, percentile, tempDir } from './common.js';
 
-const MCP_WORKER = path.join(ROOT, 'dist/test/fixtures/mcp-worker.js');
-const epochMs = () => performance.timeOrigin + performance.now();
+export const MCP_WORKER = path.join(ROOT, 'dist/test/fixtures/mcp-worker.js');
+export const epochMs = () => performance.timeOrigin + performance.now();
 
-interface Server {
+export interface Server {
   call(name: string, args: Record<string, unknown>): Promise<Record<string, unknown>>;
   pid: number;
   dir: string;
   close(): Promise<void>;
 }
 
-async function startServer(label: string): Promise<Server> {
+/** A project of its own (`config` added to its configuration) with a maestro MCP server started in it. */
+export async function startServer(
+  label: string,
+  options: { config?: object; env?: Record<string, string> } = {},
+): Promise<Server> {
   const tmp = tempDir(label);
   execFileSync('git', ['init', '-q'], { cwd: tmp.dir });
   mkdirSync(path.join(tmp.dir, '.maestro'), { recursive: true });
-  writeFileSync(path.join(tmp.dir, '.maestro', 'config.json'), JSON.stringify({ limits: { max_open_agents: 500 } }));
+  writeFileSync(
+    path.join(tmp.dir, '.maestro', 'config.json'),
+    JSON.stringify({ limits: { max_open_agents: 500 }, ...options.config }),
+  );
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   delete env.MAESTRO_DB;
+  Object.assign(env, options.env);
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, 'mcp'],
@@ -63,7 +71,7 @@ export interface Distribution {
   max_ms: number;
 }
 
-const distribution = (values: number[]): Distribution => ({
+export const distribution = (values: number[]): Distribution => ({
   runs: values.length,
   p50_ms: percentile(values, 50),
   p99_ms: percentile(values, 99),

@@ -30,6 +30,7 @@ import { timeToInteractive, writeToPaint, type TimeToInteractive, type WritePain
 import { bareCeiling, rawCeiling, storeConcurrent, storeSingle, type ConcurrentRun } from './writes.js';
 import { pgRawCeiling, pgStoreConcurrent, type PgConcurrentRun } from './pg-writes.js';
 import { findPgBin, startPostgres } from '../helpers/postgres.js';
+import { hostFigures, type HostFigures } from './hosts.js';
 
 const CONFIG = {
   write_messages: 20_000,
@@ -65,6 +66,7 @@ const CONFIG = {
   pg_processes: 8,
   pg_messages: 8_000,
   pg_rounds: 3,
+  host_runs: 20,
 };
 
 interface Row {
@@ -271,6 +273,7 @@ async function acrossMachinesFigures() {
   const sqlite: number[] = [];
   const postgres: PgConcurrentRun[] = [];
   const raw: number[] = [];
+  let k: HostFigures | undefined;
   try {
     for (let round = 1; round <= rounds; round++) {
       log(
@@ -280,6 +283,8 @@ async function acrossMachinesFigures() {
       postgres.push(await pgStoreConcurrent(server, processes, perProcess));
       raw.push((await pgRawCeiling(server, processes, perProcess)).per_s);
     }
+    log(`(k) across hosts: ${CONFIG.host_runs} remote spawns and wakes, coordinator on machine-a, maestro host b`);
+    k = await hostFigures(server, CONFIG.host_runs);
   } finally {
     await server.stop();
   }
@@ -298,6 +303,7 @@ async function acrossMachinesFigures() {
     lost: Math.max(...postgres.map((r) => r.lost)),
     duplicates: Math.max(...postgres.map((r) => r.duplicates)),
     samples: { sqlite, postgres: postgres.map((r) => r.per_s), raw },
+    hosts: k!,
   };
   const info = (figure: string, measured: string): Row => ({ figure, measured, target: '-', pass: null });
   const rows: Row[] = [
@@ -317,8 +323,20 @@ async function acrossMachinesFigures() {
       target: 'lost: 0, duplicates: 0',
       pass: sound,
     },
+    {
+      figure: `(k) spawn on a remote host: call → worker running, p50 (p99)`,
+      measured: `${fmt(k!.spawn.p50_ms, 1)} ms (${fmt(k!.spawn.p99_ms, 1)} ms)`,
+      target: 'p50 ≤ 100 ms',
+      pass: k!.spawn.p50_ms <= 100,
+    },
+    {
+      figure: `(k) wake across hosts: report on b → wait on a returns, p99 (p50)`,
+      measured: `${fmt(k!.wake.p99_ms, 1)} ms (${fmt(k!.wake.p50_ms, 1)} ms)`,
+      target: 'p99 ≤ 50 ms',
+      pass: k!.wake.p99_ms <= 50,
+    },
   ];
-  return { j, rows, sound };
+  return { j, rows, sound: sound && rows.every((r) => r.pass !== false) };
 }
 
 /** `run.js pg`: (j) alone. */

@@ -117,6 +117,8 @@ export interface PgOptions {
   hba?: string[];
   /** More `-c name=value` settings (ssl=on, password_encryption, …). */
   settings?: string[];
+  /** Files written into the data directory before it starts, owner-only (a TLS key and certificate). */
+  files?: Record<string, string>;
 }
 
 export async function startPostgres(options: PgOptions = {}): Promise<PgServer> {
@@ -129,6 +131,9 @@ export async function startPostgres(options: PgOptions = {}): Promise<PgServer> 
   const dataDir = path.join(root, 'data');
   fs.cpSync(template(bin, ids), dataDir, { recursive: true });
   fs.chmodSync(dataDir, 0o700); // postgres refuses a group/world-accessible data dir
+  for (const [name, content] of Object.entries(options.files ?? {})) {
+    fs.writeFileSync(path.join(dataDir, name), content, { mode: 0o600 });
+  }
   if (options.hba?.length) {
     const hba = path.join(dataDir, 'pg_hba.conf');
     fs.writeFileSync(hba, `${options.hba.join('\n')}\n${fs.readFileSync(hba, 'utf8')}`);
