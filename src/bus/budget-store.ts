@@ -1,27 +1,9 @@
 /** Session budgets in SQLite (store/budget-store.ts says what each call does). */
-import type { BudgetLimits, BudgetStore, SessionBudget } from '../store/budget-store.js';
+import { toBudget, type BudgetRow as Row, type BudgetStore } from '../store/budget-store.js';
 import type { Db } from './db.js';
 import type { Synchronous } from './synchronous.js';
 
 export type BudgetTables = Synchronous<BudgetStore>;
-
-interface Row {
-  session_id: string;
-  usd: number | null;
-  tokens: number | null;
-  max_agents: number | null;
-  max_minutes: number | null;
-  started_at: string;
-}
-
-function toBudget(row: Row): SessionBudget {
-  const limits: BudgetLimits = {};
-  if (row.usd !== null) limits.usd = row.usd;
-  if (row.tokens !== null) limits.tokens = row.tokens;
-  if (row.max_agents !== null) limits.max_agents = row.max_agents;
-  if (row.max_minutes !== null) limits.max_minutes = row.max_minutes;
-  return { session_id: row.session_id, limits, started_at: row.started_at };
-}
 
 export function createBudgetTables(db: Db): BudgetTables {
   const upsert = db.prepare<[Record<string, unknown>], Row>(

@@ -1,26 +1,8 @@
 /** Session budgets on PostgreSQL (store/budget-store.ts says what each call does). */
-import type { BudgetLimits, BudgetStore, SessionBudget } from '../store/budget-store.js';
+import { toBudget, type BudgetRow as Row, type BudgetStore } from '../store/budget-store.js';
 import type { Tables } from './sql.js';
 
-interface Row {
-  session_id: string;
-  usd: number | null;
-  tokens: number | null;
-  max_agents: number | null;
-  max_minutes: number | null;
-  started_at: string;
-}
-
 const COLUMNS = 'session_id, usd, tokens, max_agents, max_minutes, started_at';
-
-function toBudget(row: Row): SessionBudget {
-  const limits: BudgetLimits = {};
-  if (row.usd !== null) limits.usd = row.usd;
-  if (row.tokens !== null) limits.tokens = row.tokens;
-  if (row.max_agents !== null) limits.max_agents = row.max_agents;
-  if (row.max_minutes !== null) limits.max_minutes = row.max_minutes;
-  return { session_id: row.session_id, limits, started_at: row.started_at };
-}
 
 export function createPgBudgetTables(): Tables<BudgetStore> {
   return {

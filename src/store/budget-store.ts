@@ -33,3 +33,22 @@ export interface BudgetStore {
   /** Records that notice `key` was given; true only for the one caller that recorded it first. */
   warn(sessionId: string, key: string, startedAt: string): Promise<boolean>;
 }
+
+/** A budget as both engines store it: one column per limit, null where none is set. */
+export interface BudgetRow {
+  session_id: string;
+  usd: number | null;
+  tokens: number | null;
+  max_agents: number | null;
+  max_minutes: number | null;
+  started_at: string;
+}
+
+export function toBudget(row: BudgetRow): SessionBudget {
+  const limits: BudgetLimits = {};
+  if (row.usd !== null) limits.usd = row.usd;
+  if (row.tokens !== null) limits.tokens = row.tokens;
+  if (row.max_agents !== null) limits.max_agents = row.max_agents;
+  if (row.max_minutes !== null) limits.max_minutes = row.max_minutes;
+  return { session_id: row.session_id, limits, started_at: row.started_at };
+}
