@@ -179,21 +179,28 @@ export async function waitAgent(
     const cancelled = () => snapshot(store, true, 'the wait was cancelled; nothing was taken', []);
     if (control.signal?.aborted) return cancelled();
     await adopt();
-    let answer: WaitResult | null;
+    let answer: WaitResult | null = null;
+    // A look first, which takes no write lock: most changes a wait hears are not its news, and a
+    // consuming transaction for each would queue behind (and hold up) the writers it waits for.
+    const named = input.targets?.length ? targetIds : undefined;
+    const relevant = (await store.agents.pendingNews(sessionId, recipient)).some(
+      (n) => named === undefined || n.kind === 'message' || named.includes(n.agent_id),
+    );
     try {
-      answer = await store.transaction(async (tx) => {
-        const news = await tx.agents.consumeNews(sessionId, recipient, input.targets?.length ? targetIds : undefined);
-        if (news.length === 0) return null;
-        const messages: Message[] = [];
-        for (const n of news) {
-          const m =
-            n.kind === 'message' && n.message_seq !== null ? await tx.messages.get(sessionId, n.message_seq) : null;
-          if (m) messages.push(m);
-        }
-        const result = await snapshot(tx, false, await describe(tx, news, messages), messages, news);
-        if (control.signal?.aborted) throw new Cancelled();
-        return result;
-      });
+      if (relevant)
+        answer = await store.transaction(async (tx) => {
+          const news = await tx.agents.consumeNews(sessionId, recipient, named);
+          if (news.length === 0) return null;
+          const messages: Message[] = [];
+          for (const n of news) {
+            const m =
+              n.kind === 'message' && n.message_seq !== null ? await tx.messages.get(sessionId, n.message_seq) : null;
+            if (m) messages.push(m);
+          }
+          const result = await snapshot(tx, false, await describe(tx, news, messages), messages, news);
+          if (control.signal?.aborted) throw new Cancelled();
+          return result;
+        });
     } catch (error) {
       if (error instanceof Cancelled) return cancelled();
       throw error;
