@@ -103,6 +103,8 @@ export class Supervisor {
   private controlListener: (() => void) | null = null;
   private turnListener: ((agentId: string) => void) | null = null;
   private stopping = false;
+  /** Set by a `maestro host`: it serves requests for its machine's agents before it has run any. */
+  private watchingAlways = false;
   /** Per agent, the last turn start still being recorded: the next one starts after it. */
   private readonly starting = new Map<string, Promise<unknown>>();
   private readonly inboxes = new Map<string, Inbox>();
@@ -129,6 +131,12 @@ export class Supervisor {
   /** `listener` is called at every change another process makes, once this server has run a worker. */
   onChangeWhileOwning(listener: () => void): void {
     this.controlListener = listener;
+  }
+
+  /** Watches the database from now on, as a server does from its first worker (a host, for requests). */
+  watchAlways(): void {
+    this.watchingAlways = true;
+    this.syncWatch();
   }
 
   /** `listener` is called once the end of each turn of an agent this server runs is recorded. */
@@ -572,7 +580,7 @@ export class Supervisor {
    * other servers address to this one.
    */
   private syncWatch(): void {
-    const needed = this.ran.size > 0 && !this.stopping;
+    const needed = (this.ran.size > 0 || this.watchingAlways) && !this.stopping;
     if (needed && !this.unwatch) {
       this.unwatch = this.deps.changes.subscribe(({ foreign }) => {
         this.deliverPendingMail();

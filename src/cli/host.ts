@@ -12,8 +12,6 @@ import { resolveDbPath } from '../bus/paths.js';
 import { MaestroError, errorMessage } from '../errors.js';
 import { createLogger, logFilePath } from '../log.js';
 import { createRuntime } from '../mcp/runtime.js';
-import { executeControl } from '../ops/agents/control.js';
-import { serveControlRequests } from '../ops/agents/control-requests.js';
 import { sweepLostHosts } from '../ops/hosts/lost.js';
 import { serveSpawnRequests } from '../ops/hosts/serve.js';
 import { COORDINATOR } from '../ops/caller.js';
@@ -95,13 +93,10 @@ export async function runHost(argv: string[]): Promise<number> {
   }
 
   const spawns = serveSpawnRequests(deps, { name, labels, capacity });
-  const control = serveControlRequests(deps, executeControl);
-  const unsubscribe = deps.store.changes.subscribe(() => {
-    spawns.kick();
-    control();
-  });
+  const unsubscribe = deps.store.changes.subscribe(() => spawns.kick());
   spawns.kick();
-  control();
+  // Control requests for this machine's agents, through the runtime's own serving, from now on.
+  deps.supervisor.watchAlways();
 
   let beating = false;
   const beat = async () => {
