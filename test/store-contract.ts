@@ -535,6 +535,55 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       );
     });
 
+    describe('news', () => {
+      const kinds = (news: { kind: string; agent_id: string }[]) => news.map((n) => `${n.kind} ${n.agent_id}`);
+      it(
+        'each piece of news reaches one wait: a look takes nothing, a wait for some agents leaves the rest, competing waits split it',
+        withStore(async (store) => {
+          const me = 'client:100:1';
+          for (const id of ['A', 'B']) {
+            await store.agents.reserve(agent(id, { client_id: '100:1' }), LIMITS);
+            await store.agents.beginTurn(id, 'do it', {});
+          }
+          await store.agents.report('A', { done: 'a' });
+          await store.agents.report('B', { done: 'b' });
+          await store.messages.log(msg({ from: 'A', type: 'message', sender_agent_id: 'A' }), '');
+          const pending = await store.agents.pendingNews('s1', me);
+          expect(kinds(pending)).toEqual(['final A', 'final B', 'message A']);
+          expect(await store.agents.pendingNews('s1', me)).toEqual(pending);
+          expect(kinds(await store.agents.consumeNews('s1', me, ['B']))).toEqual(['final B', 'message A']);
+          expect(kinds(await store.agents.pendingNews('s1', me))).toEqual(['final A']);
+          const takes = await Promise.all([1, 2, 3].map(() => store.agents.consumeNews('s1', me)));
+          expect(kinds(takes.flat())).toEqual(['final A']);
+          expect(await store.agents.pendingNews('s1', me)).toEqual([]);
+          await store.messages.log(msg({ from: 'B', type: 'message', sender_agent_id: 'B' }), '');
+          expect(kinds(await store.agents.consumeNews('s1', me))).toEqual(['message B']);
+          expect(await store.agents.consumeNews('s1', me)).toEqual([]);
+        }),
+      );
+
+      it(
+        'a client that is gone leaves its agents, and the news it had not taken, to the client that adopts them',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('X', { client_id: '100:1' }), LIMITS);
+          await store.agents.reserve(agent('Y', { client_id: '200:2' }), LIMITS);
+          await store.agents.beginTurn('Y', 'do it', {});
+          await store.messages.log(msg({ from: 'X', summary: 'first', type: 'message', sender_agent_id: 'X' }), '');
+          expect(kinds(await store.agents.consumeNews('s1', 'client:100:1'))).toEqual(['message X']);
+          await store.messages.log(msg({ from: 'X', summary: 'second', type: 'message', sender_agent_id: 'X' }), '');
+          await store.agents.report('Y', { done: 'y' });
+          expect(await store.agents.otherClients('s1', '200:2')).toEqual(['100:1']);
+          await store.agents.adoptOrphans('s1', '200:2', (client) => client === '100:1');
+          expect(await store.agents.otherClients('s1', '200:2')).toEqual([]);
+          expect((await store.agents.get('X'))!.client_id).toBe('200:2');
+          const news = await store.agents.consumeNews('s1', 'client:200:2');
+          expect(kinds(news)).toEqual(['message X', 'final Y']);
+          expect((await store.messages.get('s1', news[0]!.message_seq!))!.summary).toBe('second');
+          expect(await store.agents.pendingNews('s1', 'client:100:1')).toEqual([]);
+        }),
+      );
+    });
+
     describe('steering and budgets', () => {
       it(
         'a directive is announced on the bus to everyone in the same write, in force until withdrawn',

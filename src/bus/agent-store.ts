@@ -390,6 +390,7 @@ export function createAgentTables(db: Db): AgentTables {
     supervises: (pid, start) => byOwner.get(pid, start) !== undefined,
     consumeNews: (sessionId, recipient, agentIds) => news.consume(sessionId, recipient, agentIds),
     pendingNews: (sessionId, recipient) => news.pending(sessionId, recipient),
+    otherClients: (sessionId, clientId) => news.others(sessionId, clientId),
     adoptOrphans: (sessionId, clientId, gone) => news.adopt(sessionId, clientId, gone),
   };
 }

@@ -23,6 +23,8 @@ export interface NewsBox {
   pending(sessionId: string, recipient: string): News[];
   /** Takes the recipient's news about `agentIds` (all when absent) and every message, oldest first. */
   consume(sessionId: string, recipient: string, agentIds?: readonly string[]): News[];
+  /** The top-level clients other than `clientId` that started agents of the session. */
+  others(sessionId: string, clientId: string): string[];
   /**
    * Gives `clientId` the agents (and their undelivered news) of every other top-level client of
    * the session for which `gone` says true: a coordinator that restarted, or whose window closed.
@@ -135,6 +137,7 @@ export function createNewsBox(db: Db, feed: Feed): NewsBox {
   return {
     pending,
     consume: (sessionId, recipient, agentIds) => consumeTx.immediate(sessionId, recipient, agentIds),
+    others: (sessionId, clientId) => otherClients.all(sessionId, clientId).map((row) => row.client_id),
     adopt(sessionId, clientId, gone) {
       for (const { client_id } of otherClients.all(sessionId, clientId)) {
         if (gone(client_id)) adoptTx.immediate(sessionId, clientId, client_id);

@@ -82,7 +82,7 @@ interface Also {
 }
 
 export function createPgAgentTables(feed: PgFeed): Tables<AgentStore> {
-  const news = createPgNewsBox(feed);
+  const news = createPgNewsBox();
 
   async function dropQueued(sql: Sql, agent: AgentRecord, reason: string): Promise<number> {
     const dropped = await sql.run('DELETE FROM followups WHERE agent_id = $1', [agent.id]);
@@ -427,6 +427,7 @@ export function createPgAgentTables(feed: PgFeed): Tables<AgentStore> {
 
     consumeNews: (sql, sessionId, recipient, agentIds) => news.consume(sql, sessionId, recipient, agentIds),
     pendingNews: (sql, sessionId, recipient) => news.pending(sql, sessionId, recipient),
+    otherClients: (sql, sessionId, clientId) => news.others(sql, sessionId, clientId),
     adoptOrphans: (sql, sessionId, clientId, gone) => news.adopt(sql, sessionId, clientId, gone),
   };
 }

@@ -67,8 +67,15 @@ export function clientConfig(url: string): pg.ClientConfig {
   };
 }
 
-export function poolConfig(url: string): pg.PoolConfig {
-  return { ...clientConfig(url), max: POOL_SIZE, idleTimeoutMillis: 30_000 };
+/** The pool of a store named `instance`: each connection says so (maestro.instance), and its NOTIFYs name it. */
+export function poolConfig(url: string, instance: string): pg.PoolConfig {
+  const config = clientConfig(url);
+  return {
+    ...config,
+    options: `${config.options} -c maestro.instance=${instance}`,
+    max: POOL_SIZE,
+    idleTimeoutMillis: 30_000,
+  };
 }
 
 const NETWORK_CODES = new Set([

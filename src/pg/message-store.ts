@@ -1,15 +1,14 @@
 /**
- * The message bus on PostgreSQL. A log is one statement inside the write transaction (which holds
- * the feed's lock, pg-store.ts): the session's counter advanced, the feed's place taken and the
- * row inserted together, so ids per session are contiguous whatever number of writers on whatever
- * number of machines. Counts per (from, to, type) are kept by trigger, as in SQLite, so a filtered
+ * The message bus on PostgreSQL. A log is one statement, maestro_log (migrations.ts v2), which takes
+ * the feed's lock (pg-store.ts) and then advances the session's counter, takes the feed's place and
+ * inserts the row, so ids per session are contiguous whatever number of writers on whatever number
+ * of machines. Counts per (from, to, type) are kept by trigger, as in SQLite, so a filtered
  * total costs a handful of rows; search uses each message's tsvector (search.ts).
  */
 import { formatMessageId } from '../bus/message.js';
 import { checkSize } from '../store/message-size.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { MessageFilter, SessionSummary } from '../store/records.js';
-import { NEXT_FEED_SEQ } from './feed.js';
 import { createPgMailbox } from './mailbox.js';
 import { MESSAGE_COLUMNS, rowToMessage, type PgMessageRow } from './message-rows.js';
 import { searchQuery, searchVector } from './search.js';
@@ -42,25 +41,8 @@ async function total(sql: Sql, sessionId: string, filter: MessageFilter): Promis
   return row!.n;
 }
 
-const LOG = `
-  WITH counter AS (
-         INSERT INTO sessions (id, created_at, next_seq) VALUES ($1::text, $2::text, 2)
-         ON CONFLICT (id) DO UPDATE SET next_seq = sessions.next_seq + 1
-         RETURNING next_seq - 1 AS seq),
-       place AS (${NEXT_FEED_SEQ})
-  INSERT INTO messages (feed_seq, session_id, seq, ts, from_role, to_role, type, summary, data, sender_agent_id,
-                        news_for, search)
-  SELECT place.seq, $1::text, counter.seq, $2::text, $3::text, $4::text, $5::text, $6::text, $7::json, $8::text,
-         $9::text, $10::tsvector
-    FROM counter, place
-  RETURNING seq`;
-
-const MERGE_STATE = `
-  INSERT INTO role_state (session_id, role, state, updated_at, updated_by)
-  VALUES ($1, $2, maestro_merge_patch('{}', $3::jsonb), $4, $5)
-  ON CONFLICT (session_id, role) DO UPDATE
-    SET state = maestro_merge_patch(role_state.state, excluded.state), updated_at = excluded.updated_at,
-        updated_by = excluded.updated_by`;
+/** One statement, whether alone or inside a unit of work: the function takes the write lock itself (migrations.ts v2). */
+const LOG = 'SELECT maestro_log($1, $2, $3, $4, $5, $6, $7::json, $8, $9, $10::tsvector) AS seq';
 
 export function createPgMessageTables(): Tables<MessageStore> {
   return {
@@ -81,10 +63,7 @@ export function createPgMessageTables(): Tables<MessageStore> {
         newsFor,
         searchVector(message.summary, data),
       ]);
-      const seq = row!.seq;
-      if (message.type === 'state_update') {
-        await sql.run(MERGE_STATE, [message.session_id, message.from, data, ts, seq]);
-      }
+      const seq = Number(row!.seq);
       return {
         id: formatMessageId(seq),
         session_id: message.session_id,

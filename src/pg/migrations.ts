@@ -295,6 +295,47 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX spawn_pending ON spawn_requests (id) WHERE state = 'pending';
     `,
   },
+  {
+    version: 2,
+    description: 'a message logged by one statement: maestro_log takes the write lock and notifies itself',
+    // A log is the team's commonest write. As one function called outside any transaction block,
+    // the write lock (the feed's counter row, pg-store.ts) is held for the statement's own work and
+    // commit only, never across a round trip to the client.
+    sql: `
+      -- The notice of a commit: the payload names the store that made it (the connection's
+      -- maestro.instance, pg-store.ts), so that store does not hear its own writes twice.
+      CREATE FUNCTION maestro_notify() RETURNS void LANGUAGE sql AS $$
+        SELECT pg_notify('maestro_changes', coalesce(current_setting('maestro.instance', true), ''))
+      $$;
+
+      CREATE FUNCTION maestro_log(p_session text, p_ts text, p_from text, p_to text, p_type text, p_summary text,
+                                  p_data json, p_sender text, p_news_for text, p_search tsvector) RETURNS bigint
+        LANGUAGE plpgsql AS $$
+      DECLARE
+        v_seq bigint;
+        v_place bigint;
+      BEGIN
+        PERFORM seq FROM feed_head FOR UPDATE;
+        INSERT INTO sessions (id, created_at, next_seq) VALUES (p_session, p_ts, 2)
+          ON CONFLICT (id) DO UPDATE SET next_seq = sessions.next_seq + 1
+          RETURNING next_seq - 1 INTO v_seq;
+        UPDATE feed_head SET seq = seq + 1 RETURNING seq INTO v_place;
+        INSERT INTO messages (feed_seq, session_id, seq, ts, from_role, to_role, type, summary, data,
+                              sender_agent_id, news_for, search)
+        VALUES (v_place, p_session, v_seq, p_ts, p_from, p_to, p_type, p_summary, p_data, p_sender, p_news_for,
+                p_search);
+        IF p_type = 'state_update' THEN
+          INSERT INTO role_state (session_id, role, state, updated_at, updated_by)
+          VALUES (p_session, p_from, maestro_merge_patch('{}', p_data::jsonb), p_ts, v_seq)
+          ON CONFLICT (session_id, role) DO UPDATE
+            SET state = maestro_merge_patch(role_state.state, excluded.state), updated_at = excluded.updated_at,
+                updated_by = excluded.updated_by;
+        END IF;
+        PERFORM maestro_notify();
+        RETURN v_seq;
+      END $$;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -1,12 +1,11 @@
 /**
  * News on PostgreSQL, as in SQLite (bus/news.ts says what news is and why a cursor and its
- * acknowledgements hand each piece to one wait): a message's place is its `feed_seq`. Every call
- * runs inside the store's write transaction, which holds the feed's lock (pg-store.ts), so two
- * waits never take the same news.
+ * acknowledgements hand each piece to one wait): a message's place is its `feed_seq`. A look at what
+ * is pending is one statement; taking news runs inside the store's write transaction, which holds
+ * the feed's lock (pg-store.ts), so two waits never take the same news.
  */
 import { topLevelRecipient } from '../bus/news.js';
 import type { News } from '../store/records.js';
-import type { PgFeed } from './feed.js';
 import type { Sql } from './sql.js';
 
 const CLIENT = 'client:';
@@ -14,6 +13,7 @@ const CLIENT = 'client:';
 export interface PgNewsBox {
   pending(sql: Sql, sessionId: string, recipient: string): Promise<News[]>;
   consume(sql: Sql, sessionId: string, recipient: string, agentIds?: readonly string[]): Promise<News[]>;
+  others(sql: Sql, sessionId: string, clientId: string): Promise<string[]>;
   adopt(sql: Sql, sessionId: string, clientId: string, gone: (clientId: string) => boolean): Promise<void>;
 }
 
@@ -34,17 +34,36 @@ const newsSql = (range: string, client?: string) => `
      ${client ? `AND (a.client_id = ${client} OR a.client_id IS NULL)` : ''}
    ORDER BY 1`;
 
-const PENDING_RANGE = '@@ > $3 AND @@ NOT IN (SELECT seq FROM news_acks WHERE session_id = $1 AND recipient = $4)';
+/** The recipient's cursor, `$3`: what was delivered to it up to, all of it acknowledged. */
+const CURSOR = 'coalesce((SELECT delivered_through FROM news_cursors WHERE session_id = $1 AND recipient = $3), 0)';
+const PENDING_RANGE = `@@ > ${CURSOR} AND @@ NOT IN (SELECT seq FROM news_acks WHERE session_id = $1 AND recipient = $3)`;
 const AGENT_PENDING = newsSql(PENDING_RANGE);
-const CLIENT_PENDING = newsSql(PENDING_RANGE, '$5');
+const CLIENT_PENDING = newsSql(PENDING_RANGE, '$4');
 const CLIENT_BETWEEN = newsSql('@@ > $3 AND @@ <= $4', '$5');
+
+/**
+ * After news was taken: the cursor moves up to `$3` (null: the feed's head), never back; the
+ * acknowledgements it now covers go; the taken news above it (`$4`) is acknowledged.
+ */
+const SETTLE = `
+  WITH bound AS (SELECT coalesce($3::bigint, (SELECT seq FROM feed_head)) AS up_to),
+       moved AS (
+         INSERT INTO news_cursors (session_id, recipient, delivered_through)
+         SELECT $1, $2, up_to FROM bound
+         ON CONFLICT (session_id, recipient) DO UPDATE
+           SET delivered_through = greatest(news_cursors.delivered_through, excluded.delivered_through)),
+       covered AS (
+         DELETE FROM news_acks WHERE session_id = $1 AND recipient = $2 AND seq <= (SELECT up_to FROM bound))
+  INSERT INTO news_acks (session_id, recipient, seq)
+  SELECT $1, $2, taken FROM unnest($4::bigint[]) AS taken, bound WHERE taken > bound.up_to
+  ON CONFLICT DO NOTHING`;
 
 const ACK = 'INSERT INTO news_acks (session_id, recipient, seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING';
 const SET_CURSOR = `
   INSERT INTO news_cursors (session_id, recipient, delivered_through) VALUES ($1, $2, $3)
   ON CONFLICT (session_id, recipient) DO UPDATE SET delivered_through = excluded.delivered_through`;
 
-export function createPgNewsBox(feed: PgFeed): PgNewsBox {
+export function createPgNewsBox(): PgNewsBox {
   const through = async (sql: Sql, sessionId: string, recipient: string) =>
     (
       await sql.one<{ through: number }>(
@@ -53,23 +72,19 @@ export function createPgNewsBox(feed: PgFeed): PgNewsBox {
       )
     )?.through ?? 0;
 
-  const pending = async (sql: Sql, sessionId: string, recipient: string): Promise<News[]> => {
-    const cursor = await through(sql, sessionId, recipient);
-    return recipient.startsWith(CLIENT)
-      ? sql.rows<News>(CLIENT_PENDING, [sessionId, '', cursor, recipient, recipient.slice(CLIENT.length)])
-      : sql.rows<News>(AGENT_PENDING, [sessionId, recipient, cursor, recipient]);
-  };
+  const pending = (sql: Sql, sessionId: string, recipient: string): Promise<News[]> =>
+    recipient.startsWith(CLIENT)
+      ? sql.rows<News>(CLIENT_PENDING, [sessionId, '', recipient, recipient.slice(CLIENT.length)])
+      : sql.rows<News>(AGENT_PENDING, [sessionId, recipient, recipient]);
 
-  /** Moves the cursor over everything delivered: up to the oldest news still pending, else the head. */
-  const advance = async (sql: Sql, sessionId: string, recipient: string) => {
-    const left = await pending(sql, sessionId, recipient);
-    const upTo = left.length ? left[0]!.id - 1 : await feed.head(sql);
-    if (upTo > (await through(sql, sessionId, recipient))) await sql.run(SET_CURSOR, [sessionId, recipient, upTo]);
-    await sql.run('DELETE FROM news_acks WHERE session_id = $1 AND recipient = $2 AND seq <= $3', [
-      sessionId,
-      recipient,
-      upTo,
-    ]);
+  /**
+   * Takes `taken` out of `waiting` (the recipient's pending news, read under the write lock): the
+   * cursor moves over everything delivered — up to the oldest news still waiting, else the head.
+   */
+  const settle = async (sql: Sql, sessionId: string, recipient: string, waiting: News[], taken: News[]) => {
+    const ids = new Set(taken.map((n) => n.id));
+    const left = waiting.find((n) => !ids.has(n.id));
+    await sql.run(SETTLE, [sessionId, recipient, left ? left.id - 1 : null, [...ids]]);
   };
 
   const adoptOne = async (sql: Sql, sessionId: string, clientId: string, from: string) => {
@@ -94,27 +109,31 @@ export function createPgNewsBox(feed: PgFeed): PgNewsBox {
       sessionId,
       from,
     ]);
-    await advance(sql, sessionId, mine);
+    await settle(sql, sessionId, mine, await pending(sql, sessionId, mine), []);
   };
+
+  const others = async (sql: Sql, sessionId: string, clientId: string) =>
+    (
+      await sql.rows<{ client_id: string }>(
+        'SELECT DISTINCT client_id FROM agents WHERE session_id = $1 AND client_id IS NOT NULL AND client_id <> $2',
+        [sessionId, clientId],
+      )
+    ).map((row) => row.client_id);
 
   return {
     pending,
     async consume(sql, sessionId, recipient, agentIds) {
-      const taken = (await pending(sql, sessionId, recipient)).filter(
+      const waiting = await pending(sql, sessionId, recipient);
+      const taken = waiting.filter(
         (n) => agentIds === undefined || n.kind === 'message' || agentIds.includes(n.agent_id),
       );
-      if (taken.length === 0) return taken;
-      for (const n of taken) await sql.run(ACK, [sessionId, recipient, n.id]);
-      await advance(sql, sessionId, recipient);
+      if (taken.length > 0) await settle(sql, sessionId, recipient, waiting, taken);
       return taken;
     },
+    others,
     async adopt(sql, sessionId, clientId, gone) {
-      const others = await sql.rows<{ client_id: string }>(
-        'SELECT DISTINCT client_id FROM agents WHERE session_id = $1 AND client_id IS NOT NULL AND client_id <> $2',
-        [sessionId, clientId],
-      );
-      for (const { client_id } of others) {
-        if (gone(client_id)) await adoptOne(sql, sessionId, clientId, client_id);
+      for (const other of await others(sql, sessionId, clientId)) {
+        if (gone(other)) await adoptOne(sql, sessionId, clientId, other);
       }
     },
   };

@@ -3,12 +3,17 @@
  * pg connection pool, for teams whose servers and hosts run on several machines.
  *
  * Invariants:
- * - Every call is one transaction on a connection of its own (a unit of work: all its calls on one).
+ * - Every write is one transaction on a connection of its own (a unit of work: all its calls on one).
  *   A write begins by locking the feed's counter row (`feed_head`): writes from every machine run
  *   one at a time, in the order of the feed places they take, so what SQLite's single writer
  *   guarantees holds here — per-session ids with no gap, a mailbox or a piece of news taken once, a
  *   check-then-write (an open-agent limit, a compare-and-swap) never raced. One lock, always taken
- *   first: no deadlock. A read is one REPEATABLE READ snapshot, in which the feed is a prefix.
+ *   first: no deadlock. The commonest write, a log, is one statement that takes the lock itself
+ *   (SELF_LOCKING), so it runs outside a transaction block and holds the lock for no round trip.
+ * - A read sees one snapshot, in which the feed is a prefix. It is first tried as a single
+ *   statement outside a transaction block (one round trip, its own snapshot); a read that turns out
+ *   to need a second statement is run again, whole, in one REPEATABLE READ transaction, and from
+ *   then on starts there. Reads change nothing, so running one again is safe.
  * - Inside a unit of work, calls run one at a time on its connection; a call that fails fails the
  *   unit, which then commits nothing.
  * - `changes` fires after every committed call that changed something, and when another process
@@ -61,6 +66,11 @@ const BEGIN_READ = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
  */
 const LOCK_FREE: ReadonlySet<string> = new Set(['heartbeat', 'claimSpawn']);
 const BEGIN_UNLOCKED = 'BEGIN';
+/**
+ * Writes that are one statement calling a function that takes the write lock and notifies by
+ * itself (migrations.ts): run outside a transaction block, one round trip.
+ */
+const SELF_LOCKING: ReadonlySet<string> = new Set(['log']);
 /** How long a lost listening connection waits before it is opened again. */
 const RELISTEN_MS = 500;
 
@@ -75,7 +85,8 @@ interface Unit {
 /** Opens the database at `url` (creating maestro's tables if it has none, see migrate.ts) as a Store. */
 export async function openPgStore(url: string, options: PgOpenOptions = {}): Promise<PgStore> {
   const shown = shownUrl(url);
-  const pool = new pg.Pool(poolConfig(url));
+  const instance = randomUUID();
+  const pool = new pg.Pool(poolConfig(url, instance));
   // An idle connection lost with the server: the pool drops it and makes a new one when asked.
   pool.on('error', () => undefined);
   try {
@@ -84,7 +95,7 @@ export async function openPgStore(url: string, options: PgOpenOptions = {}): Pro
     await pool.end().catch(() => undefined);
     throw pgFailure(shown, error);
   }
-  const store = createPgStore(pool, url, shown);
+  const store = createPgStore(pool, url, shown, instance);
   try {
     await store.listening;
   } catch (error) {
@@ -94,7 +105,12 @@ export async function openPgStore(url: string, options: PgOpenOptions = {}): Pro
   return store;
 }
 
-function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { listening: Promise<void> } {
+function createPgStore(
+  pool: pg.Pool,
+  url: string,
+  shown: string,
+  instance: string,
+): PgStore & { listening: Promise<void> } {
   const feed = createPgFeed();
   const messages = createPgMessageTables();
   const tables = {
@@ -107,7 +123,6 @@ function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { l
     budgets: createPgBudgetTables(),
     hosts: createPgHostTables(),
   } as unknown as Record<keyof Stores, Record<string, AnyFn>>;
-  const instance = randomUUID();
   const commitAndNotify = `NOTIFY ${CHANNEL}, '${instance}'; COMMIT`;
   let closed = false;
   const listener = listen(url, instance, () => changes.fire({ foreign: true }));
@@ -122,27 +137,31 @@ function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { l
     }
   }
 
-  /** Runs `work` as one transaction on a connection of its own. */
-  async function run<T>(begin: string, work: (sql: Sql, unit: Unit) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` on a connection of its own: as one transaction begun by `begin`, or with `begin`
+   * null outside any transaction block (each statement its own; the caller allows just one).
+   */
+  async function run<T>(begin: string | null, work: (sql: Sql, unit: Unit) => Promise<T>): Promise<T> {
     const client = await checkout();
     const unit: Unit = { open: true, changed: false, failed: undefined };
     let lost: Error | undefined;
     try {
-      await client.query(begin);
+      if (begin !== null) await client.query(begin);
       let result: T;
       try {
         result = await work(sqlOn(client), unit);
         if (unit.failed !== undefined) throw unit.failed;
       } catch (error) {
         unit.open = false;
-        await client.query('ROLLBACK').catch((failure: Error) => (lost = failure));
+        if (begin !== null) await client.query('ROLLBACK').catch((failure: Error) => (lost = failure));
         throw error;
       }
       unit.open = false;
-      await client.query(unit.changed ? commitAndNotify : 'COMMIT');
+      if (begin !== null) await client.query(unit.changed ? commitAndNotify : 'COMMIT');
       if (unit.changed) changes.fire();
       return result;
     } catch (error) {
+      if (error instanceof NeedsSnapshot) throw error;
       if (isUnreachable(error)) lost ??= error as Error;
       throw pgFailure(shown, error);
     } finally {
@@ -150,20 +169,40 @@ function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { l
     }
   }
 
-  /** Each table function as a call that is its own transaction. */
+  /** Reads known to need more than one statement: they begin in a snapshot. */
+  const snapshotReads = new Set<string>();
+
+  async function read(name: string, fn: AnyFn, args: never[]): Promise<unknown> {
+    if (!snapshotReads.has(name)) {
+      try {
+        return await run(null, (sql) => fn(oneStatement(sql), ...args));
+      } catch (error) {
+        if (!(error instanceof NeedsSnapshot)) throw error;
+        snapshotReads.add(name);
+      }
+    }
+    return run(BEGIN_READ, (sql) => fn(sql, ...args));
+  }
+
+  async function write(name: string, fn: AnyFn, args: never[]): Promise<unknown> {
+    const changed = STORE_WRITES[name]!;
+    const selfLocking = SELF_LOCKING.has(name);
+    const begin = selfLocking ? null : LOCK_FREE.has(name) ? BEGIN_UNLOCKED : BEGIN_WRITE;
+    return run(begin, async (sql, unit) => {
+      const result = await fn(selfLocking ? oneStatement(sql) : sql, ...args);
+      if (changed(result)) unit.changed = true;
+      return result;
+    });
+  }
+
+  /** Each table function as a call that is its own transaction (or statement). */
   function direct<T>(fns: Record<string, AnyFn>): T {
     const out: Record<string, unknown> = {};
     for (const [name, fn] of Object.entries(fns)) {
-      const changed = STORE_WRITES[name];
-      out[name] = (...args: never[]) =>
-        run(
-          changed === undefined ? BEGIN_READ : LOCK_FREE.has(name) ? BEGIN_UNLOCKED : BEGIN_WRITE,
-          async (sql, unit) => {
-            const result = await fn(sql, ...args);
-            if (changed?.(result)) unit.changed = true;
-            return result;
-          },
-        );
+      out[name] =
+        STORE_WRITES[name] === undefined
+          ? (...args: never[]) => read(name, fn, args)
+          : (...args: never[]) => write(name, fn, args);
     }
     return out as T;
   }
@@ -231,6 +270,22 @@ function createPgStore(pool: pg.Pool, url: string, shown: string): PgStore & { l
       await listener.close();
       await pool.end(); // waits for the calls still running to give their connections back
     },
+  };
+}
+
+/** A single-statement call's second statement: the call is made again, in a transaction. */
+class NeedsSnapshot extends Error {}
+
+/** `sql` for a call allowed one statement; a second throws NeedsSnapshot before it is sent. */
+function oneStatement(sql: Sql): Sql {
+  let sent = 0;
+  const guard = () => {
+    if (++sent > 1) throw new NeedsSnapshot('a second statement outside a transaction');
+  };
+  return {
+    rows: (text, params) => (guard(), sql.rows(text, params)),
+    one: (text, params) => (guard(), sql.one(text, params)),
+    run: (text, params) => (guard(), sql.run(text, params)),
   };
 }
 

@@ -70,6 +70,8 @@ export interface AgentStore {
   consumeNews(sessionId: string, recipient: string, agentIds?: readonly string[]): Promise<News[]>;
   /** The recipient's undelivered news, oldest first; takes nothing. */
   pendingNews(sessionId: string, recipient: string): Promise<News[]>;
+  /** The top-level clients other than `clientId` that started agents of the session (a look before adopting). */
+  otherClients(sessionId: string, clientId: string): Promise<string[]>;
   /** Takes over the agents and news of the session's top-level clients that `gone` says are gone. */
   adoptOrphans(sessionId: string, clientId: string, gone: (clientId: string) => boolean): Promise<void>;
 }

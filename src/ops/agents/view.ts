@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { usageSchema } from '../../agents/records.js';
 import type { AgentRecord, TurnRecord } from '../../store/records.js';
+import type { AgentStore } from '../../store/agent-store.js';
 import type { AgentDeps } from './deps.js';
 
 /** The reported result of the agent's latest turn, or its final text, cut to `limit` characters. */
@@ -14,7 +15,10 @@ export function resultPreview(agent: AgentRecord, turn: TurnRecord | undefined, 
   return `${text.slice(0, limit)} … [cut at ${limit} of ${text.length} characters; the whole result: maestro agents show ${agent.task_name}]`;
 }
 
-export async function latestTurn(deps: Pick<AgentDeps, 'agents'>, agent: AgentRecord): Promise<TurnRecord | undefined> {
+export async function latestTurn(
+  deps: { agents: Pick<AgentStore, 'turns'> },
+  agent: AgentRecord,
+): Promise<TurnRecord | undefined> {
   return (await deps.agents.turns(agent.id)).find((t) => t.turn === agent.turn);
 }
 

@@ -14,8 +14,8 @@
 import { z } from 'zod';
 import { clientGone } from '../../agents/client.js';
 import { isInTurn, isOpen } from '../../agents/status.js';
-import type { AgentRecord, News } from '../../store/records.js';
-import type { Stores } from '../../store/store.js';
+import type { AgentStore } from '../../store/agent-store.js';
+import type { AgentRecord, News, TurnRecord } from '../../store/records.js';
 import { topLevelRecipient } from '../../bus/news.js';
 import type { Message } from '../../bus/message.js';
 import type { Caller } from '../caller.js';
@@ -79,7 +79,32 @@ export interface WaitControl {
 /** Thrown inside the unit of work of a wait cancelled meanwhile: what it took is given back. */
 class Cancelled extends Error {}
 
-async function outcome(stores: Stores, resultChars: number, agent: AgentRecord): Promise<AgentOutcome> {
+/** What an answer reads: agents and their turns. */
+interface AnswerReads {
+  agents: Pick<AgentStore, 'get' | 'turns'>;
+}
+
+/**
+ * An answer's reads, each agent's record and turns read once: inside the answer's unit of work they
+ * cannot change, and on a database across the network every read is a round trip.
+ */
+function readOnce(agents: AgentStore): AnswerReads {
+  const records = new Map<string, Promise<AgentRecord | null>>();
+  const turns = new Map<string, Promise<TurnRecord[]>>();
+  const once = <T>(memo: Map<string, Promise<T>>, id: string, read: () => Promise<T>): Promise<T> => {
+    let pending = memo.get(id);
+    if (!pending) memo.set(id, (pending = read()));
+    return pending;
+  };
+  return {
+    agents: {
+      get: (id) => once(records, id, () => agents.get(id)),
+      turns: (id) => once(turns, id, () => agents.turns(id)),
+    },
+  };
+}
+
+async function outcome(stores: AnswerReads, resultChars: number, agent: AgentRecord): Promise<AgentOutcome> {
   const result = resultPreview(agent, await latestTurn(stores, agent), resultChars);
   return {
     agent_id: agent.id,
@@ -90,7 +115,7 @@ async function outcome(stores: Stores, resultChars: number, agent: AgentRecord):
   };
 }
 
-async function describe(stores: Stores, news: News[], messages: Message[]): Promise<string> {
+async function describe(stores: AnswerReads, news: News[], messages: Message[]): Promise<string> {
   const parts: string[] = [];
   for (const n of news) {
     if (n.kind !== 'final') continue;
@@ -125,8 +150,10 @@ export async function waitAgent(
   const timeout = shortened ? limit.holdMs : requested;
   const recipient = caller.agentId ?? topLevelRecipient(caller.clientId);
   // A top-level client takes up the agents of a client of the session that is gone (a restart).
+  // A look first, every time round: adopting is a write, and there is seldom anyone to adopt.
   const adopt = async () => {
-    if (caller.agentId === null && caller.clientId !== null)
+    if (caller.agentId !== null || caller.clientId === null) return;
+    if ((await deps.agents.otherClients(sessionId, caller.clientId)).some(clientGone))
       await deps.agents.adoptOrphans(sessionId, caller.clientId, clientGone);
   };
   await adopt();
@@ -141,7 +168,7 @@ export async function waitAgent(
   let lastProgress = started;
 
   const snapshot = async (
-    stores: Stores,
+    stores: AnswerReads,
     timedOut: boolean,
     message: string,
     messages: Message[],
@@ -197,7 +224,8 @@ export async function waitAgent(
               n.kind === 'message' && n.message_seq !== null ? await tx.messages.get(sessionId, n.message_seq) : null;
             if (m) messages.push(m);
           }
-          const result = await snapshot(tx, false, await describe(tx, news, messages), messages, news);
+          const reads = readOnce(tx.agents);
+          const result = await snapshot(reads, false, await describe(reads, news, messages), messages, news);
           if (control.signal?.aborted) throw new Cancelled();
           return result;
         });
