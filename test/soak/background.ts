@@ -8,6 +8,9 @@ import type { Ledger } from './ledger.js';
 
 export const INBOX = 'inbox';
 
+/** How a call reads while the database server is away (a soak on PostgreSQL restarts it): refused, clearly. */
+export const DATABASE_AWAY = /database .* cannot be reached/;
+
 function run(cli: string, args: string[], cwd: string, env: Record<string, string>) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, [cli, ...args], { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -39,6 +42,7 @@ export function writerLoop(options: ShellOptions, role: string, stopped: () => b
       );
       ledger.operations.add('cli log');
       if (out.code === 0) ledger.commit(token, (JSON.parse(out.stdout) as { id: string }).id, role);
+      else if (DATABASE_AWAY.test(out.stderr)) ledger.refuse('cli log', out.stderr);
       else ledger.violations.push(`maestro msg log (${role}) failed: ${out.stderr.trim()}`);
     }
   })();
@@ -56,7 +60,8 @@ export async function readInbox(options: ShellOptions): Promise<number> {
   const out = await run(cli, ['msg', 'mailbox', '-s', session, '--role', INBOX, '--last', '50', '--json'], cwd, env);
   ledger.operations.add('cli mailbox');
   if (out.code !== 0) {
-    ledger.violations.push(`maestro msg mailbox failed: ${out.stderr.trim()}`);
+    if (DATABASE_AWAY.test(out.stderr)) ledger.refuse('cli mailbox', out.stderr);
+    else ledger.violations.push(`maestro msg mailbox failed: ${out.stderr.trim()}`);
     return 0;
   }
   const { messages } = JSON.parse(out.stdout) as { messages: { id: string }[] };

@@ -41,6 +41,12 @@ export class Ledger {
   readonly faults = new Tally();
   /** Refusals the rules call for (a closed agent, a name in use …), by tool. */
   readonly refusals = new Tally();
+  /** How each kind of call was first refused, for the report. */
+  readonly firstRefusal = new Map<string, string>();
+  refuse(kind: string, text: string): void {
+    this.refusals.add(kind);
+    if (!this.firstRefusal.has(kind)) this.firstRefusal.set(kind, text.slice(0, 300));
+  }
   /** Failures no caller should ever see. */
   readonly violations: string[] = [];
 

@@ -6,17 +6,24 @@
  * database against everything that was acknowledged or delivered. Prints the figures and exits
  * non-zero on any violation.
  *
- *   node dist/test/soak/run.js [--duration <seconds>] [--seed <n>] [--json]
+ * With --postgres the team is on a PostgreSQL server the run starts, across two "machines": the
+ * coordinator's (machine-a) and a `maestro host --name b` (machine-b, a checkout of its own) that
+ * runs about half the workers; the host is SIGKILLed and started again, and the database server
+ * crashes (immediate shutdown) and comes back, on top of everything else.
+ *
+ *   node dist/test/soak/run.js [--duration <seconds>] [--seed <n>] [--postgres] [--json] [--keep]
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { readerLoop, readInbox, writerLoop, INBOX, type ShellOptions } from './background.js';
+import { freshDatabase, startPostgres, type PgServer } from '../helpers/postgres.js';
+import { audit, postgresSource, sqliteSource } from './audit.js';
+import { readerLoop, readInbox, writerLoop, type ShellOptions } from './background.js';
 import { Coordinator } from './coordinator.js';
-import { Ledger, checkDeliveries, checkMessages, formatId, overranWaits, type StoredMessage } from './ledger.js';
+import { Host } from './host.js';
+import { Ledger, overranWaits } from './ledger.js';
 import { orphans } from './processes.js';
 import { seeded } from './random.js';
 import { Workload } from './workload.js';
@@ -31,12 +38,13 @@ const MAX_OPEN_AGENTS = 6;
 interface Options {
   durationS: number;
   seed: number;
+  postgres: boolean;
   json: boolean;
   keep: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { durationS: 60, seed: Date.now() % 1_000_000, json: false, keep: false };
+  const options: Options = { durationS: 60, seed: Date.now() % 1_000_000, postgres: false, json: false, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -46,26 +54,38 @@ function parseOptions(argv: string[]): Options {
     };
     if (arg === '--duration') options.durationS = value();
     else if (arg === '--seed') options.seed = Math.floor(value());
+    else if (arg === '--postgres') options.postgres = true;
     else if (arg === '--json') options.json = true;
     else if (arg === '--keep') options.keep = true;
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'usage: npm run soak -- [--duration <seconds, default 60>] [--seed <n>] [--json] [--keep]\n',
+        'usage: npm run soak -- [--duration <seconds, default 60>] [--seed <n>] [--postgres] [--json] [--keep]\n',
       );
       process.exit(0);
-    } else throw new Error(`unknown option ${arg}; allowed: --duration, --seed, --json, --keep`);
+    } else throw new Error(`unknown option ${arg}; allowed: --duration, --seed, --postgres, --json, --keep`);
   }
   return options;
 }
 
-function project(): { dir: string; dbFile: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'maestro-soak-'));
+/** Room for the workers' own sub-workers beside the coordinator's; hosts heartbeat fast so a lost one is seen in a soak. */
+const LIMITS = {
+  max_open_agents: MAX_OPEN_AGENTS * 2,
+  turn_timeout_ms: 6000,
+  stop_grace_ms: 300,
+  host_heartbeat_ms: 300,
+  host_lost_ms: 2000,
+};
+
+/** A git checkout with maestro's configuration: the database is its own file, or `database`. */
+function checkout(prefix: string, database?: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   execFileSync('git', ['init', '-q'], { cwd: dir });
   mkdirSync(path.join(dir, '.maestro'), { recursive: true });
-  // Room for the workers' own sub-workers beside the coordinator's.
-  const limits = { max_open_agents: MAX_OPEN_AGENTS * 2, turn_timeout_ms: 6000, stop_grace_ms: 300 };
-  writeFileSync(path.join(dir, '.maestro', 'config.json'), JSON.stringify({ limits }));
-  return { dir, dbFile: path.join(dir, '.maestro', 'maestro.db') };
+  writeFileSync(
+    path.join(dir, '.maestro', 'config.json'),
+    JSON.stringify({ limits: LIMITS, ...(database ? { database } : {}) }),
+  );
+  return dir;
 }
 
 /** What workers acknowledged, from their ack files (written only after the server confirmed). */
@@ -89,130 +109,10 @@ function collectWorkerAcks(ackDir: string, ledger: Ledger): void {
   }
 }
 
-function audit(dbFile: string, session: string, ledger: Ledger) {
-  const db = new Database(dbFile, { readonly: true });
-  try {
-    const stored = db
-      .prepare<[string], StoredMessage>('SELECT seq, summary FROM messages WHERE session_id = ? ORDER BY seq')
-      .all(session);
-    const inboxOwed = db
-      .prepare<[string, string, string], { seq: number }>(
-        `SELECT seq FROM messages WHERE session_id = ? AND (to_role = ? OR to_role = 'all') AND from_role <> ?`,
-      )
-      .all(session, INBOX, INBOX)
-      .map((m) => formatId(m.seq));
-    const messageNews = db
-      .prepare<[string], { message_seq: number }>(
-        `SELECT seq AS message_seq FROM messages WHERE session_id = ? AND news_for = ''`,
-      )
-      .all(session)
-      .map((n) => formatId(n.message_seq));
-    const upward = db
-      .prepare<[string], { seq: number }>(
-        `SELECT seq FROM messages WHERE session_id = ? AND type = 'message' AND to_role = 'coordinator' AND sender_agent_id IS NOT NULL`,
-      )
-      .all(session)
-      .map((m) => formatId(m.seq));
-    // A turn's ending is owed to a wait unless the agent had already moved on to its next turn.
-    // News for a worker (about its own sub-worker) is checked for doubles only: a worker killed
-    // between its wait and writing down what it got cannot say what it was given.
-    const finals = db
-      .prepare<[string], { key: string; excused: number }>(
-        `SELECT e.agent_id || '#' || e.turn AS key, (e.turn < a.turn OR e.news_for <> '') AS excused
-           FROM events e JOIN agents a ON a.id = e.agent_id WHERE e.session_id = ? AND e.news_for IS NOT NULL`,
-      )
-      .all(session);
-    const superseded = new Set(finals.filter((f) => f.excused).map((f) => f.key));
-    const reportsWithoutNews = db
-      .prepare<[], { n: number }>(
-        `SELECT count(*) AS n FROM agent_turns t WHERE t.reported_at IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.agent_id = t.agent_id AND e.turn = t.turn AND e.news_for IS NOT NULL)`,
-      )
-      .get()!.n;
-    const unconsumed = db
-      .prepare<[{ s: string }], { n: number }>(
-        // top-level news past the coordinator's cursor, not acknowledged, not stale
-        `WITH cursor AS (SELECT coalesce(max(delivered_through), 0) AS through FROM news_cursors
-                          WHERE session_id = @s AND recipient LIKE 'client:%'),
-              news AS (SELECT e.seq FROM events e JOIN agents a ON a.id = e.agent_id
-                        WHERE e.session_id = @s AND e.news_for = '' AND a.turn = e.turn
-                       UNION ALL SELECT row_id FROM messages WHERE session_id = @s AND news_for = '')
-         SELECT count(*) AS n FROM news, cursor WHERE news.seq > cursor.through
-            AND news.seq NOT IN (SELECT seq FROM news_acks WHERE session_id = @s AND recipient LIKE 'client:%')`,
-      )
-      .get({ s: session })!.n;
-    // The feed: every change has one place, 1..head with no gap (nothing is deleted in a soak) and
-    // none twice; each agent's last status event is the status it has; no cursor is past the head.
-    const places = db
-      .prepare<[], { seq: number }>('SELECT row_id AS seq FROM messages UNION ALL SELECT seq FROM events ORDER BY 1')
-      .all()
-      .map((r) => r.seq);
-    const head =
-      db.prepare<[], { seq: number }>(`SELECT seq FROM sqlite_sequence WHERE name = 'messages'`).get()?.seq ?? 0;
-    const distinct = new Set(places);
-    const feedGaps = head - distinct.size + places.filter((seq) => seq < 1 || seq > head).length;
-    const feedDuplicates = places.length - distinct.size;
-    const statusMismatches = db
-      .prepare<[], { n: number }>(
-        `SELECT count(*) AS n FROM agents a
-          WHERE a.status IS NOT (SELECT json_extract(e.data, '$.to') FROM events e
-                                  WHERE e.agent_id = a.id AND e.type = 'agent' ORDER BY e.seq DESC LIMIT 1)`,
-      )
-      .get()!.n;
-    const cursorsPastHead = db
-      .prepare<[number], { n: number }>('SELECT count(*) AS n FROM news_cursors WHERE delivered_through > ?')
-      .get(head)!.n;
-    const integrity = db.pragma('integrity_check', { simple: true }) as string;
-    const foreignKeys = (db.pragma('foreign_key_check') as unknown[]).length;
-    const spawned = db
-      .prepare<[string], { depth: number; n: number }>(
-        'SELECT depth, count(*) AS n FROM agents WHERE session_id = ? GROUP BY depth',
-      )
-      .all(session);
-    const openAgents = db
-      .prepare<[], { n: number }>(`SELECT count(*) AS n FROM agents WHERE status <> 'shutdown' OR pid IS NOT NULL`)
-      .get()!.n;
-    return {
-      messages: checkMessages(ledger.committed, stored),
-      inbox: checkDeliveries(inboxOwed, ledger.inboxReads),
-      upward: {
-        ...checkDeliveries(messageNews, ledger.waitMessages),
-        withoutNews: upward.filter((id) => !messageNews.includes(id)),
-      },
-      finals: {
-        ...checkDeliveries(
-          finals.map((f) => f.key),
-          ledger.waitFinished,
-          superseded,
-        ),
-        reportsWithoutNews,
-      },
-      workerMail: { delivered: ledger.workerMailReads.size, duplicates: ledger.workerMailReads.repeated() },
-      unconsumed,
-      byCoordinator: spawned.find((r) => r.depth === 1)?.n ?? 0,
-      byWorkers: spawned.filter((r) => r.depth > 1).reduce((sum, r) => sum + r.n, 0),
-      feed: {
-        events: places.length,
-        head,
-        gaps: feedGaps,
-        duplicates: feedDuplicates,
-        statusMismatches,
-        cursorsPastHead,
-      },
-      integrity,
-      foreignKeys,
-      openAgents,
-    };
-  } finally {
-    db.close();
-  }
-}
-
 /** The least a run must have done for its audit to mean something, whatever the machine's speed. */
 function coverageFloor(durationS: number): Record<string, number> {
   const scale = Math.max(1, durationS / 8);
   return {
-    'server SIGKILL': Math.max(2, Math.floor(durationS / 15)),
     'worker SIGKILL': 1,
     spawn_agent: Math.ceil(6 * scale),
     wait_agent: Math.ceil(6 * scale),
@@ -220,31 +120,57 @@ function coverageFloor(durationS: number): Record<string, number> {
   };
 }
 
-/** What the run still owes of its floor; server kills are counted by the schedule, the rest by the ledger. */
-function shortOf(floor: Record<string, number>, ledger: Ledger, serverKillsDone: number): string[] {
-  return Object.entries(floor)
-    .filter(([kind, least]) => {
-      if (kind === 'server SIGKILL') return serverKillsDone < least;
-      return ledger.faults.count(kind) + ledger.operations.count(kind) < least;
-    })
-    .map(([kind]) => kind);
+/** A fault the run injects at moments it draws up front, spread over the duration. */
+interface Scheduled {
+  kind: string;
+  at: number[];
+  /** Does it; what it returns is awaited before the next one (a recovery may go on meanwhile). */
+  inject: () => Promise<void>;
+}
+
+function moments(random: ReturnType<typeof seeded>, started: number, durationS: number, count: number): number[] {
+  const stretch = (durationS * 1000) / (count + 1);
+  return Array.from({ length: count }, (_, i) => started + stretch * (i + 0.5) + random.next() * stretch);
+}
+
+/** What the run still owes: scheduled faults not yet injected, and the floor's operations. */
+function shortOf(floor: Record<string, number>, ledger: Ledger, scheduled: Scheduled[]): string[] {
+  return [
+    ...scheduled.filter((f) => f.at.length > 0).map((f) => f.kind),
+    ...Object.entries(floor)
+      .filter(([kind, least]) => ledger.faults.count(kind) + ledger.operations.count(kind) < least)
+      .map(([kind]) => kind),
+  ];
 }
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   if (!existsSync(CLI) || !existsSync(WORKER)) throw new Error('build first: npm run build');
   const say = (line: string) => process.stderr.write(`[soak] ${line}\n`);
-  const { dir, dbFile } = project();
+  const session = `soak-${options.seed}`;
+  let server: PgServer | null = null;
+  let url: string | undefined;
+  if (options.postgres) {
+    server = await startPostgres();
+    url = await freshDatabase(server, 'soak');
+  }
+  const dir = checkout('maestro-soak-', url);
+  const hostDir = url ? checkout('maestro-soak-b-', url) : null;
+  const dbFile = path.join(dir, '.maestro', 'maestro.db');
   const ackDir = path.join(dir, 'acks');
   mkdirSync(ackDir);
-  const session = `soak-${options.seed}`;
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env))
     if (value !== undefined && !key.startsWith('MAESTRO_')) env[key] = value;
   env.MAESTRO_SESSION = session;
+  if (url) env.MAESTRO_HOST = 'machine-a';
 
   const ledger = new Ledger();
   const random = seeded(options.seed);
+  const host = hostDir
+    ? new Host({ cli: CLI, cwd: hostDir, env: { ...env, MAESTRO_HOST: 'machine-b' }, name: 'b' })
+    : null;
+  await host?.start();
   const coordinator = new Coordinator({ cli: CLI, cwd: dir, env, callTimeoutMs: 60_000 });
   await coordinator.start();
   const workload = new Workload({
@@ -256,11 +182,12 @@ async function main(): Promise<number> {
     ackDir,
     maxOpenAgents: MAX_OPEN_AGENTS,
     maxWaitMs: 1500,
+    hosts: host ? ['b'] : [],
   });
 
   const started = Date.now();
   const deadline = started + options.durationS * 1000;
-  say(`${options.durationS} s, seed ${options.seed}, project ${dir}`);
+  say(`${options.durationS} s, seed ${options.seed}, project ${dir}${url ? `, PostgreSQL ${server!.version}` : ''}`);
   let stopping = false;
   const shell: ShellOptions = { cli: CLI, cwd: dir, env, session, ledger };
   const shells = [
@@ -269,22 +196,56 @@ async function main(): Promise<number> {
     readerLoop(shell, () => stopping),
     readerLoop(shell, () => stopping),
   ];
-  // The server dies about every 15 s (at least twice a run), at a random moment in each stretch.
-  const kills = Math.max(2, Math.floor(options.durationS / 15));
-  const stretch = (options.durationS * 1000) / (kills + 1);
-  const serverKills = Array.from({ length: kills }, (_, i) => started + stretch * (i + 0.5) + random.next() * stretch);
+  // Recoveries under way (a host starting again, the database coming back) while the run goes on.
+  const recovering: Promise<void>[] = [];
+  const pause = (from: number, to: number) => new Promise((resolve) => setTimeout(resolve, random.int(from, to)));
+  // The server dies about every 15 s (at least twice a run); on PostgreSQL the host about every
+  // 20 s, sometimes for longer than it may be silent (then it is lost, and found again), and the
+  // database server crashes about every 30 s, each at a random moment in its stretch.
+  const scheduled: Scheduled[] = [
+    {
+      kind: 'server SIGKILL',
+      at: moments(random, started, options.durationS, Math.max(2, Math.floor(options.durationS / 15))),
+      inject: () => workload.killServer(),
+    },
+  ];
+  if (host && server) {
+    const db = server;
+    scheduled.push(
+      {
+        kind: 'host SIGKILL',
+        at: moments(random, started, options.durationS, Math.max(1, Math.floor(options.durationS / 20))),
+        inject: async () => {
+          await host.kill();
+          recovering.push(pause(0, LIMITS.host_lost_ms * 2).then(() => host.start()));
+        },
+      },
+      {
+        kind: 'database restart',
+        at: moments(random, started, options.durationS, Math.max(1, Math.floor(options.durationS / 30))),
+        inject: async () => {
+          await db.crash();
+          recovering.push(pause(100, 1500).then(() => db.restart()));
+        },
+      },
+    );
+  }
   // The duration is a minimum: a slow machine gets through fewer steps in it, so the run goes on
   // until it has also done the work it promises to check (bounded, so a broken run still ends).
   const floor = coverageFloor(options.durationS);
   const hardStop = deadline + Math.max(150_000, options.durationS * 10_000);
   let overtime = false;
   while (Date.now() < hardStop) {
-    const missing = shortOf(floor, ledger, kills - serverKills.length);
+    const missing = shortOf(floor, ledger, scheduled);
     if (Date.now() >= deadline && missing.length === 0) break;
-    if (serverKills.length && Date.now() >= serverKills[0]!) {
-      serverKills.shift();
-      say('SIGKILL to the coordinator’s server');
-      await workload.killServer();
+    const due = scheduled.find((f) => f.at.length > 0 && Date.now() >= f.at[0]!);
+    if (due) {
+      due.at.shift();
+      // One fault at a time: the last recovery is over before the next fault.
+      await Promise.all(recovering.splice(0));
+      say(due.kind);
+      ledger.faults.add(due.kind);
+      await due.inject();
       continue;
     }
     if (Date.now() >= deadline) {
@@ -295,6 +256,7 @@ async function main(): Promise<number> {
     }
     await workload.step().catch(() => undefined);
   }
+  await Promise.all(recovering.splice(0));
   say('closing agents and collecting what is still owed');
   stopping = true;
   await Promise.all(shells);
@@ -303,9 +265,12 @@ async function main(): Promise<number> {
     // drain the shared mailbox
   }
   await coordinator.close();
-  const left = await orphans(dir, dbFile, 5000);
+  await host?.stop();
+  const left = await orphans(hostDir ? [dir, hostDir] : [dir], url ?? dbFile, 5000);
   collectWorkerAcks(ackDir, ledger);
-  const result = audit(dbFile, session, ledger);
+  const source = url ? await postgresSource(url) : sqliteSource(dbFile);
+  const result = await audit(source, session, ledger).finally(() => source.close());
+  await server?.stop();
   const waits = overranWaits(ledger.waits, WAIT_SLACK_MS);
 
   const lost =
@@ -325,7 +290,7 @@ async function main(): Promise<number> {
   const operations = [...ledger.operations.keys()].reduce((n, k) => n + ledger.operations.count(k), 0);
   const faults = [...ledger.faults.keys()].reduce((n, k) => n + ledger.faults.count(k), 0);
   const violations = [...ledger.violations];
-  const unmet = shortOf(floor, ledger, kills - serverKills.length);
+  const unmet = shortOf(floor, ledger, scheduled);
   if (unmet.length) violations.push(`the run could not do its least work in time: ${unmet.join(', ')} short`);
   if (result.messages.gaps.length)
     violations.push(`message ids skipped: ${result.messages.gaps.slice(0, 10).join(', ')}`);
@@ -348,6 +313,8 @@ async function main(): Promise<number> {
     faults,
     faults_by_kind: Object.fromEntries([...ledger.faults.keys()].map((k) => [k, ledger.faults.count(k)])),
     server_starts: coordinator.starts,
+    host_starts: host?.starts ?? 0,
+    engine: url ? 'postgresql' : 'sqlite',
     agents_spawned: { by_coordinator: result.byCoordinator, by_workers: result.byWorkers },
     messages_committed: result.messages.committed,
     messages_stored: result.messages.stored,
@@ -365,6 +332,7 @@ async function main(): Promise<number> {
     integrity: result.integrity,
     violations,
     detail: {
+      first_refusals: Object.fromEntries(ledger.firstRefusal),
       lost_messages: result.messages.lost.slice(0, 20),
       lost_mailbox: result.inbox.lost.slice(0, 20),
       lost_to_coordinator: [...result.upward.lost, ...result.upward.withoutNews].slice(0, 20),
@@ -414,8 +382,9 @@ async function main(): Promise<number> {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-  if (!options.keep && !failed) rmSync(dir, { recursive: true, force: true });
-  else say(`project kept at ${dir}`);
+  const checkouts = hostDir ? [dir, hostDir] : [dir];
+  if (!options.keep && !failed) for (const d of checkouts) rmSync(d, { recursive: true, force: true });
+  else say(`project kept at ${checkouts.join(' and ')}`);
   return failed ? 1 : 0;
 }
 

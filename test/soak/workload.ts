@@ -32,6 +32,8 @@ export interface WorkloadOptions {
   ackDir: string;
   maxOpenAgents: number;
   maxWaitMs: number;
+  /** `maestro host` names a spawn may be placed on (about half of them are); none: all run here. */
+  hosts: string[];
 }
 
 interface Tracked {
@@ -99,7 +101,7 @@ export class Workload {
     }
     if (!out.ok) {
       if (VIOLATION.test(out.text)) this.o.ledger.violations.push(`${name}: ${out.text}`);
-      else this.o.ledger.refusals.add(name);
+      else this.o.ledger.refuse(name, out.text);
     }
     return out;
   }
@@ -117,8 +119,13 @@ export class Workload {
       backend: 'command',
       command: [process.execPath, this.o.workerScript],
       message: `soak turn\n${JSON.stringify(this.plan())}`,
+      ...this.placement(),
     });
     if (out.ok) this.agents.push({ task, closed: false });
+  }
+
+  private placement(): { host?: string } {
+    return this.o.hosts.length > 0 && this.o.random.chance(0.5) ? { host: this.o.random.pick(this.o.hosts) } : {};
   }
 
   async followup(): Promise<void> {
@@ -203,6 +210,7 @@ export class Workload {
       backend: 'command',
       command: [process.execPath, this.o.workerScript],
       message: `soak turn\n${JSON.stringify(plan)}`,
+      ...this.placement(),
     });
     if (!out.ok) return;
     this.agents.push({ task, closed: false });
@@ -226,7 +234,6 @@ export class Workload {
   /** SIGKILL to the coordinator's server mid-run, and a new one started in its place. */
   async killServer(): Promise<void> {
     await this.o.coordinator.kill();
-    this.o.ledger.faults.add('server SIGKILL');
     await this.o.coordinator.start();
   }
 
