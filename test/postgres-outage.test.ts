@@ -4,6 +4,7 @@
  * before is lost, and once the server is back the same store writes again and hears other
  * processes' commits again — with nobody reopening anything.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgStore, type PgStore } from '../src/pg/pg-store.js';
 import { findPgBin, freshDatabase, startPostgres, type PgServer } from './helpers/postgres.js';
@@ -77,5 +78,44 @@ describe.skipIf('missing' in found)('a PostgreSQL outage', () => {
     } finally {
       unsubscribe();
     }
+  });
+
+  it('a connection lost while a unit of work holds it fails that unit clearly, commits none of it, and the process goes on', async () => {
+    const url = await freshDatabase(server, `outage_mid_${process.pid}`);
+    const store = await openPgStore(url);
+    stores.push(store);
+    await store.messages.log(message('first'));
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const unit = store.transaction(async (tx) => {
+        await tx.messages.log(message('inside'));
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'idle in transaction'`,
+        );
+        // Time for the end of the connection to reach the client between two statements: a
+        // connection lost there was an unhandled 'error' event that ended the whole process.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await tx.messages.log(message('after the loss'));
+      });
+      await expect(unit).rejects.toThrow(/cannot be reached/);
+    } finally {
+      await admin.end();
+    }
+    await until(async () => {
+      try {
+        await store.messages.log(message('next'));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const page = await store.messages.list('S-out', {}, { limit: 50 });
+    expect(page.messages.map((m) => m.summary)[0]).toBe('first');
+    expect(page.messages.map((m) => m.summary)).not.toContain('inside');
+    expect(page.messages.map((m) => m.id)).toEqual(
+      page.messages.map((_, i) => `MSG-${String(i + 1).padStart(3, '0')}`),
+    );
   });
 });

@@ -7,10 +7,15 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/paths.js';
+import { findPgBin } from './helpers/postgres.js';
 import { Tally, checkDeliveries, checkMessages, overranWaits } from './soak/ledger.js';
+
+const pgFound = await findPgBin();
+if ('missing' in pgFound) process.stderr.write(`skipping the soak on PostgreSQL: ${pgFound.missing}\n`);
 
 interface SoakReport {
   pass: boolean;
+  host_starts: number;
   operations: number;
   operations_by_kind: Record<string, number>;
   faults_by_kind: Record<string, number>;
@@ -66,6 +71,25 @@ describe('the soak run, short form', () => {
     expect(report.feed_events).toBeGreaterThan(report.messages_committed);
   }, 400_000);
 
+  it.skipIf('missing' in pgFound)(
+    'on PostgreSQL across two machines, survives SIGKILLs of servers, workers and the host, and a database crash, with nothing lost, doubled or orphaned',
+    async () => {
+      const { code, report, stderr } = await soak(['--duration', '12', '--seed', '20261203', '--postgres', '--json']);
+      expect(report.violations, stderr).toEqual([]);
+      expect(report).toMatchObject({ pass: true, lost: 0, duplicates: 0, orphans: 0, waits_overran: 0 });
+      expect(code).toBe(0);
+      expect(report.faults_by_kind['server SIGKILL']).toBe(2);
+      expect(report.faults_by_kind['host SIGKILL']).toBe(1);
+      expect(report.faults_by_kind['database restart']).toBe(1);
+      expect(report.host_starts).toBe(2);
+      expect(report.operations_by_kind['spawn_agent']).toBeGreaterThanOrEqual(9);
+      expect(report.operations_by_kind['spawn_agent on a host']).toBeGreaterThanOrEqual(1);
+      expect(report.messages_committed).toBeGreaterThan(0);
+      expect(report.feed_events).toBeGreaterThan(report.messages_committed);
+    },
+    600_000,
+  );
+
   it('rejects options it does not know, naming the allowed ones', async () => {
     const run = await new Promise<{ code: number; stderr: string }>((resolve) =>
       execFile(
@@ -75,7 +99,7 @@ describe('the soak run, short form', () => {
       ),
     );
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('unknown option --durration; allowed: --duration, --seed, --json, --keep');
+    expect(run.stderr).toContain('unknown option --durration; allowed: --duration, --seed, --postgres, --json, --keep');
   });
 });
 

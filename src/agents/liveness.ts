@@ -98,6 +98,14 @@ export function ownerAlive(agent: Owned): boolean {
   return sameProcess(agent.owner_pid, agent.owner_start);
 }
 
+/**
+ * Whether the agent was run by a server of this machine that is gone: only this machine can see
+ * that (ownerAlive counts another machine's servers as alive), so its host looks for such agents.
+ */
+export function orphanedHere(agent: Owned): boolean {
+  return agent.owner_pid !== null && (agent.owner_host ?? HOST) === HOST && !ownerAlive(agent);
+}
+
 /** Whether any process is left in process group `pgid`. */
 export function groupAlive(pgid: number): boolean {
   try {

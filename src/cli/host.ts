@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { reconcileOrphans } from '../agents/reconcile.js';
-import { HOST, SELF, sameProcess } from '../agents/liveness.js';
+import { HOST, SELF, orphanedHere, sameProcess } from '../agents/liveness.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { MaestroError, errorMessage } from '../errors.js';
 import { createLogger, logFilePath } from '../log.js';
@@ -111,6 +111,10 @@ export async function runHost(argv: string[]): Promise<number> {
         record = await register(me);
       }
       await sweepLostHosts(deps);
+      // A worker's own maestro server that died here (its worker was killed, say) leaves what it
+      // ran without a supervisor, and no server on another machine can tell: this host puts it right.
+      if ((await deps.agents.list({})).some(orphanedHere))
+        await reconcileOrphans(deps.agents, logger, limits.stop_grace_ms, location.file);
     } catch (error) {
       logger.warn({ err: error }, 'heartbeat failed; trying again');
     } finally {

@@ -17,6 +17,8 @@ export class Coordinator {
   private client: Client | null = null;
   private transport: StdioClientTransport | null = null;
   starts = 0;
+  /** The end of what the current server wrote to stderr: why it died, when it does. */
+  stderrTail = '';
 
   constructor(
     private readonly options: { cli: string; cwd: string; env: Record<string, string>; callTimeoutMs: number },
@@ -35,6 +37,11 @@ export class Coordinator {
       stderr: 'pipe',
     });
     const client = new Client({ name: 'maestro-soak', version: '0' });
+    this.stderrTail = '';
+    transport.stderr?.on(
+      'data',
+      (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000)),
+    );
     await client.connect(transport);
     this.client = client;
     this.transport = transport;

@@ -96,7 +96,10 @@ export class Workload {
     try {
       out = await this.o.coordinator.call(name, args, extraMs);
     } catch (error) {
-      this.o.ledger.violations.push(`${name} did not answer: ${(error as Error).message}`);
+      const said = this.o.coordinator.stderrTail.trim();
+      this.o.ledger.violations.push(
+        `${name} did not answer: ${(error as Error).message}${said ? `; the server's stderr: ${said}` : ''}`,
+      );
       throw error;
     }
     if (!out.ok) {
@@ -114,14 +117,16 @@ export class Workload {
   async spawn(): Promise<void> {
     if (this.open().length >= this.o.maxOpenAgents) return this.close();
     const task = `W${this.agents.length + 1}`;
+    const placed = this.placement();
     const out = await this.call('spawn_agent', {
       task_name: task,
       backend: 'command',
       command: [process.execPath, this.o.workerScript],
       message: `soak turn\n${JSON.stringify(this.plan())}`,
-      ...this.placement(),
+      ...placed,
     });
     if (out.ok) this.agents.push({ task, closed: false });
+    if (out.ok && placed.host) this.o.ledger.operations.add('spawn_agent on a host');
   }
 
   private placement(): { host?: string } {
