@@ -4,14 +4,16 @@
  * machine starts it in its own checkout of the project, supervises it, carries out the close,
  * and stops what it started when it stops. A host that goes silent is lost: its agents' turns end
  * as errored, saying why and where their CLI sessions live, and a follow-up resumes them on that
- * machine once a host runs there again. The last case puts the hosts in network namespaces of
- * their own, so that everything between them crosses a network.
+ * machine once a host runs there again. A worker's transcript stays on its machine and is read
+ * from there, by the CLI and the dashboard of another. The last case puts the hosts in network
+ * namespaces of their own, so that everything between them crosses a network.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maestro } from './helpers/cli.js';
+import { maestro, spawnMaestro } from './helpers/cli.js';
 import { makeMachines, type Machine } from './helpers/netns.js';
 import { CLI } from './helpers/paths.js';
 import { findPgBin, freshDatabase, startPostgres, type PgServer } from './helpers/postgres.js';
@@ -71,6 +73,63 @@ async function startHost(
       child.kill('SIGTERM');
       return exited;
     },
+  };
+}
+
+/** `maestro ui` in `dir` as machine `machine`: the address it printed, and how to stop it. */
+async function startDashboard(
+  dir: string,
+  machine: string,
+): Promise<{ origin: string; token: string; stop(): Promise<void> }> {
+  const child = spawnMaestro(['ui', '--no-open'], { cwd: dir, env: { MAESTRO_HOST: machine } });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += String(chunk)));
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    void child.then((r) => reject(new Error(`maestro ui exited ${r.exitCode}: ${stderr}`)));
+  });
+  const url = new URL(first);
+  return {
+    origin: url.origin,
+    token: url.searchParams.get('token')!,
+    async stop() {
+      child.kill('SIGTERM');
+      await child;
+    },
+  };
+}
+
+/** An open Server-Sent Events stream of the dashboard: what arrived so far, as events. */
+async function openStream(origin: string, token: string, pathname: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${origin}${pathname}`, {
+    headers: { Authorization: `Bearer ${token}` },
+    signal: controller.signal,
+  });
+  expect(response.status, await (response.ok ? '' : response.text())).toBe(200);
+  let text = '';
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  void (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text += decoder.decode(value, { stream: true });
+    }
+  })().catch(() => undefined);
+  const events = () =>
+    text
+      .split('\n\n')
+      .filter((block) => block.startsWith('event: '))
+      .map((block) => {
+        const [head, data] = block.split('\n') as [string, string];
+        return { event: head.slice('event: '.length), data: JSON.parse(data.slice('data: '.length)) as unknown };
+      });
+  return {
+    events,
+    lines: () => events().flatMap((e) => (e.event === 'lines' ? (e.data as string[]) : [])),
+    notes: () => events().flatMap((e) => (e.event === 'note' ? [e.data as string] : [])),
+    close: () => controller.abort(),
   };
 }
 
@@ -137,6 +196,85 @@ describe.skipIf('missing' in found)('maestro host', () => {
     expect(alive(pid!)).toBe(true);
     expect(await p.ok('close_agent', { target: 'HOLD', session_id: 'TC-h' })).toMatchObject({ closed: ['HOLD'] });
     await until(() => !alive(pid!));
+  });
+
+  it("a coordinator reads the transcript of a worker that ran on another machine as if it were local, and is told to start that machine's host when none runs there", async () => {
+    const url = await freshDatabase(server, `hosts_transcript_${process.pid}`);
+    const p = await startProject({ config: { database: url, limits: LIMITS }, env: { MAESTRO_HOST: 'machine-a' } });
+    const bDir = checkout(url);
+    let b = await host('b', { dir: bDir, machine: 'machine-b' });
+    const spawned = await p.ok(
+      'spawn_agent',
+      worker(
+        'TALK',
+        { print: 'printed on machine-b', report: { status: 'completed' } },
+        { host: 'b', session_id: 'TC-t' },
+      ),
+    );
+    const agentId = spawned.agent_id as string;
+    await p.ok('wait_agent', { timeout_ms: 60_000, session_id: 'TC-t' });
+    // Only machine b has the file: the coordinator's checkout has no agents directory for it.
+    expect(existsSync(path.join(bDir, '.maestro', 'agents', agentId, 'transcript.log'))).toBe(true);
+    expect(existsSync(path.join(p.dir, '.maestro', 'agents', agentId))).toBe(false);
+
+    const onA = (...args: string[]) =>
+      maestro(['agents', 'show', 'TALK', '-s', 'TC-t', ...args], { cwd: p.dir, env: { MAESTRO_HOST: 'machine-a' } });
+    const onB = (...args: string[]) =>
+      maestro(['agents', 'show', 'TALK', '-s', 'TC-t', ...args], { cwd: bDir, env: { MAESTRO_HOST: 'machine-b' } });
+    // The transcript is complete once the worker's exit is written in it.
+    await until(async () => (await onA()).stdout.includes('exit code 0'));
+    const fromA = await onA();
+    expect(fromA.code, fromA.stderr).toBe(0);
+    expect(fromA.stdout).toMatch(/^ {2}transcript \(last 4 lines\):$/m);
+    expect(fromA.stdout).toMatch(/^ {4}\S+ out printed on machine-b$/m);
+    // What machine a shows is what machine b, which keeps the file, shows.
+    const local = await onB();
+    expect(local.code, local.stderr).toBe(0);
+    expect(fromA.stdout).toBe(local.stdout);
+    const [jsonA, jsonB] = await Promise.all([onA('--json', '--lines', '2'), onB('--json', '--lines', '2')]);
+    const transcriptOf = (out: string) => (JSON.parse(out) as { transcript: string[] }).transcript;
+    expect(transcriptOf(jsonA.stdout)).toHaveLength(2);
+    expect(transcriptOf(jsonA.stdout)).toEqual(transcriptOf(jsonB.stdout));
+    // A read from another machine is bounded: more is refused, saying what is allowed.
+    const tooMany = await onA('--lines', '2001');
+    expect(tooMany.code).toBe(1);
+    expect(tooMany.stderr).toMatch(
+      /lines: expected a whole number of transcript lines from 1 to 2000 when the transcript is read from another machine \(TALK ran on machine-b\), got 2001/,
+    );
+    // A read is not news: the feed holds no control events for it.
+    const events = await maestro(['events', '-s', 'TC-t', '--json'], { cwd: p.dir });
+    expect(events.code, events.stderr).toBe(0);
+    expect(events.stdout).toContain('TALK');
+    expect(events.stdout).not.toMatch(/control_/);
+
+    // The dashboard of machine a streams it too, and says when it cannot be read.
+    const ui = await startDashboard(p.dir, 'machine-a');
+    try {
+      const stream = await openStream(ui.origin, ui.token, `/api/sessions/TC-t/agents/${agentId}/transcript`);
+      await until(() => stream.lines().length > 0);
+      expect(stream.lines()).toEqual(transcriptOf((await onB('--json')).stdout));
+
+      expect(await b.stop()).toBe(0);
+      const refused = await onA();
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /TALK ran on the machine machine-b, where no maestro host is running now; its transcript is kept on that machine: start `maestro host` on machine-b and try again/,
+      );
+      expect(refused.stdout).toBe('');
+      await until(() => stream.notes().some((n) => n.includes('start `maestro host` on machine-b')));
+
+      // Once a host runs on machine b again, the same reads work, and the stream's note is withdrawn.
+      b = await host('b', { dir: bDir, machine: 'machine-b' });
+      const again = await onA();
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toBe((await onB()).stdout);
+      await until(() => stream.notes().at(-1) === '');
+      // Nothing was sent twice: the lines after the outage are only those written since (none).
+      expect(stream.lines()).toEqual(transcriptOf((await onB('--json')).stdout));
+      stream.close();
+    } finally {
+      await ui.stop();
+    }
   });
 
   it('a host that goes silent is lost: its turns error saying where they live, and a follow-up resumes them there once it is back', async () => {

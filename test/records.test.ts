@@ -4,7 +4,7 @@
  * refused where it is read, never cast into a record.
  */
 import { describe, expect, it } from 'vitest';
-import { agentRecordSchema, turnRecordSchema } from '../src/agents/records.js';
+import { agentRecordSchema, controlArgsSchema, turnRecordSchema } from '../src/agents/records.js';
 import { rowToAgent, rowToTurn } from '../src/bus/agent-rows.js';
 import { createAgentTables } from '../src/bus/agent-store.js';
 import { openDatabase } from '../src/bus/db.js';
@@ -59,6 +59,36 @@ describe('agent records and the tables they are read from', () => {
     expect(() => rowToAgent({ ...row, turn: 'one' })).toThrow(/turn/);
     const turn = db.prepare('SELECT * FROM agent_turns WHERE agent_id = ?').get('a2') as Record<string, unknown>;
     expect(() => rowToTurn({ ...turn, usage: '{"input_tokens":"lots"}' })).toThrow(/input_tokens/);
+    db.close();
+  });
+});
+
+describe('control request arguments', () => {
+  it('a transcript read asks for 1 to 2000 lines, and anything else is refused saying what is allowed', () => {
+    expect(controlArgsSchema.parse({ verb: 'transcript', lines: 1 })).toEqual({ verb: 'transcript', lines: 1 });
+    expect(controlArgsSchema.parse({ verb: 'transcript', lines: 2000 })).toEqual({ verb: 'transcript', lines: 2000 });
+    for (const lines of [0, -3, 2001, 1.5, '20', undefined]) {
+      const parsed = controlArgsSchema.safeParse({ verb: 'transcript', lines });
+      expect(parsed.success, String(lines)).toBe(false);
+      expect(parsed.error!.issues[0]).toMatchObject({
+        path: ['lines'],
+        message: 'expected a whole number of transcript lines from 1 to 2000',
+      });
+    }
+  });
+
+  it('the stored verb list takes a transcript read and still refuses a verb it does not know', () => {
+    const db = openDatabase(tempDbFile());
+    createAgentTables(db).reserve(newAgent('a3', { task_name: 'T', path: '/T', cwd: '/tmp', task: 'x' }), {
+      maxOpenAgents: 8,
+      maxDepth: 2,
+    });
+    const insert = db.prepare(
+      `INSERT INTO control_requests (session_id, agent_id, server, verb, args, requested_by, state, requested_at)
+       VALUES ('s1', 'a3', 'h/1/x', ?, '{}', 'user', 'pending', '2026-01-01T00:00:00Z')`,
+    );
+    expect(insert.run('transcript').changes).toBe(1);
+    expect(() => insert.run('delete')).toThrow(/CHECK constraint failed/);
     db.close();
   });
 });

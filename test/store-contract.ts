@@ -523,6 +523,46 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       );
 
       it(
+        'a transcript read is a control request that leaves no event in the feed, and is discarded once answered',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('W'), LIMITS);
+          const head = await store.feed.head();
+          const asked = await store.control.request({
+            session_id: 's1',
+            agent_id: 'W',
+            server: 'host/1/abc',
+            args: { verb: 'transcript', lines: 20 },
+            requested_by: 'user',
+            requester_agent_id: null,
+          });
+          expect(asked).toMatchObject({ state: 'pending', args: { verb: 'transcript', lines: 20 } });
+          expect((await store.control.pending('host/1/abc')).map((r) => r.id)).toEqual([asked.id]);
+          expect(await store.control.take(asked.id)).toBe(true);
+          await store.control.finish(asked.id, { ok: true, result: { lines: ['one', 'two'] } });
+          expect(await store.control.get(asked.id)).toMatchObject({
+            state: 'done',
+            outcome: { ok: true, result: { lines: ['one', 'two'] } },
+          });
+          await store.control.discard(asked.id);
+          expect(await store.control.get(asked.id)).toBeNull();
+          expect(await store.feed.head()).toBe(head);
+          // Only a read is discarded: what acted on an agent stays on record.
+          const acted = await store.control.request({
+            session_id: 's1',
+            agent_id: 'W',
+            server: 'host/1/abc',
+            args: { verb: 'interrupt' },
+            requested_by: 'user',
+            requester_agent_id: null,
+          });
+          await store.control.take(acted.id);
+          await store.control.finish(acted.id, { ok: true, result: {} });
+          await store.control.discard(acted.id);
+          expect(await store.control.get(acted.id)).toMatchObject({ state: 'done' });
+        }),
+      );
+
+      it(
         "each top-level client's session is kept, and the last one it settled on wins",
         withStore(async (store) => {
           expect(await store.agents.clientSession('100:5')).toBeNull();

@@ -4,7 +4,8 @@
  * leader is still running, is stopped, and so is every other process still carrying the agent's
  * marker (agent-processes.ts: a child that left the group, or outlived a leader killed by
  * SIGPIPE); a turn it was in ends as errored with the reason; the backend session id stays, so a
- * followup_task resumes it. What an exited worker left behind is stopped the same way.
+ * followup_task resumes it. What an exited worker left behind is stopped the same way. The machine
+ * it ran on stays recorded with its processes cleared: its CLI session and transcript are there.
  */
 import type { AgentStore } from '../store/agent-store.js';
 import type { Logger } from '../log.js';
@@ -36,16 +37,17 @@ export async function reconcileOrphans(
     // A worker process, or a turn its gone server was running (or starting).
     const recorded = agent.pid !== null || (agent.owner_pid !== null && isInTurn(agent.status));
     const left = marked.filter((p) => p.agentId === agent.id);
+    const cleared = { ...NO_PROCESS, owner_host: agent.owner_host };
     if (!recorded && left.length === 0) {
       // Nothing ran: only the record that a gone server ran it goes.
-      if (agent.owner_pid !== null) await agents.setProcess(agent.id, NO_PROCESS);
+      if (agent.owner_pid !== null) await agents.setProcess(agent.id, cleared);
       continue;
     }
     let stopped: number | null = null;
     if (agent.pid !== null && (await terminateGroup(agent.pid, agent.pid_start, graceMs))) stopped = agent.pid;
     const others = await stopAgentProcesses(left, graceMs, () => findAgentProcesses(dbFile, new Set([agent.id])));
     const inTurn = recorded && isInTurn(agent.status);
-    if (recorded) await agents.setProcess(agent.id, NO_PROCESS);
+    if (recorded) await agents.setProcess(agent.id, cleared);
     if (inTurn) {
       await agents.endTurn(agent.id, agent.turn, {
         status: 'errored',

@@ -91,16 +91,42 @@ export const followupRecordSchema = z.object({
 });
 export type FollowupRecord = z.infer<typeof followupRecordSchema>;
 
+/** How many transcript lines one read may ask another machine for. */
+export const TRANSCRIPT_READ_MAX = 2000;
+
+const LINES_RULE = `expected a whole number of transcript lines from 1 to ${TRANSCRIPT_READ_MAX}`;
+export const transcriptLinesField = z
+  .number({ error: LINES_RULE })
+  .int({ error: LINES_RULE })
+  .min(1, { error: LINES_RULE })
+  .max(TRANSCRIPT_READ_MAX, { error: LINES_RULE });
+
 /** The verbs another server can be asked to carry out on an agent it runs, and what each takes. */
 export const controlArgsSchema = z.discriminatedUnion('verb', [
   z.object({ verb: z.literal('followup'), message: z.string() }),
   z.object({ verb: z.literal('interrupt') }),
   z.object({ verb: z.literal('send'), message_id: z.string() }),
   z.object({ verb: z.literal('close') }),
+  /** A read: the end of the transcript the agent's machine keeps (agents/transcript.ts). */
+  z.object({ verb: z.literal('transcript'), lines: transcriptLinesField }),
 ]);
 export type ControlArgs = z.infer<typeof controlArgsSchema>;
 export type ControlVerb = ControlArgs['verb'];
-export const CONTROL_VERBS = ['followup', 'interrupt', 'send', 'close'] as const satisfies readonly ControlVerb[];
+/** The verbs that act on the agent: their asking and their outcome are events in the feed. */
+export const CONTROL_ACTIONS = ['followup', 'interrupt', 'send', 'close'] as const satisfies readonly ControlVerb[];
+/**
+ * The verbs that only read what the agent's machine keeps. Nothing changes, so the feed has no
+ * events of them, and a finished one is discarded once its asker has the answer.
+ */
+export const CONTROL_READS = ['transcript'] as const satisfies readonly ControlVerb[];
+export type ControlRead = Extract<ControlArgs, { verb: (typeof CONTROL_READS)[number] }>;
+
+export function isControlRead(args: ControlArgs): args is ControlRead {
+  return (CONTROL_READS as readonly string[]).includes(args.verb);
+}
+
+/** What a transcript read answers: the last lines, oldest first, as the agent's machine keeps them. */
+export const transcriptResultSchema = z.object({ lines: z.array(z.string()) });
 
 export const controlStateSchema = z.enum(['pending', 'taken', 'done', 'failed', 'expired']);
 export type ControlState = z.infer<typeof controlStateSchema>;

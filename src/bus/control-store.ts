@@ -1,10 +1,10 @@
 /**
  * Control requests in SQLite (store/control-store.ts says what each call does). Every move of a
  * request is one UPDATE guarded by the state it moves from, so of a take and an expire racing for
- * one pending request exactly one wins; the asking and the ending are appended to the feed in the
- * same transaction.
+ * one pending request exactly one wins; the asking and the ending of a verb that acts on the agent
+ * are appended to the feed in the same transaction (a read is not news).
  */
-import { controlRequestSchema, type ControlRequest } from '../agents/records.js';
+import { controlRequestSchema, isControlRead, type ControlRequest } from '../agents/records.js';
 import { MaestroError } from '../errors.js';
 import type { ControlStore } from '../store/control-store.js';
 import type { ControlOutcome, NewControlRequest } from '../store/records.js';
@@ -49,13 +49,17 @@ export function createControlTables(db: Db, feed: Feed): ControlTables {
   const move = db.prepare<[string, string | null, string | null, number, string]>(
     `UPDATE control_requests SET state = ?, outcome = ?, done_at = ? WHERE id = ? AND state = ?`,
   );
+  const remove = db.prepare<[number, string]>(
+    `DELETE FROM control_requests WHERE id = ? AND verb = ? AND state IN ('done', 'failed')`,
+  );
 
   const get = (id: number) => {
     const row = byId.get(id);
     return row === undefined ? null : rowToRequest(row);
   };
 
-  const end = (request: ControlRequest, state: 'done' | 'failed' | 'expired', error: string | null) =>
+  const end = (request: ControlRequest, state: 'done' | 'failed' | 'expired', error: string | null) => {
+    if (isControlRead(request.args)) return;
     feed.append({
       type: 'control_done',
       session_id: request.session_id,
@@ -63,6 +67,7 @@ export function createControlTables(db: Db, feed: Feed): ControlTables {
       turn: null,
       data: { task_name: request.task_name, request: request.id, verb: request.args.verb, state, error },
     });
+  };
 
   const requestTx = db.transaction((request: NewControlRequest) => {
     const { id } = insert.get(
@@ -76,6 +81,7 @@ export function createControlTables(db: Db, feed: Feed): ControlTables {
       now(),
     )!;
     const stored = get(id)!;
+    if (isControlRead(request.args)) return stored;
     feed.append({
       type: 'control_requested',
       session_id: request.session_id,
@@ -111,5 +117,9 @@ export function createControlTables(db: Db, feed: Feed): ControlTables {
     take: (id) => move.run('taken', null, null, id, 'pending').changes === 1,
     finish: (id, outcome) => finishTx.immediate(id, outcome),
     expire: (id, reason) => expireTx.immediate(id, reason),
+    discard: (id) => {
+      const request = get(id);
+      if (request && isControlRead(request.args)) remove.run(id, request.args.verb);
+    },
   };
 }

@@ -427,6 +427,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX spawn_pending ON spawn_requests (id) WHERE state = 'pending';
     `,
   },
+  {
+    version: 9,
+    description: "a control request may read: the end of an agent's transcript, from the machine that ran it",
+    sql: '',
+    loosen: [
+      {
+        table: 'control_requests',
+        from: "CHECK (verb IN ('followup', 'interrupt', 'send', 'close'))",
+        to: "CHECK (verb IN ('followup', 'interrupt', 'send', 'close', 'transcript'))",
+      },
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,17 +1,18 @@
 /**
  * `maestro agents`: the agents of the project from a shell — a table of them, one in detail
- * (result, usage, the end of its transcript), and closing one.
+ * (result, usage, the end of its transcript, asked of the machine that ran it when that is
+ * another), and closing one.
  */
-import path from 'node:path';
-import { readTranscriptTail } from '../agents/transcript.js';
 import { resolveDbPath } from '../bus/paths.js';
 import { silentLogger } from '../log.js';
 import { createRuntime } from '../mcp/runtime.js';
 import { closeAgent } from '../ops/agents/control.js';
 import { findAgent } from '../ops/agents/targets.js';
+import { agentTranscript } from '../ops/agents/transcript.js';
 import { agentView, latestTurn, resultPreview } from '../ops/agents/view.js';
 import { budgetLine, sessionBudget, type BudgetView } from '../ops/budget.js';
 import { SHELL_USER } from '../ops/caller.js';
+import { TRANSCRIPT_READ_MAX } from '../agents/records.js';
 import { MaestroError } from '../errors.js';
 import { fromSqliteError } from '../bus/storage-errors.js';
 import { sessionIdField } from '../ops/fields.js';
@@ -19,17 +20,21 @@ import { visible, visibleLines } from '../ops/visible.js';
 import { UsageError, flag, int, parse, str, type Parsed } from './args.js';
 import { paint, table, useColor } from './output.js';
 
+const MAX_LINES = 10_000;
+
 const HELP = `Usage: maestro agents [list] [-s <session>] [--json]
        maestro agents show <target> [-s <session>] [--lines N] [--json]
        maestro agents close <target> [-s <session>]
 
 The project's worker agents: a table of them, one in detail (its result,
 usage and the end of its transcript), or close one and everything below it.
-A target is a task name (e.g. IMPL-001) or an agent id.
+A target is a task name (e.g. IMPL-001) or an agent id. The transcript of a
+worker that ran on another machine is read there, through its maestro host.
 
 Options:
   -s, --session <id>   Only this session (default: $MAESTRO_SESSION, else every session)
-      --lines <N>      Transcript lines to show (default 20)
+      --lines <N>      Transcript lines to show (default 20, at most ${MAX_LINES};
+                       ${TRANSCRIPT_READ_MAX} for a worker that ran on another machine)
       --db <file>      Database (default: $MAESTRO_DB, else <git top-level>/.maestro/maestro.db)
       --json           Machine-readable output
   -h, --help           Show this help`;
@@ -123,7 +128,7 @@ export async function runAgents(argv: string[]): Promise<number> {
     const view = await agentView(deps, agent);
     const turn = await latestTurn(deps, agent);
     const full = resultPreview(agent, turn, 1_000_000);
-    const transcript = readTranscriptTail(path.join(deps.dataDir, 'agents', agent.id), lines);
+    const transcript = await agentTranscript(deps, runtime.deps.caller, agent, lines);
     if (flag(parsed, 'json')) {
       out(
         JSON.stringify(
@@ -168,8 +173,6 @@ function sessionOption(cmd: string, session: string | undefined): string | undef
   if (!check.success) throw new UsageError(`${cmd}: --session '${session}': ${check.error.issues[0]?.message}`);
   return session;
 }
-
-const MAX_LINES = 10_000;
 
 function linesOption(cmd: string, parsed: Parsed, verb: string): number {
   const lines = int(cmd, parsed, 'lines');

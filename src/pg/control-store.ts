@@ -1,9 +1,9 @@
 /**
  * Control requests on PostgreSQL, as in SQLite (bus/control-store.ts): every move of a request is
  * one UPDATE guarded by the state it moves from, so of a take and an expire racing for one
- * pending request exactly one wins, whichever machines they run on.
+ * pending request exactly one wins, whichever machines they run on. A read leaves no event.
  */
-import { controlRequestSchema, type ControlRequest } from '../agents/records.js';
+import { controlRequestSchema, isControlRead, type ControlRequest } from '../agents/records.js';
 import { MaestroError } from '../errors.js';
 import type { ControlStore } from '../store/control-store.js';
 import type { ControlOutcome } from '../store/records.js';
@@ -27,14 +27,16 @@ export function createPgControlTables(feed: PgFeed): Tables<ControlStore> {
     return row === undefined ? null : toRequest(row);
   };
 
-  const end = (sql: Sql, request: ControlRequest, state: 'done' | 'failed' | 'expired', error: string | null) =>
-    feed.append(sql, {
+  const end = async (sql: Sql, request: ControlRequest, state: 'done' | 'failed' | 'expired', error: string | null) => {
+    if (isControlRead(request.args)) return;
+    await feed.append(sql, {
       type: 'control_done',
       session_id: request.session_id,
       agent_id: request.agent_id,
       turn: null,
       data: { task_name: request.task_name, request: request.id, verb: request.args.verb, state, error },
     });
+  };
 
   return {
     async request(sql, request) {
@@ -54,6 +56,7 @@ export function createPgControlTables(feed: PgFeed): Tables<ControlStore> {
         ],
       ))!;
       const stored = (await get(sql, id))!;
+      if (isControlRead(request.args)) return stored;
       await feed.append(sql, {
         type: 'control_requested',
         session_id: request.session_id,
@@ -89,6 +92,15 @@ export function createPgControlTables(feed: PgFeed): Tables<ControlStore> {
       if ((await sql.run(MOVE, ['expired', JSON.stringify(outcome), now(), id, 'pending'])) === 0) return false;
       await end(sql, request, 'expired', reason);
       return true;
+    },
+
+    async discard(sql, id) {
+      const request = await get(sql, id);
+      if (!request || !isControlRead(request.args)) return;
+      await sql.run(`DELETE FROM control_requests WHERE id = $1 AND verb = $2 AND state IN ('done', 'failed')`, [
+        id,
+        request.args.verb,
+      ]);
     },
   };
 }

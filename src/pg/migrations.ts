@@ -336,6 +336,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       END $$;
     `,
   },
+  {
+    version: 3,
+    description: "a control request may read: the end of an agent's transcript, from the machine that ran it",
+    sql: `
+      ALTER TABLE control_requests DROP CONSTRAINT control_requests_verb_check;
+      ALTER TABLE control_requests ADD CONSTRAINT control_requests_verb_check
+        CHECK (verb IN ('followup', 'interrupt', 'send', 'close', 'transcript'));
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

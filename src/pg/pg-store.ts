@@ -62,9 +62,10 @@ const BEGIN_WRITE = 'BEGIN; SELECT seq FROM feed_head FOR UPDATE';
 const BEGIN_READ = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
 /**
  * Writes that touch neither the feed nor what its lock guards (a heartbeat, a claim with SKIP
- * LOCKED): their own transaction without the write lock, so hosts never queue behind the team.
+ * LOCKED, a finished read's row dropped by its asker): their own transaction without the write
+ * lock, so hosts never queue behind the team.
  */
-const LOCK_FREE: ReadonlySet<string> = new Set(['heartbeat', 'claimSpawn']);
+const LOCK_FREE: ReadonlySet<string> = new Set(['heartbeat', 'claimSpawn', 'discard']);
 const BEGIN_UNLOCKED = 'BEGIN';
 /**
  * Writes that are one statement calling a function that takes the write lock and notifies by
@@ -89,6 +90,9 @@ export async function openPgStore(url: string, options: PgOpenOptions = {}): Pro
   const pool = new pg.Pool(poolConfig(url, instance));
   // An idle connection lost with the server: the pool drops it and makes a new one when asked.
   pool.on('error', () => undefined);
+  // One lost while checked out emits 'error' too, besides failing what it runs (and anything asked
+  // of it after): the failure is the caller's to hear, never an unhandled event that ends the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await migrate(pool, shown, options);
   } catch (error) {

@@ -5,7 +5,7 @@
  * (`maestro events --json` prints exactly these objects) and the followers all use them.
  */
 import { z } from 'zod';
-import { CONTROL_VERBS, usageSchema } from '../agents/records.js';
+import { CONTROL_ACTIONS, usageSchema } from '../agents/records.js';
 import { AGENT_STATUSES } from '../agents/status.js';
 import { messageSchema } from '../bus/message.js';
 import { invalidInput } from '../errors.js';
@@ -44,18 +44,18 @@ export const EVENT_DATA = {
   followup_queued: z.object({ task_name: z.string(), task: z.string() }),
   /** Queued follow-ups that will not run: the agent was interrupted or closed. */
   followup_dropped: z.object({ task_name: z.string(), count: z.number().int(), reason: z.string() }),
-  /** A server asked the server that runs the agent to carry out a verb (control-store.ts). */
+  /** A server asked the server that runs the agent to carry out a verb (control-store.ts); reads are not news. */
   control_requested: z.object({
     task_name: z.string(),
     request: z.number().int(),
-    verb: z.enum(CONTROL_VERBS),
+    verb: z.enum(CONTROL_ACTIONS),
     requested_by: z.string(),
   }),
   /** The request's end: carried out (done), refused or failed (failed), or nobody took it (expired). */
   control_done: z.object({
     task_name: z.string(),
     request: z.number().int(),
-    verb: z.enum(CONTROL_VERBS),
+    verb: z.enum(CONTROL_ACTIONS),
     state: z.enum(['done', 'failed', 'expired']),
     error: z.string().nullable(),
   }),

@@ -22,6 +22,7 @@ export const STORE_WRITES: Record<string, (result: unknown) => boolean> = {
   take: (taken) => taken === true,
   finish: () => true,
   expire: (expired) => expired === true,
+  discard: () => false, // a read's answer, taken by its asker: news to nobody
   consumeNews: (taken) => (taken as unknown[]).length > 0,
   give: () => true,
   set: () => true,

@@ -11,11 +11,13 @@ import path from 'node:path';
 import { MaestroError, errorMessage, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AgentDeps } from '../ops/agents/deps.js';
+import { transcriptDirHere } from '../ops/agents/transcript.js';
 import type { Caller } from '../ops/caller.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { AGENT_ACTIONS, SESSION_ACTIONS, checkBody } from './actions.js';
 import { createGuard, hostForUrl, newToken } from './guard.js';
 import { streamFeed } from './stream.js';
+import { streamRemoteTranscript } from './remote-transcript.js';
 import { streamTranscript } from './transcript-stream.js';
 import { agentDetail, agentIn, messagePage, messageQuerySchema, sessionRows, sessionView } from './views.js';
 
@@ -152,8 +154,10 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         return send(response, 200, await agentDetail(deps, sessionId, parts[4]!));
       if (parts[3] === 'agents' && parts[5] === 'transcript' && parts.length === 6) {
         const agent = await agentIn(deps, sessionId, parts[4]!);
-        const dir = path.join(deps.dataDir, 'agents', agent.id);
-        return stream(response, (signal) => streamTranscript(deps.store, dir, response, signal));
+        // Written on this machine: followed as it is written. Kept on another: read there.
+        const dir = transcriptDirHere(deps, agent);
+        if (dir) return stream(response, (signal) => streamTranscript(deps.store, dir, response, signal));
+        return stream(response, (signal) => streamRemoteTranscript(deps, caller, agent, response, signal));
       }
       throw new HttpError(404, 'not_found', `no API ${url.pathname}`);
     }

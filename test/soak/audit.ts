@@ -126,7 +126,10 @@ export async function audit(source: AuditSource, session: string, ledger: Ledger
     'SELECT depth, count(*) AS n FROM agents WHERE session_id = $1 GROUP BY depth',
     [session],
   );
-  const openAgents = await count(`SELECT count(*) AS n FROM agents WHERE status <> 'shutdown' OR pid IS NOT NULL`);
+  const stillOpen = await source.all<Record<string, unknown>>(
+    `SELECT task_name, status, status_reason, pid, owner_host, owner_pid, depth FROM agents
+      WHERE status <> 'shutdown' OR pid IS NOT NULL`,
+  );
   return {
     messages: checkMessages(ledger.committed, stored),
     inbox: checkDeliveries(inboxOwed, ledger.inboxReads),
@@ -156,6 +159,7 @@ export async function audit(source: AuditSource, session: string, ledger: Ledger
     },
     integrity,
     foreignKeys,
-    openAgents,
+    openAgents: stillOpen.length,
+    stillOpen,
   };
 }

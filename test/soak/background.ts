@@ -4,12 +4,9 @@
  * which is what makes "database is locked" possible at all.
  */
 import { execFile } from 'node:child_process';
-import type { Ledger } from './ledger.js';
+import { DATABASE_AWAY, type Ledger } from './ledger.js';
 
 export const INBOX = 'inbox';
-
-/** How a call reads while the database server is away (a soak on PostgreSQL restarts it): refused, clearly. */
-export const DATABASE_AWAY = /database .* cannot be reached/;
 
 function run(cli: string, args: string[], cwd: string, env: Record<string, string>) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

@@ -5,6 +5,9 @@
  */
 
 /** Counts how often each key was seen. */
+/** How a call reads while the database server is away: refused, saying so. */
+export const DATABASE_AWAY = /database .* cannot be reached/;
+
 export class Tally {
   private readonly counts = new Map<string, number>();
   add(key: string): void {
@@ -41,9 +44,12 @@ export class Ledger {
   readonly faults = new Tally();
   /** Refusals the rules call for (a closed agent, a name in use …), by tool. */
   readonly refusals = new Tally();
-  /** How each kind of call was first refused, for the report. */
+  /** Calls refused, clearly, because the database server was away (a soak on PostgreSQL restarts it). */
+  readonly refusedWhileAway = new Tally();
+  /** How each kind of call was first refused by a rule, for the report. */
   readonly firstRefusal = new Map<string, string>();
   refuse(kind: string, text: string): void {
+    if (DATABASE_AWAY.test(text)) return this.refusedWhileAway.add(kind);
     this.refusals.add(kind);
     if (!this.firstRefusal.has(kind)) this.firstRefusal.set(kind, text.slice(0, 300));
   }

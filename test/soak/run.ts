@@ -310,6 +310,9 @@ async function main(): Promise<number> {
     operations,
     operations_by_kind: Object.fromEntries([...ledger.operations.keys()].map((k) => [k, ledger.operations.count(k)])),
     refused_by_rule: Object.fromEntries([...ledger.refusals.keys()].map((k) => [k, ledger.refusals.count(k)])),
+    refused_while_database_away: Object.fromEntries(
+      [...ledger.refusedWhileAway.keys()].map((k) => [k, ledger.refusedWhileAway.count(k)]),
+    ),
     faults,
     faults_by_kind: Object.fromEntries([...ledger.faults.keys()].map((k) => [k, ledger.faults.count(k)])),
     server_starts: coordinator.starts,
@@ -346,6 +349,7 @@ async function main(): Promise<number> {
       ].slice(0, 20),
       strangers: [...result.inbox.strangers, ...result.upward.strangers, ...result.finals.strangers].slice(0, 20),
       orphans: left.slice(0, 20),
+      still_open: result.stillOpen.slice(0, 20),
     },
   };
   const failed =
@@ -367,7 +371,12 @@ async function main(): Promise<number> {
       `maestro soak: ${report.duration_s} s, seed ${report.seed}`,
       `operations done       ${n(operations)}  (${kinds(report.operations_by_kind)})`,
       `refused by the rules  ${n(Object.values(report.refused_by_rule).reduce((a, b) => a + b, 0))}  (${kinds(report.refused_by_rule) || 'none'})`,
-      `agents spawned        ${n(result.byCoordinator)} by the coordinator, ${n(result.byWorkers)} by workers`,
+      ...(url
+        ? [
+            `refused, database away ${n(Object.values(report.refused_while_database_away).reduce((a, b) => a + b, 0))}  (${kinds(report.refused_while_database_away) || 'none'})`,
+          ]
+        : []),
+      `agents spawned        ${n(result.byCoordinator)} by the coordinator, ${n(result.byWorkers)} by workers${host ? ` (${n(ledger.operations.count('spawn_agent on a host'))} placed on host b)` : ''}`,
       `faults injected       ${n(faults)}  (${kinds(report.faults_by_kind)})`,
       `messages committed    ${n(report.messages_committed)}  (stored ${n(report.messages_stored)})`,
       `event feed            ${n(report.feed_events)} events, 1..${n(result.feed.head)} with no gap and none twice`,

@@ -6,8 +6,13 @@
  * it would use, and records the outcome, which the asking server returns as its own. A request
  * nobody takes in limits.control_timeout_ms expires and the caller gets a timeout error; one whose
  * server stops before taking it expires and the asking server does the work itself.
+ *
+ * A read (an agent's transcript, ops/agents/transcript.ts) goes to the machine that keeps the
+ * agent's files, to its live maestro there, whether or not the agent's process still runs; the
+ * asker needs only the store and the limits, no worker of its own (the `maestro agents` CLI asks).
  */
 import { HOST, SELF, ownedHere, ownerAlive } from '../../agents/liveness.js';
+import { isControlRead } from '../../agents/records.js';
 import { liveHosts } from '../hosts/place.js';
 import { MaestroError, errorMessage, type ErrorCode } from '../../errors.js';
 import type { AgentRecord, ControlArgs, ControlOutcome, ControlRequest } from '../../store/records.js';
@@ -29,15 +34,47 @@ export type ControlExecutor = (
  */
 async function runningServer(deps: AgentDeps, agent: AgentRecord, verb: ControlArgs['verb']): Promise<string | null> {
   if (deps.supervisor.owns(agent.id) || ownedHere(agent)) return null;
+  if (verb === 'transcript') return keepingServer(deps, agent);
   if (agent.owner_server !== null && ownerAlive(agent)) return agent.owner_server;
   if (agent.owner_host === null || agent.owner_host === HOST) return null;
   const host = (await liveHosts(deps)).find((h) => h.machine === agent.owner_host);
   if (host) return host.server;
   if (verb === 'close') return null;
-  throw new MaestroError(
+  throw machineHasNoHost(agent, verb);
+}
+
+/**
+ * For a read: the live server of the machine that ran the agent, which keeps its files; null when
+ * that is this machine. A finished agent keeps its machine (owner_host) after its process is gone,
+ * and often its server too: the host that ran it is asked while it lives, else any live host of
+ * that machine, else the recorded server when it is not a host (a maestro server there takes
+ * requests while it lives).
+ */
+async function keepingServer(deps: AgentDeps, agent: AgentRecord): Promise<string | null> {
+  if (agent.owner_host === null || agent.owner_host === HOST) return null;
+  const hosts = await deps.store.hosts.list();
+  const live = hosts.filter((h) => h.state === 'live' && h.fresh && h.machine === agent.owner_host);
+  const host = live.find((h) => h.server === agent.owner_server) ?? live[0];
+  if (host) return host.server;
+  if (agent.owner_server !== null && ownerAlive(agent) && !hosts.some((h) => h.server === agent.owner_server))
+    return agent.owner_server;
+  throw machineHasNoHost(agent, 'transcript');
+}
+
+/** The refusal of what only the agent's own machine can do, when no maestro host runs there now. */
+export function machineHasNoHost(agent: AgentRecord, verb: ControlArgs['verb']): MaestroError {
+  const machine = agent.owner_host ?? 'another machine';
+  if (verb === 'transcript') {
+    return new MaestroError(
+      'unavailable',
+      `${agent.task_name} ran on the machine ${machine}, where no maestro host is running now; its transcript is ` +
+        `kept on that machine: start \`maestro host\` on ${machine} and try again`,
+    );
+  }
+  return new MaestroError(
     'unavailable',
-    `${agent.task_name} ran on the machine ${agent.owner_host}, where no maestro host is running now; its CLI session ` +
-      `lives there: start \`maestro host\` on ${agent.owner_host} and ${verb === 'followup' ? 'follow up' : 'try'} again, or close_agent it`,
+    `${agent.task_name} ran on the machine ${machine}, where no maestro host is running now; its CLI session ` +
+      `lives there: start \`maestro host\` on ${machine} and ${verb === 'followup' ? 'follow up' : 'try'} again, or close_agent it`,
   );
 }
 
@@ -46,6 +83,17 @@ async function executorAlive(deps: AgentDeps, agent: AgentRecord, server: string
   const host = (await deps.store.hosts.list()).find((h) => h.server === server);
   if (host) return host.state === 'live' && host.fresh;
   return server === agent.owner_server ? ownerAlive(agent) : true;
+}
+
+/**
+ * Whether a request not yet taken can still be: its server is alive and still runs the agent. A
+ * server of another machine cannot be looked at from here, so it counts as running the agent for
+ * as long as the agent's record names it — that machine's host clears the record when it dies.
+ */
+async function takerAlive(deps: AgentDeps, agent: AgentRecord, server: string): Promise<boolean> {
+  if (!(await executorAlive(deps, agent, server))) return false;
+  if (server !== agent.owner_server) return true;
+  return (await deps.agents.get(agent.id))?.owner_server === server;
 }
 
 /**
@@ -97,9 +145,13 @@ async function request(
   for (;;) {
     const now = await control.get(asked.id);
     if (!now) throw new MaestroError('storage', `control request ${asked.id} is gone from the store`);
-    if (now.state === 'done' || now.state === 'failed') return outcomeOf(now.outcome);
+    if (now.state === 'done' || now.state === 'failed') {
+      // A read's answer was for this asker only: its row goes once the answer is in hand.
+      if (isControlRead(args)) await control.discard(asked.id);
+      return outcomeOf(now.outcome);
+    }
     if (now.state === 'pending') {
-      const gone = !(await executorAlive(deps, agent, server));
+      const gone = !(await takerAlive(deps, agent, server));
       if (gone || Date.now() >= deadline) {
         const reason = gone
           ? 'the server running it stopped before taking the request'

@@ -19,6 +19,7 @@ import { checkBudget } from '../budget.js';
 import type { Caller } from '../caller.js';
 import { viaRunningServer } from './control-requests.js';
 import type { AgentDeps } from './deps.js';
+import { transcriptHere } from './transcript.js';
 import { agentMessageField, optionalSession, targetField } from './fields.js';
 import { checkControl, findAgent } from './targets.js';
 
@@ -109,9 +110,10 @@ async function interruptHere(deps: AgentDeps, found: AgentRecord): Promise<Inter
 }
 
 /**
- * Carries out, on this server, a verb another server asked of it for an agent this one runs.
- * The asking server checked its caller; the rule is checked again here against the store: only
- * an ancestor (or the coordinator) controls an agent, and anyone in its session may message it.
+ * Carries out, on this server, a verb another server asked of it for an agent this one runs (or,
+ * for a read, one this machine ran). The asking server checked its caller; the rule is checked
+ * again here against the store: only an ancestor (or the coordinator) controls an agent, and
+ * anyone in its session may message it or read its transcript.
  */
 export async function executeControl(
   deps: AgentDeps,
@@ -124,7 +126,8 @@ export async function executeControl(
   if (request.requester_agent_id !== null) {
     if (!requester || requester.session_id !== agent.session_id)
       throw new MaestroError('forbidden', `the requesting agent ${request.requester_agent_id} is not in this session`);
-    if (request.args.verb !== 'send') checkControl(agentCaller(requester), agent, request.args.verb);
+    if (request.args.verb !== 'send' && request.args.verb !== 'transcript')
+      checkControl(agentCaller(requester), agent, request.args.verb);
   }
   switch (request.args.verb) {
     case 'followup':
@@ -136,6 +139,8 @@ export async function executeControl(
     case 'close':
       await deps.supervisor.stop(agent.id, 'closed');
       return { stopped: true };
+    case 'transcript':
+      return transcriptHere(deps, agent, request.args.lines);
   }
 }
 

@@ -30,6 +30,8 @@ export function agentPage(
     'aria-label': 'Transcript, oldest first',
     tabindex: '0',
   });
+  // Why the transcript cannot be read now (it is kept on a machine where no maestro host runs).
+  const transcriptNote = h('p', { id: 'transcript-note', className: 'note', role: 'status' });
   let detail: AgentDetail | null = null;
 
   const draw = (d: AgentDetail) => {
@@ -179,7 +181,13 @@ export function agentPage(
         {},
         h('section', { 'aria-labelledby': 'task-h' }, h('h2', { id: 'task-h' }, 'Task'), task),
         h('section', { 'aria-labelledby': 'result-h' }, h('h2', { id: 'result-h' }, 'Result'), result),
-        h('section', { 'aria-labelledby': 'transcript-h' }, h('h2', { id: 'transcript-h' }, 'Transcript'), transcript),
+        h(
+          'section',
+          { 'aria-labelledby': 'transcript-h' },
+          h('h2', { id: 'transcript-h' }, 'Transcript'),
+          transcriptNote,
+          transcript,
+        ),
       ),
       h(
         'aside',
@@ -211,9 +219,16 @@ export function agentPage(
         setConnection,
       ),
       // A reconnected stream starts again with the last lines: the list starts again with it.
-      follow(`${base}/transcript`, { lines: (data) => addLines(data as string[]) }, (state) => {
-        if (state === 'live') transcript.replaceChildren();
-      }),
+      follow(
+        `${base}/transcript`,
+        {
+          lines: (data) => addLines(data as string[]),
+          note: (data) => (transcriptNote.textContent = data as string),
+        },
+        (state) => {
+          if (state === 'live') (transcript.replaceChildren(), (transcriptNote.textContent = ''));
+        },
+      ),
     );
   });
   return { el, title: `${agentId} · maestro`, ready, close: () => stops.forEach((s) => s()) };
