@@ -27,7 +27,7 @@ export interface Server {
 /** A project of its own (`config` added to its configuration) with a maestro MCP server started in it. */
 export async function startServer(
   label: string,
-  options: { config?: object; env?: Record<string, string> } = {},
+  options: { config?: object; env?: Record<string, string>; wrap?: string[] } = {},
 ): Promise<Server> {
   const tmp = tempDir(label);
   execFileSync('git', ['init', '-q'], { cwd: tmp.dir });
@@ -40,9 +40,11 @@ export async function startServer(
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   delete env.MAESTRO_DB;
   Object.assign(env, options.env);
+  // `wrap` runs it elsewhere, e.g. `ip netns exec <ns>`: another machine, as far as the network goes.
+  const [command, ...args] = [...(options.wrap ?? []), process.execPath, CLI, 'mcp'];
   const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, 'mcp'],
+    command: command!,
+    args,
     env,
     cwd: tmp.dir,
     stderr: 'inherit',

@@ -4,12 +4,15 @@
  * the database over TCP. Remote spawn: spawn_agent {host: "b"} called → the worker process on b
  * running (it stamps the time as its first act). Cross-host wake: the worker on b about to report
  * (a stamp just before report_agent_job_result) → the coordinator's wait_agent on a returns.
+ * Given two network namespaces (`net`), each side runs in its own and reaches the database over
+ * its veth link, as two machines would over a network; without them, both use loopback.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Machine } from '../helpers/netns.js';
 import { freshDatabase, type PgServer } from '../helpers/postgres.js';
 import { MCP_WORKER, distribution, epochMs, startServer, type Distribution } from './agents.js';
 import { CLI, tempDir } from './common.js';
@@ -17,12 +20,17 @@ import { CLI, tempDir } from './common.js';
 export interface HostFigures {
   spawn: Distribution;
   wake: Distribution;
+  /** How the two sides reach the database. */
+  network: string;
 }
+
+/** The URL by which `machine` reaches the database: its link's near end, where the server listens. */
+const over = (url: string, machine: Machine | undefined) => (machine ? url.replace('127.0.0.1', machine.gateway) : url);
 
 const LIMITS = { host_heartbeat_ms: 1000, max_open_agents: 500 };
 
 /** `maestro host --name b` in a checkout of its own, ready when it says so. */
-async function startHost(url: string) {
+async function startHost(url: string, wrap: string[] = []) {
   const tmp = tempDir('host-b');
   execFileSync('git', ['init', '-q'], { cwd: tmp.dir });
   mkdirSync(path.join(tmp.dir, '.maestro'), { recursive: true });
@@ -30,7 +38,8 @@ async function startHost(url: string) {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   delete env.MAESTRO_DB;
-  const child = spawn(process.execPath, [CLI, 'host', '--name', 'b', '--capacity', '64'], {
+  const [command, ...args] = [...wrap, process.execPath, CLI, 'host', '--name', 'b', '--capacity', '64'];
+  const child = spawn(command!, args, {
     cwd: tmp.dir,
     env: { ...env, MAESTRO_HOST: 'machine-b' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -51,12 +60,17 @@ async function startHost(url: string) {
   };
 }
 
-export async function hostFigures(server: PgServer, runs: number): Promise<HostFigures> {
+export async function hostFigures(
+  server: PgServer,
+  runs: number,
+  net?: { a: Machine; b: Machine },
+): Promise<HostFigures> {
   const url = await freshDatabase(server, `bench_hosts_${process.pid}`);
-  const host = await startHost(url);
+  const host = await startHost(over(url, net?.b), net?.b.wrap);
   const coordinator = await startServer('host-a', {
-    config: { database: url, limits: LIMITS },
+    config: { database: over(url, net?.a), limits: LIMITS },
     env: { MAESTRO_HOST: 'machine-a' },
+    wrap: net?.a.wrap,
   });
   const spawns: number[] = [];
   const wakes: number[] = [];
@@ -94,5 +108,9 @@ export async function hostFigures(server: PgServer, runs: number): Promise<HostF
     await coordinator.close();
     await host.stop();
   }
-  return { spawn: distribution(spawns), wake: distribution(wakes) };
+  return {
+    spawn: distribution(spawns),
+    wake: distribution(wakes),
+    network: net ? 'two network namespaces, each on its own veth link' : 'one namespace, TCP on loopback',
+  };
 }
