@@ -23,6 +23,17 @@ const message = (summary: string) => ({
   sender_agent_id: null,
 });
 
+/** Logs `summary` once the store can write again (each try that fails wrote nothing). */
+const writesAgain = (store: PgStore, summary: string) =>
+  until(async () => {
+    try {
+      await store.messages.log(message(summary));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
 describe.skipIf('missing' in found)('a PostgreSQL outage', () => {
   let server: PgServer;
   const stores: PgStore[] = [];
@@ -47,14 +58,7 @@ describe.skipIf('missing' in found)('a PostgreSQL outage', () => {
 
     await server.restart();
     // The pool makes new connections; the first call after the restart may still meet a dead one.
-    await until(async () => {
-      try {
-        await store.messages.log(message('after'));
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    await writesAgain(store, 'after');
     const page = await store.messages.list('S-out', {}, { limit: 50 });
     const summaries = page.messages.map((m) => m.summary);
     expect(summaries.slice(0, 5)).toEqual(['before 1', 'before 2', 'before 3', 'before 4', 'before 5']);
@@ -103,14 +107,7 @@ describe.skipIf('missing' in found)('a PostgreSQL outage', () => {
     } finally {
       await admin.end();
     }
-    await until(async () => {
-      try {
-        await store.messages.log(message('next'));
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    await writesAgain(store, 'next');
     const page = await store.messages.list('S-out', {}, { limit: 50 });
     expect(page.messages.map((m) => m.summary)[0]).toBe('first');
     expect(page.messages.map((m) => m.summary)).not.toContain('inside');

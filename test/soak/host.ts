@@ -40,22 +40,22 @@ export class Host {
     this.starts++;
   }
 
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+  /** SIGKILL, as a crash would: the host gets no chance to stop its workers. */
+  kill(): Promise<void> {
+    return this.end('SIGKILL');
   }
 
   /** The polite end: SIGTERM, and the host stops every worker it started before it exits. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.end('SIGTERM');
+  }
+
+  private async end(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
     this.child = null;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
+    child.kill(signal);
     await exited;
   }
 }
