@@ -259,6 +259,27 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       );
     });
 
+    describe('closing', () => {
+      it(
+        'a closed agent cannot start agents of its own, nor can an agent that does not exist',
+        withStore(async (store) => {
+          await store.agents.reserve(agent('P'), LIMITS);
+          await store.agents.reserve(agent('C1', { parent_id: 'P', depth: 2, path: '/P/C1' }), LIMITS);
+          await store.agents.transition('P', 'shutdown', 'closed by coordinator');
+          await expect(
+            store.agents.reserve(agent('C2', { parent_id: 'P', depth: 2, path: '/P/C2' }), LIMITS),
+          ).rejects.toMatchObject({
+            code: 'conflict',
+            message: 'P was closed; a closed agent cannot start agents of its own',
+          });
+          await expect(
+            store.agents.reserve(agent('C3', { parent_id: 'GHOST', depth: 2, path: '/GHOST/C3' }), LIMITS),
+          ).rejects.toMatchObject({ code: 'not_found' });
+          expect((await store.agents.descendants((await store.agents.get('P'))!)).map((a) => a.id)).toEqual(['C1']);
+        }),
+      );
+    });
+
     describe('units of work', () => {
       it(
         'commit every write together',

@@ -22,7 +22,7 @@ import { createFeed } from './feed.js';
 import { preview } from '../store/feed-events.js';
 import { createNewsBox } from './news.js';
 import type { Synchronous } from './synchronous.js';
-import type { AgentStore } from '../store/agent-store.js';
+import { parentRefusal, type AgentStore } from '../store/agent-store.js';
 import type { Limits, NewAgent, NewFollowup, TransitionOutcome, TurnEnd, TurnOptions } from '../store/records.js';
 
 /** The synchronous statements behind the SQLite AgentStore (store/agent-store.ts says what each does). */
@@ -209,6 +209,8 @@ export function createAgentTables(db: Db): AgentTables {
         `spawning ${agent.task_name} would nest agents ${agent.depth} deep; the limit is ${limits.maxDepth} (limits.max_depth)`,
       );
     }
+    const refused = agent.parent_id === null ? null : parentRefusal(getAgent.get(agent.parent_id), agent.parent_id);
+    if (refused) throw refused;
     if (taskTaken.get(agent.session_id, agent.task_name)) {
       throw new MaestroError(
         'conflict',

@@ -16,7 +16,7 @@ import {
 } from '../agents/status.js';
 import { AGENT_COLUMNS, TURN_COLUMNS, rowToAgent, rowToTurn } from '../bus/agent-rows.js';
 import { MaestroError } from '../errors.js';
-import type { AgentStore } from '../store/agent-store.js';
+import { parentRefusal, type AgentStore } from '../store/agent-store.js';
 import { preview } from '../store/feed-events.js';
 import type { TransitionOutcome } from '../store/records.js';
 import type { PgFeed } from './feed.js';
@@ -143,6 +143,10 @@ export function createPgAgentTables(feed: PgFeed): Tables<AgentStore> {
           'limit',
           `spawning ${agent.task_name} would nest agents ${agent.depth} deep; the limit is ${limits.maxDepth} (limits.max_depth)`,
         );
+      }
+      if (agent.parent_id !== null) {
+        const refused = parentRefusal(await getAgent(sql, agent.parent_id), agent.parent_id);
+        if (refused) throw refused;
       }
       const taken = await sql.one(
         `SELECT id FROM agents WHERE session_id = $1 AND task_name = $2 AND status <> 'shutdown'`,
@@ -312,30 +316,14 @@ export function createPgAgentTables(feed: PgFeed): Tables<AgentStore> {
       return outcome;
     },
 
+    // One statement (migrations.ts v4): the turn's result, and the news of it for the parent.
     async report(sql, id, result) {
-      const agent = await getAgent(sql, id);
-      if (!agent) throw new MaestroError('not_found', `agent ${id} not found`);
-      // A result reported after the turn ended is recorded, but the ending was the news.
-      const ended = (await turnRow(sql, id, agent.turn))?.status;
-      const accepted =
-        (await sql.run(
-          'UPDATE agent_turns SET result = $1, reported_at = $2 WHERE agent_id = $3 AND turn = $4 AND reported_at IS NULL',
-          [JSON.stringify(result ?? null), now(), id, agent.turn],
-        )) === 1;
-      if (accepted) {
-        await feed.append(
-          sql,
-          {
-            type: 'result',
-            session_id: agent.session_id,
-            agent_id: id,
-            turn: agent.turn,
-            data: { task_name: agent.task_name },
-          },
-          ended === 'completed' || ended === 'errored' ? null : (agent.parent_id ?? ''),
-        );
-      }
-      return { turn: agent.turn, accepted };
+      const row = await sql.one<{ turn: number | null; accepted: boolean }>(
+        'SELECT turn, accepted FROM maestro_report($1, $2, $3)',
+        [id, JSON.stringify(result ?? null), now()],
+      );
+      if (row?.turn === null || row?.turn === undefined) throw new MaestroError('not_found', `agent ${id} not found`);
+      return { turn: row.turn, accepted: row.accepted };
     },
 
     async setProcess(sql, id, p) {

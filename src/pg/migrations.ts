@@ -345,6 +345,43 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         CHECK (verb IN ('followup', 'interrupt', 'send', 'close', 'transcript'));
     `,
   },
+  {
+    version: 4,
+    description: "a worker's result recorded by one statement: maestro_report takes the write lock and notifies itself",
+    // The report is what a waiting coordinator wakes for: as one statement (as maestro_log), its
+    // write holds the lock for no round trip, and the report costs the worker's server one.
+    sql: `
+      CREATE FUNCTION maestro_report(p_agent text, p_result text, p_ts text, OUT turn integer, OUT accepted boolean)
+        LANGUAGE plpgsql AS $$
+      DECLARE
+        v_agent agents%ROWTYPE;
+        v_ended text;
+        v_place bigint;
+      BEGIN
+        PERFORM seq FROM feed_head FOR UPDATE;
+        SELECT * INTO v_agent FROM agents WHERE id = p_agent;
+        IF NOT FOUND THEN
+          turn := NULL;
+          accepted := false;
+          RETURN;
+        END IF;
+        turn := v_agent.turn;
+        SELECT t.status INTO v_ended FROM agent_turns t WHERE t.agent_id = p_agent AND t.turn = v_agent.turn;
+        UPDATE agent_turns t SET result = p_result, reported_at = p_ts
+         WHERE t.agent_id = p_agent AND t.turn = v_agent.turn AND t.reported_at IS NULL;
+        accepted := FOUND;
+        IF accepted THEN
+          -- A result reported after the turn ended is recorded, but the ending was the news.
+          UPDATE feed_head SET seq = seq + 1 RETURNING seq INTO v_place;
+          INSERT INTO events (seq, session_id, ts, type, agent_id, turn, data, news_for)
+          VALUES (v_place, v_agent.session_id, p_ts, 'result', p_agent, v_agent.turn,
+                  json_build_object('task_name', v_agent.task_name),
+                  CASE WHEN v_ended IN ('completed', 'errored') THEN NULL ELSE coalesce(v_agent.parent_id, '') END);
+          PERFORM maestro_notify();
+        END IF;
+      END $$;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -71,7 +71,7 @@ const BEGIN_UNLOCKED = 'BEGIN';
  * Writes that are one statement calling a function that takes the write lock and notifies by
  * itself (migrations.ts): run outside a transaction block, one round trip.
  */
-const SELF_LOCKING: ReadonlySet<string> = new Set(['log']);
+const SELF_LOCKING: ReadonlySet<string> = new Set(['log', 'report']);
 /** How long a lost listening connection waits before it is opened again. */
 const RELISTEN_MS = 500;
 

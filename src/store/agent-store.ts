@@ -10,6 +10,7 @@
  * A top-level client hears only of the agents of its own tree (`client_id`).
  */
 import type { AgentStatus } from '../agents/status.js';
+import { MaestroError } from '../errors.js';
 import type {
   AgentRecord,
   FollowupRecord,
@@ -74,4 +75,19 @@ export interface AgentStore {
   otherClients(sessionId: string, clientId: string): Promise<string[]>;
   /** Takes over the agents and news of the session's top-level clients that `gone` says are gone. */
   adoptOrphans(sessionId: string, clientId: string, gone: (clientId: string) => boolean): Promise<void>;
+}
+
+/**
+ * Why a worker may not start one of its own: its parent is gone or closed. Checked in the reserve,
+ * under the write lock, so a close (which closes its agent first, then everything below) never
+ * misses a worker its agent was starting at that moment.
+ */
+export function parentRefusal(parent: Pick<AgentRecord, 'task_name' | 'status'> | null | undefined, id: string) {
+  if (!parent) return new MaestroError('not_found', `the parent agent ${id} does not exist`);
+  if (parent.status === 'shutdown')
+    return new MaestroError(
+      'conflict',
+      `${parent.task_name} was closed; a closed agent cannot start agents of its own`,
+    );
+  return null;
 }

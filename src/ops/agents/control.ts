@@ -155,11 +155,15 @@ export async function closeAgent(deps: AgentDeps, caller: Caller, input: TargetI
   const sessionId = await deps.session.resolve(caller, input.session_id);
   const target = await findAgent(deps, sessionId, input.target);
   checkControl(caller, target, 'close');
-  const subtree = [...(await deps.agents.descendants(target)), target].filter((a) => a.status !== 'shutdown');
+  // The agent is closed before its tree is read: a worker it starts meanwhile is either in the
+  // tree read next or refused (store/agent-store.ts, parentRefusal), never left behind.
+  if (target.status !== 'shutdown') await deps.agents.transition(target.id, 'shutdown', `closed by ${caller.role}`);
+  const below = (await deps.agents.descendants(target)).filter((a) => a.status !== 'shutdown');
+  const subtree = target.status === 'shutdown' ? below : [...below, target];
   const worktrees: WorktreeOutcome[] = [];
   for (const agent of subtree) {
     // Closed first, so that the end of its process reads as a close and not as news of a failure.
-    await deps.agents.transition(agent.id, 'shutdown', `closed by ${caller.role}`);
+    if (agent.id !== target.id) await deps.agents.transition(agent.id, 'shutdown', `closed by ${caller.role}`);
     await stopProcess(deps, caller, agent);
     if (agent.worktree && agent.branch) {
       worktrees.push(await removeWorktree(deps.config.projectRoot, { path: agent.worktree, branch: agent.branch }));
