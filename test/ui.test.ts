@@ -329,10 +329,13 @@ describe.skipIf(skip !== null)('maestro ui in a real browser', () => {
       const blocker = page.locator('#timeline .row.blocker');
       expect(await blocker.locator('.type').textContent()).toBe('⚠ blocker');
 
-      // Scrolled to the end it pages back, to the very first message.
-      for (let i = 0; i < 10 && !(await page.locator('#timeline [data-id="MSG-001"]').count()); i++)
+      // Scrolled to the end it pages back, to the very first message. Each scroll asks for at most
+      // one more page, and one made while a page is loading asks for nothing: it scrolls again
+      // until the first message is there, however slowly the pages come.
+      await until(async () => {
         await page.locator('#timeline').evaluate((el) => (el.scrollTop = el.scrollHeight));
-      await page.waitForSelector('#timeline [data-id="MSG-001"]', WAIT);
+        return (await page.locator('#timeline [data-id="MSG-001"]').count()) > 0;
+      }, 60_000);
 
       await page.locator('#filter-type').selectOption('blocker');
       await page.waitForSelector('#timeline-count:has-text("1 matching message")', WAIT);
