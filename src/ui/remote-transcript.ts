@@ -14,13 +14,13 @@ import { agentTranscript } from '../ops/agents/transcript.js';
 import type { Caller } from '../ops/caller.js';
 import { scrub } from '../secrets.js';
 import type { AgentRecord } from '../store/records.js';
+import { HEARTBEAT_MS, openTranscriptEvents } from './transcript-stream.js';
 
 /** As many as the local stream starts with. */
 const FIRST_LINES = 500;
 /** A later read asks for this many: enough to overlap what was sent, unless the worker is very chatty. */
 const POLL_LINES = 100;
 const POLL_MS = 2_000;
-const HEARTBEAT_MS = 15_000;
 
 export async function streamRemoteTranscript(
   deps: AgentDeps,
@@ -29,11 +29,7 @@ export async function streamRemoteTranscript(
   response: ServerResponse,
   signal: AbortSignal,
 ): Promise<void> {
-  response.writeHead(200, {
-    'Content-Type': 'text/event-stream; charset=utf-8',
-    'Cache-Control': 'no-store',
-    Connection: 'keep-alive',
-  });
+  const sendLines = openTranscriptEvents(response);
   let wrote = Date.now();
   const write = (chunk: string) => {
     response.write(chunk);
@@ -52,7 +48,10 @@ export async function streamRemoteTranscript(
         tail = await agentTranscript(deps, caller, agent, FIRST_LINES);
         fresh = linesAfter(seen, tail) ?? tail;
       }
-      if (fresh.length) write(`event: lines\ndata: ${JSON.stringify(fresh.map((l) => scrub(l)))}\n\n`);
+      if (fresh.length) {
+        sendLines(fresh);
+        wrote = Date.now();
+      }
       seen = tail;
       if (note) write(`event: note\ndata: ${JSON.stringify((note = ''))}\n\n`);
     } catch (error) {

@@ -13,7 +13,22 @@ import type { Store } from '../store/store.js';
 import { scrub } from '../secrets.js';
 
 const FIRST_LINES = 500;
-const HEARTBEAT_MS = 15_000;
+export const HEARTBEAT_MS = 15_000;
+
+/**
+ * Opens `response` as a transcript's event stream, local or read on another machine: what it
+ * returns sends `lines` events, each line scrubbed of this process's known secrets.
+ */
+export function openTranscriptEvents(response: ServerResponse): (lines: string[]) => void {
+  response.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-store',
+    Connection: 'keep-alive',
+  });
+  return (lines) => {
+    if (lines.length) response.write(`event: lines\ndata: ${JSON.stringify(lines.map((l) => scrub(l)))}\n\n`);
+  };
+}
 const MAX_READ = 1024 * 1024;
 
 export async function streamTranscript(
@@ -23,14 +38,7 @@ export async function streamTranscript(
   signal: AbortSignal,
 ): Promise<void> {
   const file = path.join(agentDir, 'transcript.log');
-  response.writeHead(200, {
-    'Content-Type': 'text/event-stream; charset=utf-8',
-    'Cache-Control': 'no-store',
-    Connection: 'keep-alive',
-  });
-  const send = (lines: string[]) => {
-    if (lines.length) response.write(`event: lines\ndata: ${JSON.stringify(lines.map((l) => scrub(l)))}\n\n`);
-  };
+  const send = openTranscriptEvents(response);
   let offset = existsSync(file) ? statSync(file).size : 0;
   let partial = '';
   send(readTranscriptTail(agentDir, FIRST_LINES));
